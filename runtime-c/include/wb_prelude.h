@@ -1,0 +1,114 @@
+/* cc-wb barrier ABI, version 1.
+ *
+ * This file is spliced verbatim at the top of every instrumented translation unit (after the
+ * preprocessor has run, so it must contain no preprocessor directives) and is #included by the
+ * runtime itself. Everything here is spelled with reserved names (__wb_*) so it cannot collide
+ * with user code, and with GNU keywords (__inline__, __typeof__) so it compiles under any -std=.
+ *
+ * The pass rewrites a pointer store `L = R` into: evaluate &L and R once, store, then
+ * __wb_note_store(slot, old, new). The test below is the whole cost a program pays when no host
+ * is attached: two shadow-byte loads that stay zero until a host marks a region.
+ */
+enum { __wb_abi_version = 1 };
+
+/* Slots are read and written through this type so a barrier on a `struct foo *` field does not
+ * break strict-aliasing assumptions of the surrounding code. */
+typedef void *__attribute__((__may_alias__)) __wb_word_t;
+typedef __SIZE_TYPE__ __wb_size_t;
+
+/* One shadow byte per 1 MiB granule of the 47-bit user address space (128 MiB of zero pages in
+ * .bss, touched only where the host marks). Non-zero means "may hold HOST allocations"; the mask
+ * folds any 64-bit value (old contents can be arbitrary bits) into range. */
+enum { __wb_shadow_shift = 20, __wb_shadow_bits = 27 };
+extern unsigned char __wb_shadow[];
+/* Non-zero once a host (or stress mode) has attached anything; gates the range operations. */
+extern int __wb_active;
+
+void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value);
+void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n);
+
+static __inline__ __attribute__((__always_inline__, __unused__)) int
+__wb_shadow_hit(const void *p)
+{
+  return __wb_shadow[((__UINTPTR_TYPE__)p >> __wb_shadow_shift) &
+                     (((__UINTPTR_TYPE__)1 << __wb_shadow_bits) - 1)];
+}
+
+/* Called after the store has been done through the correctly typed lvalue. */
+static __inline__ __attribute__((__always_inline__, __unused__)) void
+__wb_note_store(__wb_word_t *slot, void *old_value, void *new_value)
+{
+  if (__builtin_expect((__wb_shadow_hit(old_value) | __wb_shadow_hit(new_value)) != 0, 0))
+    __wb_store_slow(slot, old_value, new_value);
+}
+
+/* Struct/union assignment: called *before* the copy with the destination and the source value,
+ * so the runtime can kill the references being overwritten and count the ones being copied. */
+static __inline__ __attribute__((__always_inline__, __unused__)) void
+__wb_note_range_assign(void *dst, const void *src, __wb_size_t n)
+{
+  if (__builtin_expect(__wb_active != 0, 0))
+    __wb_range_assign_slow(dst, src, n);
+}
+
+/* Range operations. The inline part keeps libc's speed (a constant-size __builtin_memcpy still
+ * becomes a few moves) while no host is attached; the _slow functions do the copy *and* the
+ * accounting. The *_slow names are the runtime's; the inline names are what user code calls. */
+void *__wb_memcpy_slow(void *dst, const void *src, __wb_size_t n);
+void *__wb_memmove_slow(void *dst, const void *src, __wb_size_t n);
+void *__wb_memset_slow(void *dst, int c, __wb_size_t n);
+
+static __inline__ __attribute__((__always_inline__, __unused__)) void *
+__wb_memcpy(void *dst, const void *src, __wb_size_t n)
+{
+  if (__builtin_expect(__wb_active != 0, 0)) return __wb_memcpy_slow(dst, src, n);
+  return __builtin_memcpy(dst, src, n);
+}
+static __inline__ __attribute__((__always_inline__, __unused__)) void *
+__wb_memmove(void *dst, const void *src, __wb_size_t n)
+{
+  if (__builtin_expect(__wb_active != 0, 0)) return __wb_memmove_slow(dst, src, n);
+  return __builtin_memmove(dst, src, n);
+}
+static __inline__ __attribute__((__always_inline__, __unused__)) void *
+__wb_mempcpy(void *dst, const void *src, __wb_size_t n)
+{
+  return (char *)__wb_memcpy(dst, src, n) + n;
+}
+static __inline__ __attribute__((__always_inline__, __unused__)) void *
+__wb_memset(void *dst, int c, __wb_size_t n)
+{
+  if (__builtin_expect(__wb_active != 0, 0)) return __wb_memset_slow(dst, c, n);
+  return __builtin_memset(dst, c, n);
+}
+static __inline__ __attribute__((__always_inline__, __unused__)) void
+__wb_bzero(void *dst, __wb_size_t n)
+{
+  __wb_memset(dst, 0, n);
+}
+static __inline__ __attribute__((__always_inline__, __unused__)) void
+__wb_bcopy(const void *src, void *dst, __wb_size_t n)
+{
+  __wb_memmove(dst, src, n);
+}
+/* explicit_bzero must not be optimised away, so it always goes out of line. */
+void __wb_explicit_bzero(void *dst, __wb_size_t n);
+/* qsort permutes pointers inside uninstrumented libc: the runtime re-reads the range afterwards. */
+void __wb_qsort(void *base, __wb_size_t nmemb, __wb_size_t size,
+                int (*cmp)(const void *, const void *));
+
+/* Allocation. The runtime needs to see every allocation made by instrumented code (to answer
+ * "is this pointer ours, and where does its allocation start") and every free (to defer it while
+ * the host holds the object). Pointers that come from uninstrumented code (strdup in libc,
+ * getline, asprintf...) are "foreign": __wb_free hands them to libc's free unchanged. */
+void *__wb_malloc(__wb_size_t n) __attribute__((__malloc__, __alloc_size__(1)));
+void *__wb_calloc(__wb_size_t nmemb, __wb_size_t size) __attribute__((__malloc__, __alloc_size__(1, 2)));
+void *__wb_realloc(void *p, __wb_size_t n) __attribute__((__alloc_size__(2)));
+void *__wb_reallocarray(void *p, __wb_size_t nmemb, __wb_size_t size) __attribute__((__alloc_size__(2, 3)));
+void *__wb_aligned_alloc(__wb_size_t alignment, __wb_size_t n) __attribute__((__malloc__, __alloc_size__(2)));
+void *__wb_memalign(__wb_size_t alignment, __wb_size_t n) __attribute__((__malloc__, __alloc_size__(2)));
+int __wb_posix_memalign(void **out, __wb_size_t alignment, __wb_size_t n);
+void *__wb_valloc(__wb_size_t n) __attribute__((__malloc__, __alloc_size__(1)));
+char *__wb_strdup(const char *s) __attribute__((__malloc__));
+char *__wb_strndup(const char *s, __wb_size_t n) __attribute__((__malloc__));
+void __wb_free(void *p);

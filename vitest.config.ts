@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests compile and run real C programs: forks isolate native addons (tree-sitter, koffi) per file,
+// and the generous timeouts are for builds of real Debian packages on a 2-core machine.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 600_000,
+    hookTimeout: 1_200_000,
+    maxWorkers: 2,
+  },
+});
