@@ -1,8 +1,12 @@
 // Public face of the pass: preprocessed C in, instrumented C out.
-// (Skeleton: the real pass replaces the body of instrumentPreprocessed; the interface is stable.)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import Parser from 'tree-sitter';
+import C from 'tree-sitter-c';
+import { LineMap } from './linemap.js';
+import { normalize, nameUnnamedBitfields } from './normalize.js';
+import { Rewriter } from './rewrite.js';
 
 export type SiteKind =
   | 'assign' // L = R where L may be a pointer or a struct/union holding pointers
@@ -62,12 +66,83 @@ export function preludeText(): string {
   throw new Error('cc-wb: cannot find runtime-c/include/wb_prelude.h');
 }
 
-export function instrumentPreprocessed(text: string, _options: InstrumentOptions = {}): InstrumentResult {
-  return {
-    ok: true,
-    code: preludeText() + '\n' + text,
-    sites: [],
-    stats: { assignments: 0, barriered: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 },
-    diagnostics: [],
+let parser: Parser | null = null;
+function getParser(): Parser {
+  if (!parser) {
+    parser = new Parser();
+    parser.setLanguage(C as unknown as Parser.Language);
+  }
+  return parser;
+}
+
+/** Nodes the grammar could not parse, in source order. */
+function problems(root: Parser.SyntaxNode): Parser.SyntaxNode[] {
+  const out: Parser.SyntaxNode[] = [];
+  const visit = (n: Parser.SyntaxNode): void => {
+    if (!n.hasError && !n.isMissing) return;
+    if (n.type === 'ERROR' || n.isMissing) {
+      out.push(n);
+      if (n.type !== 'ERROR') return;
+    }
+    for (const c of n.children) visit(c);
   };
+  visit(root);
+  return out;
+}
+
+function parse(text: string): Parser.Tree {
+  // The default buffer is too small for real units; size it to the text.
+  return getParser().parse(text, undefined, { bufferSize: text.length * 2 + 1024 });
+}
+
+export function instrumentPreprocessed(text: string, options: InstrumentOptions = {}): InstrumentResult {
+  const fileName = options.fileName ?? '<stdin>';
+  const lines = new LineMap(text, fileName);
+  const normalized = normalize(text, lines.directiveLines);
+  let parseText = normalized.text;
+  let tree = parse(parseText);
+
+  // Unnamed bit-fields parse as a field with a missing name: name them and parse again.
+  const unnamed = problems(tree.rootNode)
+    .filter((n) => n.isMissing && n.type === 'field_identifier' && parseText[n.startIndex] === ':')
+    .map((n) => n.startIndex);
+  if (unnamed.length > 0) {
+    parseText = nameUnnamedBitfields(parseText, unnamed);
+    tree = parse(parseText);
+  }
+
+  const diagnostics: Diagnostic[] = [];
+  for (const n of problems(tree.rootNode)) {
+    if (lines.isSystem(n.startIndex)) continue;
+    const pos = lines.map(n.startIndex);
+    const snippet = text.slice(n.startIndex, Math.min(n.endIndex, n.startIndex + 60)).replace(/\s+/g, ' ').trim();
+    diagnostics.push({
+      ...pos,
+      severity: 'error',
+      message: n.isMissing ? `cannot parse: expected ${n.type}` : `cannot parse '${snippet}'`,
+    });
+  }
+  const emptyStats = { assignments: 0, barriered: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
+  if (diagnostics.length > 0) return { ok: false, code: text, sites: [], stats: emptyStats, diagnostics };
+
+  const rewriter = new Rewriter(text, lines, normalized.complexPartEnds);
+  // Rewrite against the parse of the normalized copy; offsets are shared with the original.
+  const result = rewriter.run(tree.rootNode);
+  if (result.diagnostics.some((d) => d.severity === 'error')) {
+    return { ok: false, code: text, sites: [], stats: result.stats, diagnostics: result.diagnostics };
+  }
+  return { ok: true, code: withPrelude(result.code, lines, fileName), sites: result.sites, stats: result.stats, diagnostics: result.diagnostics };
+}
+
+/**
+ * Splices the ABI prelude in after the unit's first line marker (which names the main file, and
+ * with it the debug info's compilation unit), marked as a system header so its code draws no
+ * warnings, then restores the marker so the user's lines keep their numbers.
+ */
+function withPrelude(code: string, lines: LineMap, fileName: string): string {
+  const prelude = `# 1 "<cc-wb prelude>" 3\n${preludeText()}\n`;
+  const firstEnd = lines.firstLineEnd();
+  if (firstEnd < 0) return prelude + `# 1 ${JSON.stringify(fileName)}\n` + code;
+  const first = code.slice(0, firstEnd);
+  return first + '\n' + prelude + first + code.slice(firstEnd);
 }

@@ -14,7 +14,9 @@ enum { __wb_abi_version = 1 };
 /* Slots are read and written through this type so a barrier on a `struct foo *` field does not
  * break strict-aliasing assumptions of the surrounding code. */
 typedef void *__attribute__((__may_alias__)) __wb_word_t;
-typedef __SIZE_TYPE__ __wb_size_t;
+/* No predefined macros here: the prelude is compiled as already-preprocessed text. */
+typedef __typeof__(sizeof 0) __wb_size_t;
+typedef __wb_size_t __wb_uintptr_t; /* size_t is pointer-wide on every target we build for */
 
 /* One shadow byte per 1 MiB granule of the 47-bit user address space (128 MiB of zero pages in
  * .bss, touched only where the host marks). Non-zero means "may hold HOST allocations"; the mask
@@ -30,8 +32,8 @@ void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n);
 static __inline__ __attribute__((__always_inline__, __unused__)) int
 __wb_shadow_hit(const void *p)
 {
-  return __wb_shadow[((__UINTPTR_TYPE__)p >> __wb_shadow_shift) &
-                     (((__UINTPTR_TYPE__)1 << __wb_shadow_bits) - 1)];
+  return __wb_shadow[((__wb_uintptr_t)p >> __wb_shadow_shift) &
+                     (((__wb_uintptr_t)1 << __wb_shadow_bits) - 1)];
 }
 
 /* Called after the store has been done through the correctly typed lvalue. */

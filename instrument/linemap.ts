@@ -1,0 +1,98 @@
+// Maps offsets in a preprocessed unit back to the user's source through its line markers
+// (`# 12 "foo.c" 1 3`), and says which regions come from system headers (flag 3), which the
+// pass leaves alone.
+
+export interface MappedPos {
+  file: string;
+  line: number;
+  col: number;
+  system: boolean;
+}
+
+interface Marker {
+  offset: number; // offset of the first byte after the marker line
+  line: number; // line number that byte has in `file`
+  file: string;
+  system: boolean;
+}
+
+const markerPattern = /^#(?:line)?[ \t]+(\d+)(?:[ \t]+"((?:[^"\\]|\\.)*)"((?:[ \t]+\d+)*))?[ \t]*$/;
+
+function unescapeFileName(s: string): string {
+  return s.replace(/\\(.)/g, '$1');
+}
+
+export class LineMap {
+  private readonly markers: Marker[] = [];
+  private readonly lineStarts: number[] = [0];
+  /** Byte ranges [start, end) of directive lines (markers, pragmas, idents) in the text. */
+  readonly directiveLines: Array<[number, number]> = [];
+
+  constructor(
+    private readonly text: string,
+    defaultFile: string,
+  ) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    let file = defaultFile;
+    let system = false;
+    this.markers.push({ offset: 0, line: 1, file, system });
+    for (let li = 0; li < this.lineStarts.length; li++) {
+      const start = this.lineStarts[li]!;
+      if (text.charCodeAt(start) !== 35 /* # */) continue;
+      const end = li + 1 < this.lineStarts.length ? this.lineStarts[li + 1]! - 1 : text.length;
+      this.directiveLines.push([start, end]);
+      const m = markerPattern.exec(text.slice(start, end));
+      if (!m) continue;
+      if (m[2] !== undefined) {
+        file = unescapeFileName(m[2]);
+        const flags = (m[3] ?? '').trim().split(/\s+/);
+        system = flags.includes('3');
+      }
+      this.markers.push({ offset: Math.min(end + 1, text.length), line: Number(m[1]), file, system });
+    }
+  }
+
+  private lineIndexOf(offset: number): number {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private markerAt(offset: number): Marker {
+    let lo = 0;
+    let hi = this.markers.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.markers[mid]!.offset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.markers[lo]!;
+  }
+
+  map(offset: number): MappedPos {
+    const marker = this.markerAt(offset);
+    const lineIdx = this.lineIndexOf(offset);
+    const markerLineIdx = this.lineIndexOf(marker.offset);
+    return {
+      file: marker.file,
+      line: marker.line + (lineIdx - markerLineIdx),
+      col: offset - this.lineStarts[lineIdx]! + 1,
+      system: marker.system,
+    };
+  }
+
+  isSystem(offset: number): boolean {
+    return this.markerAt(offset).system;
+  }
+
+  /** The first marker line of the unit (`# 0 "foo.c"`), which names the main file. */
+  firstLineEnd(): number {
+    const first = this.directiveLines[0];
+    return first && first[0] === 0 ? first[1] : -1;
+  }
+}

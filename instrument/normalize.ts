@@ -1,0 +1,223 @@
+// tree-sitter-c knows ISO C and a little GNU C; real preprocessed units are full of GNU C.
+// Instead of forking the grammar, we parse a *copy* of the text in which each GNU construct the
+// grammar rejects is replaced by something of exactly the same length that it accepts and that
+// means the same to the analysis. Offsets stay valid, so every edit computed on the copy applies
+// to the original text, which the compiler sees unchanged.
+
+export interface Normalized {
+  text: string;
+  /** Ends of blanked `__real__`/`__imag__` keywords: an lvalue starting right after one is part of a complex number. */
+  complexPartEnds: Set<number>;
+  /** Start offsets of `typeof(...)` specifiers replaced by a placeholder type name. */
+  typeofStarts: Set<number>;
+}
+
+export const TYPEOF_PLACEHOLDER_PREFIX = '__wbty';
+
+const isIdentStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
+const isIdentChar = (c: number) => isIdentStart(c) || (c >= 48 && c <= 57);
+
+const renameTo: Record<string, string> = {
+  __inline: 'inline',
+  __inline__: 'inline',
+  __const: 'const',
+  __const__: 'const',
+  __volatile: 'volatile',
+  __volatile__: 'volatile',
+  __signed: 'signed',
+  __signed__: 'signed',
+  __restrict: 'restrict',
+  __restrict__: 'restrict',
+  _Thread_local: 'static',
+  __thread: 'static',
+  __int128: 'long',
+  _Noreturn: '',
+  __extension__: '',
+  _Complex: '',
+  __complex__: '',
+  __complex: '',
+};
+
+const complexPart = new Set(['__real__', '__imag__', '__real', '__imag']);
+const blankWithParens = new Set(['__attribute__', '__attribute', '__declspec']);
+const typeofWords = new Set(['typeof', '__typeof__', '__typeof', 'typeof_unqual', '__typeof_unqual__']);
+const alignofWords = new Set(['__alignof__', '__alignof', '_Alignof', 'alignof']);
+const blankArgsWords = new Set(['__builtin_offsetof', '__builtin_types_compatible_p', '__builtin_convertvector', '__builtin_bit_cast']);
+
+class Buffer {
+  readonly chars: string[];
+  constructor(text: string) {
+    this.chars = Array.from({ length: text.length }, (_, i) => text[i]!);
+  }
+  blank(start: number, end: number): void {
+    for (let i = start; i < end; i++) if (this.chars[i] !== '\n') this.chars[i] = ' ';
+  }
+  put(start: number, end: number, replacement: string): void {
+    // Same length by construction: pad with spaces.
+    for (let i = start; i < end; i++) this.chars[i] = i - start < replacement.length ? replacement[i - start]! : ' ';
+  }
+  toString(): string {
+    return this.chars.join('');
+  }
+}
+
+/** Skips a string or character literal starting at `i` (which holds the quote); returns the index after it. */
+function skipQuoted(text: string, i: number): number {
+  const quote = text.charCodeAt(i);
+  i++;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 92 /* \ */) i += 2;
+    else if (c === quote || c === 10) return i + 1;
+    else i++;
+  }
+  return i;
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  return i;
+}
+
+/** Given `open` at a '(' , returns the index of the matching ')' (or text.length). */
+function matchParen(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '"' || ch === "'") {
+      i = skipQuoted(text, i) - 1;
+    } else if (ch === '(') depth++;
+    else if (ch === ')') {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return text.length;
+}
+
+/** First top-level ',' between open '(' and its close, or -1. */
+function topLevelComma(text: string, open: number, close: number): number {
+  let depth = 0;
+  for (let i = open + 1; i < close; i++) {
+    const ch = text[i]!;
+    if (ch === '"' || ch === "'") i = skipQuoted(text, i) - 1;
+    else if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') depth--;
+    else if (ch === ',' && depth === 0) return i;
+  }
+  return -1;
+}
+
+export function normalize(text: string, directiveLines: Array<[number, number]>): Normalized {
+  const out = new Buffer(text);
+  const complexPartEnds = new Set<number>();
+  const typeofStarts = new Set<number>();
+  for (const [s, e] of directiveLines) out.blank(s, e);
+  const directiveStart = new Map(directiveLines.map(([s, e]) => [s, e]));
+
+  let i = 0;
+  let atLineStart = true;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (atLineStart && c === 35) {
+      const end = directiveStart.get(i);
+      if (end !== undefined) {
+        i = end;
+        continue;
+      }
+    }
+    atLineStart = c === 10;
+    if (c === 34 || c === 39) {
+      i = skipQuoted(text, i);
+      continue;
+    }
+    if (isIdentStart(c)) {
+      let j = i + 1;
+      while (j < text.length && isIdentChar(text.charCodeAt(j))) j++;
+      const word = text.slice(i, j);
+      const next = skipSpace(text, j);
+      if (word in renameTo) {
+        out.put(i, j, renameTo[word]!);
+      } else if (complexPart.has(word)) {
+        out.blank(i, j);
+        complexPartEnds.add(next);
+      } else if (blankWithParens.has(word)) {
+        if (text[next] === '(') {
+          const close = matchParen(text, next);
+          out.blank(i, close + 1);
+          i = close + 1;
+          continue;
+        }
+      } else if (typeofWords.has(word) && text[next] === '(') {
+        const close = matchParen(text, next);
+        const len = close + 1 - i;
+        out.put(i, close + 1, (TYPEOF_PLACEHOLDER_PREFIX + '_'.repeat(len)).slice(0, len));
+        typeofStarts.add(i);
+        i = close + 1;
+        continue;
+      } else if (word === '_Atomic' && text[next] === '(') {
+        const close = matchParen(text, next);
+        out.blank(i, next + 1);
+        out.blank(close, close + 1);
+      } else if (alignofWords.has(word) && text[next] === '(') {
+        out.put(i, j, 'sizeof');
+      } else if (blankArgsWords.has(word) && text[next] === '(') {
+        const close = matchParen(text, next);
+        out.blank(next + 1, close);
+        i = close + 1;
+        continue;
+      } else if (word === '__builtin_va_arg' && text[next] === '(') {
+        const close = matchParen(text, next);
+        const comma = topLevelComma(text, next, close);
+        if (comma >= 0) out.blank(comma, close);
+      } else if (word === 'goto' && text[next] === '*') {
+        out.blank(next, next + 1);
+      }
+      i = j;
+      continue;
+    }
+    if (c === 46 && text.startsWith('...', i)) {
+      // `case 1 ... 5:` and `[0 ... 9] =`: keep the low bound only. A variadic `...` is followed by ')'.
+      const next = skipSpace(text, i + 3);
+      if (text[next] !== ')') {
+        let k = next;
+        let depth = 0;
+        while (k < text.length) {
+          const ch = text[k]!;
+          if (ch === '"' || ch === "'") {
+            k = skipQuoted(text, k);
+            continue;
+          }
+          if (ch === '(') depth++;
+          else if (ch === ')') depth--;
+          else if (depth === 0 && (ch === ':' || ch === ']')) break;
+          k++;
+        }
+        out.blank(i, k);
+        i = k;
+        continue;
+      }
+      i += 3;
+      continue;
+    }
+    i++;
+  }
+  return { text: out.toString(), complexPartEnds, typeofStarts };
+}
+
+/**
+ * Unnamed bit-fields (`int :3;`) leave the grammar without a field name. Given the offsets of
+ * such ':' tokens, give each a one-character name, taken from the space before it or from the
+ * end of the type (the analysis only needs to know it is a bit-field).
+ */
+export function nameUnnamedBitfields(text: string, colonOffsets: number[]): string {
+  const chars = text.split('');
+  for (const colon of colonOffsets) {
+    if (colon > 0 && /\s/.test(chars[colon - 1]!)) chars[colon - 1] = '_';
+    else if (colon > 1) {
+      chars[colon - 2] = ' ';
+      chars[colon - 1] = '_';
+    }
+  }
+  return chars.join('');
+}

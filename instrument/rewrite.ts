@@ -1,0 +1,490 @@
+// The rewrite rules. One walk over the unit, in source order (C declares before use, so the
+// type environment is complete enough at each point), deciding for every store whether it can
+// be a pointer store into non-local memory, and for every use of a libc memory function whether
+// it must go through the runtime. Each decision becomes an edit on a node; edits are rendered
+// by re-printing only the nodes that contain one, so all other bytes stay as they were.
+import type Parser from 'tree-sitter';
+import { ARITH, TypeEnv, UNKNOWN, isArithmetic, pointee, type CType, type FieldInfo } from './types.js';
+import type { LineMap } from './linemap.js';
+import type { Diagnostic, InstrumentStats, Site, SiteKind } from './index.js';
+
+type Node = Parser.SyntaxNode;
+type Render = (n: Node) => string;
+type Edit = (render: Render) => string;
+
+/** libc (and GCC builtin) names whose uses in user code go through the runtime. */
+export const RENAMED_FUNCTIONS: ReadonlyMap<string, string> = new Map(
+  [
+    ['memcpy', '__wb_memcpy'],
+    ['memmove', '__wb_memmove'],
+    ['mempcpy', '__wb_mempcpy'],
+    ['memset', '__wb_memset'],
+    ['bzero', '__wb_bzero'],
+    ['explicit_bzero', '__wb_explicit_bzero'],
+    ['bcopy', '__wb_bcopy'],
+    ['qsort', '__wb_qsort'],
+    ['malloc', '__wb_malloc'],
+    ['calloc', '__wb_calloc'],
+    ['realloc', '__wb_realloc'],
+    ['reallocarray', '__wb_reallocarray'],
+    ['aligned_alloc', '__wb_aligned_alloc'],
+    ['memalign', '__wb_memalign'],
+    ['posix_memalign', '__wb_posix_memalign'],
+    ['valloc', '__wb_valloc'],
+    ['strdup', '__wb_strdup'],
+    ['strndup', '__wb_strndup'],
+    ['free', '__wb_free'],
+  ].flatMap(([name, abi]) => [
+    [name!, abi!],
+    ['__builtin_' + name!, abi!],
+  ]),
+);
+
+interface VarInfo {
+  type: CType;
+  local: boolean; // automatic storage in the current function (parameters included)
+  register: boolean;
+}
+
+type Decision =
+  | { action: 'skip'; why: 'local' | 'non-pointer' }
+  | { action: 'barrier' }
+  | { action: 'error'; message: string };
+
+export interface RewriteResult {
+  code: string;
+  sites: Site[];
+  stats: InstrumentStats;
+  diagnostics: Diagnostic[];
+}
+
+const POINTER_CLASS = 5; // __builtin_classify_type: pointer_type_class
+const RECORD_CLASS = 12; // record_type_class
+const UNION_CLASS = 13; // union_type_class
+
+export class Rewriter {
+  private readonly env = new TypeEnv();
+  private readonly globals = new Map<string, VarInfo>();
+  private readonly definedFunctions = new Set<string>();
+  private scopes: Array<Map<string, VarInfo>> = [];
+  private addressTaken = new Set<string>();
+  private readonly edits = new Map<number, Edit>();
+  private readonly dirty = new Set<number>();
+  private counter = 0;
+  readonly sites: Site[] = [];
+  readonly diagnostics: Diagnostic[] = [];
+  readonly stats: InstrumentStats = { assignments: 0, barriered: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
+
+  constructor(
+    private readonly text: string,
+    private readonly lines: LineMap,
+    private readonly complexPartEnds: Set<number>,
+  ) {}
+
+  run(root: Node): RewriteResult {
+    // Functions the unit defines itself keep their names: a program's own `free` is not libc's.
+    for (const child of root.namedChildren) {
+      if (child.type !== 'function_definition') continue;
+      const name = this.env.applyDeclarator(child.childForFieldName('declarator'), UNKNOWN).name;
+      if (name && !this.lines.isSystem(child.startIndex)) this.definedFunctions.add(name);
+    }
+    for (const child of root.namedChildren) this.topLevel(child);
+    const body = this.render(root);
+    return {
+      code: this.text.slice(0, root.startIndex) + body + this.text.slice(root.endIndex),
+      sites: this.sites,
+      stats: this.stats,
+      diagnostics: this.diagnostics,
+    };
+  }
+
+  // ---- declarations -------------------------------------------------------------------------
+
+  private storageOf(decl: Node): Set<string> {
+    const out = new Set<string>();
+    for (const c of decl.namedChildren) if (c.type === 'storage_class_specifier') out.add(c.text);
+    return out;
+  }
+
+  private topLevel(node: Node): void {
+    switch (node.type) {
+      case 'type_definition':
+        this.typedef(node);
+        break;
+      case 'declaration':
+        this.declaration(node, this.globals, false);
+        break;
+      case 'function_definition':
+        this.functionDefinition(node);
+        break;
+      case 'struct_specifier':
+      case 'union_specifier':
+      case 'enum_specifier':
+        this.env.typeOfSpecifier(node);
+        break;
+      default:
+        for (const c of node.namedChildren) if (c.type === 'function_definition' || c.type === 'declaration' || c.type === 'type_definition') this.topLevel(c);
+    }
+  }
+
+  private typedef(node: Node): void {
+    const base = this.env.typeOfSpecifier(node.childForFieldName('type'));
+    for (const d of node.childrenForFieldName('declarator')) {
+      const { name, type } = this.env.applyDeclarator(d, base);
+      if (name) this.env.defineTypedef(name, type);
+    }
+  }
+
+  private declaration(node: Node, into: Map<string, VarInfo>, inFunction: boolean): void {
+    const base = this.env.typeOfSpecifier(node.childForFieldName('type'));
+    const storage = this.storageOf(node);
+    const local = inFunction && !storage.has('static') && !storage.has('extern');
+    for (const d of node.childrenForFieldName('declarator')) {
+      const { name, type } = this.env.applyDeclarator(d, base);
+      if (!name) continue;
+      into.set(name, { type, local: local && type.k !== 'func', register: storage.has('register') });
+    }
+  }
+
+  private lookup(name: string): VarInfo | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const v = this.scopes[i]!.get(name);
+      if (v) return v;
+    }
+    return this.globals.get(name);
+  }
+
+  private functionDefinition(fn: Node): void {
+    const declarator = fn.childForFieldName('declarator');
+    const { name, type } = this.env.applyDeclarator(declarator, this.env.typeOfSpecifier(fn.childForFieldName('type')));
+    if (name) this.globals.set(name, { type, local: false, register: false });
+    const body = fn.childForFieldName('body');
+    if (!body || this.lines.isSystem(fn.startIndex)) return;
+
+    const outerScopes = this.scopes;
+    const outerTaken = this.addressTaken;
+    const params = new Map<string, VarInfo>();
+    const fdecl = this.functionDeclaratorOf(declarator);
+    for (const p of fdecl?.childForFieldName('parameters')?.namedChildren ?? []) {
+      if (p.type !== 'parameter_declaration') {
+        if (p.type === 'identifier') params.set(p.text, { type: ARITH, local: true, register: false });
+        continue;
+      }
+      const { name: pname, type: ptype } = this.env.applyDeclarator(p.childForFieldName('declarator'), this.env.typeOfSpecifier(p.childForFieldName('type')));
+      // A parameter declared as an array or function is a pointer.
+      const adjusted: CType = ptype.k === 'array' ? { k: 'ptr', to: ptype.of } : ptype.k === 'func' ? { k: 'ptr', to: ptype } : ptype;
+      if (pname) params.set(pname, { type: adjusted, local: true, register: false });
+    }
+    // K&R parameter declarations sit between the declarator and the body.
+    for (const c of fn.namedChildren) if (c.type === 'declaration') this.declaration(c, params, true);
+
+    this.scopes = outerScopes.length ? [...outerScopes, params] : [params];
+    this.addressTaken = new Set(outerTaken);
+    this.collectAddressTaken(body);
+    this.statement(body);
+    this.scopes = outerScopes;
+    this.addressTaken = outerTaken;
+  }
+
+  private functionDeclaratorOf(d: Node | null): Node | null {
+    while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+    return d;
+  }
+
+  /** Names of locals whose address escapes (`&x`, `&x.f`), or that a nested function can reach. */
+  private collectAddressTaken(body: Node): void {
+    const visit = (n: Node): void => {
+      if (n.type === 'pointer_expression' && n.child(0)?.type === '&') {
+        const root = this.rootIdentifier(n.childForFieldName('argument'), false);
+        if (root) this.addressTaken.add(root);
+      } else if (n.type === 'function_definition') {
+        // GNU nested function: it reaches the enclosing frame through the static chain.
+        this.addressTaken.add('*');
+      }
+      for (const c of n.namedChildren) visit(c);
+    };
+    visit(body);
+  }
+
+  /** The variable an lvalue designates storage of (`x`, `x.f.g`, `(x)`), or null. */
+  private rootIdentifier(n: Node | null, throughSubscript: boolean): string | null {
+    while (n) {
+      if (n.type === 'identifier') return n.text;
+      if (n.type === 'parenthesized_expression') n = n.namedChildren[0] ?? null;
+      else if (n.type === 'field_expression' && n.child(1)?.type === '.') n = n.childForFieldName('argument');
+      else if (throughSubscript && n.type === 'subscript_expression') n = n.childForFieldName('argument');
+      else return null;
+    }
+    return null;
+  }
+
+  // ---- statements and expressions ------------------------------------------------------------
+
+  private statement(n: Node): void {
+    switch (n.type) {
+      case 'compound_statement':
+      case 'for_statement': {
+        this.scopes.push(new Map());
+        for (const c of n.namedChildren) this.statement(c);
+        this.scopes.pop();
+        return;
+      }
+      case 'declaration':
+        // Initialisers are visited before the names come into scope, as far as stores go.
+        for (const c of n.namedChildren) this.expression(c);
+        this.declaration(n, this.scopes[this.scopes.length - 1]!, true);
+        return;
+      case 'type_definition':
+        this.typedef(n);
+        return;
+      case 'function_definition':
+        this.functionDefinition(n);
+        return;
+      case 'struct_specifier':
+      case 'union_specifier':
+      case 'enum_specifier':
+        this.env.typeOfSpecifier(n);
+        return;
+      default:
+        if (n.type.endsWith('_statement') || n.type === 'else_clause' || n.type === 'labeled_statement') {
+          for (const c of n.namedChildren) this.statement(c);
+          return;
+        }
+        this.expression(n);
+    }
+  }
+
+  private expression(n: Node): void {
+    switch (n.type) {
+      case 'assignment_expression':
+        this.assignment(n);
+        break;
+      case 'update_expression':
+        this.update(n);
+        break;
+      case 'identifier':
+        this.maybeRename(n);
+        return;
+      case 'compound_statement':
+      case 'declaration':
+        // Statement expressions `({ ... })`.
+        this.statement(n);
+        return;
+      case 'type_descriptor':
+      case 'field_identifier':
+      case 'string_literal':
+      case 'number_literal':
+        return;
+    }
+    for (const c of n.namedChildren) {
+      if (c.type === 'compound_statement') this.statement(c);
+      else this.expression(c);
+    }
+  }
+
+  private maybeRename(id: Node): void {
+    const abi = RENAMED_FUNCTIONS.get(id.text);
+    if (!abi || this.definedFunctions.has(id.text) || this.lines.isSystem(id.startIndex)) return;
+    const parent = id.parent;
+    if (!parent) return;
+    // Declarator names (`void *memcpy(...)`, a local called `free`) are not uses.
+    if (parent.childForFieldName('declarator')?.id === id.id || parent.childForFieldName('name')?.id === id.id) return;
+    if (parent.type === 'parameter_list' || parent.type === 'parameter_declaration') return;
+    const v = this.lookup(id.text);
+    if (v && v.local) return;
+    this.stats.calls++;
+    this.addEdit(id, () => abi);
+    this.site(id, 'call', id.text);
+  }
+
+  private decide(lhs: Node): Decision {
+    if (this.complexPartEnds.has(lhs.startIndex)) return { action: 'skip', why: 'non-pointer' };
+    let l = lhs;
+    while (l.type === 'parenthesized_expression' && l.namedChildren.length === 1) l = l.namedChildren[0]!;
+    if (l.type === 'identifier') {
+      const v = this.lookup(l.text);
+      if (v?.local && v.type.k !== 'array' && !this.addressTaken.has(l.text) && !this.addressTaken.has('*')) return { action: 'skip', why: 'local' };
+      if (v?.register && !v.local) return { action: 'skip', why: 'non-pointer' };
+      return isArithmetic(v?.type ?? UNKNOWN) ? { action: 'skip', why: 'non-pointer' } : { action: 'barrier' };
+    }
+    if (l.type === 'field_expression') {
+      const isDot = l.child(1)?.type === '.';
+      if (isDot) {
+        const root = this.rootIdentifier(l, false);
+        const v = root ? this.lookup(root) : undefined;
+        if (root && v?.local && v.type.k !== 'array' && !this.addressTaken.has(root) && !this.addressTaken.has('*')) return { action: 'skip', why: 'local' };
+      }
+      const field = l.childForFieldName('field')?.text ?? '';
+      const known = this.fieldOf(l);
+      if (known) return known.bitfield || isArithmetic(known.type) ? { action: 'skip', why: 'non-pointer' } : { action: 'barrier' };
+      const all = this.env.fieldsByName.get(field) ?? [];
+      if (all.length > 0 && all.every((f) => f.bitfield || isArithmetic(f.type))) return { action: 'skip', why: 'non-pointer' };
+      if (all.some((f) => f.bitfield))
+        return { action: 'error', message: `cannot tell whether '${l.text}' is a bit-field (a bit-field and a possible pointer field share the name '${field}')` };
+      return { action: 'barrier' };
+    }
+    return isArithmetic(this.typeOf(l)) ? { action: 'skip', why: 'non-pointer' } : { action: 'barrier' };
+  }
+
+  private fieldOf(fe: Node): FieldInfo | null {
+    const base = this.typeOf(fe.childForFieldName('argument'));
+    const rec = this.env.resolveRecord(fe.child(1)?.type === '->' ? pointee(base) : base);
+    return rec?.fields.get(fe.childForFieldName('field')?.text ?? '') ?? null;
+  }
+
+  /** Best-effort static type; UNKNOWN whenever not certain. */
+  private typeOf(n: Node | null): CType {
+    if (!n) return UNKNOWN;
+    switch (n.type) {
+      case 'parenthesized_expression':
+        return n.namedChildren.length === 1 ? this.typeOf(n.namedChildren[0]!) : UNKNOWN;
+      case 'identifier':
+        return this.lookup(n.text)?.type ?? UNKNOWN;
+      case 'field_expression':
+        return this.fieldOf(n)?.type ?? UNKNOWN;
+      case 'subscript_expression': {
+        const a = this.typeOf(n.childForFieldName('argument'));
+        if (a.k === 'ptr' || a.k === 'array') return pointee(a);
+        const i = this.typeOf(n.childForFieldName('index'));
+        return i.k === 'ptr' || i.k === 'array' ? pointee(i) : UNKNOWN;
+      }
+      case 'pointer_expression': {
+        const arg = this.typeOf(n.childForFieldName('argument'));
+        if (n.child(0)?.type === '&') return { k: 'ptr', to: arg };
+        return arg.k === 'func' ? arg : pointee(arg);
+      }
+      case 'cast_expression':
+      case 'compound_literal_expression': {
+        const t = n.childForFieldName('type');
+        return t ? this.env.typeOfDescriptor(t) : UNKNOWN;
+      }
+      case 'call_expression': {
+        let f = this.typeOf(n.childForFieldName('function'));
+        if (f.k === 'ptr') f = f.to;
+        return f.k === 'func' ? f.ret : UNKNOWN;
+      }
+      case 'assignment_expression':
+        return this.typeOf(n.childForFieldName('left'));
+      case 'comma_expression':
+        return this.typeOf(n.childForFieldName('right'));
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private valueUnused(n: Node): boolean {
+    const p = n.parent;
+    if (!p) return false;
+    if (p.type === 'expression_statement') return true;
+    if (p.type === 'for_statement') return p.childForFieldName('update')?.id === n.id;
+    if (p.type === 'comma_expression') return p.childForFieldName('left')?.id === n.id || this.valueUnused(p);
+    return false;
+  }
+
+  private assignment(n: Node): void {
+    const lhs = n.childForFieldName('left')!;
+    const rhs = n.childForFieldName('right')!;
+    const op = n.childForFieldName('operator')?.type ?? '=';
+    this.expression(lhs);
+    this.expression(rhs);
+    if (this.lines.isSystem(n.startIndex)) return;
+    this.stats.assignments++;
+    if (op !== '=' && op !== '+=' && op !== '-=') {
+      this.stats.skippedNonPointer++; // only + and - apply to pointers
+      return;
+    }
+    if (!this.apply(lhs, this.decide(lhs))) return;
+    const k = ++this.counter;
+    const s = `__wb_s${k}`;
+    const v = `__wb_v${k}`;
+    const unused = this.valueUnused(n);
+    const slot = `(__wb_word_t *)${s}`;
+    if (op === '=') {
+      this.addEdit(n, (r) => {
+        const ptrStore = `({ __wb_word_t __wb_o${k} = *${slot}; *${s} = ${v}; __wb_note_store(${slot}, __wb_o${k}, *(__wb_word_t *)&${v}); })`;
+        const recStore = `({ __wb_note_range_assign(${s}, &${v}, sizeof ${v}); *${s} = ${v}; (void)0; })`;
+        const cls = `__builtin_classify_type(*${s})`;
+        return (
+          `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); __typeof__(*${s}) ${v} = (${r(rhs)}); ` +
+          `__builtin_choose_expr(${cls} == ${POINTER_CLASS}, ${ptrStore}, ` +
+          `__builtin_choose_expr(${cls} == ${RECORD_CLASS} || ${cls} == ${UNION_CLASS}, ${recStore}, (void)(*${s} = ${v})));` +
+          (unused ? ' })' : ` ${v}; })`)
+        );
+      });
+      this.site(n, 'assign', '=');
+    } else {
+      this.addEdit(n, (r) => {
+        const right = r(rhs);
+        return (
+          `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ` +
+          `__builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ` +
+          `({ __wb_word_t __wb_o${k} = *${slot}; *${s} ${op} (${right}); __wb_note_store(${slot}, __wb_o${k}, *${slot}); *${s}; }), ` +
+          `(*${s} ${op} (${right}))); })`
+        );
+      });
+      this.site(n, 'compound', op);
+    }
+  }
+
+  private update(n: Node): void {
+    const arg = n.childForFieldName('argument')!;
+    const op = n.childForFieldName('operator')?.type ?? '++';
+    const prefix = n.child(0)?.type === op;
+    this.expression(arg);
+    if (this.lines.isSystem(n.startIndex)) return;
+    this.stats.assignments++;
+    if (!this.apply(arg, this.decide(arg))) return;
+    const k = ++this.counter;
+    const s = `__wb_s${k}`;
+    const slot = `(__wb_word_t *)${s}`;
+    this.addEdit(n, (r) => {
+      const ptrPath = prefix
+        ? `({ __wb_word_t __wb_o${k} = *${slot}; ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); *${s}; })`
+        : `({ __wb_word_t __wb_o${k} = *${slot}; __typeof__(*${s}) __wb_r${k} = (*${s})${op}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); __wb_r${k}; })`;
+      const plain = prefix ? `(${op}*${s})` : `((*${s})${op})`;
+      return `__extension__ ({ __auto_type ${s} = &(${r(arg)}); __builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ${ptrPath}, ${plain}); })`;
+    });
+    this.site(n, 'incdec', op);
+  }
+
+  /** Records the decision; true when the store must be barriered. */
+  private apply(lhs: Node, d: Decision): boolean {
+    if (d.action === 'barrier') {
+      this.stats.barriered++;
+      return true;
+    }
+    if (d.action === 'skip') {
+      if (d.why === 'local') this.stats.skippedLocal++;
+      else this.stats.skippedNonPointer++;
+      return false;
+    }
+    const pos = this.lines.map(lhs.startIndex);
+    this.diagnostics.push({ file: pos.file, line: pos.line, col: pos.col, severity: 'error', message: d.message });
+    return false;
+  }
+
+  private site(n: Node, kind: SiteKind, detail: string): void {
+    const pos = this.lines.map(n.startIndex);
+    this.sites.push({ file: pos.file, line: pos.line, col: pos.col, kind, detail });
+  }
+
+  // ---- rendering ----------------------------------------------------------------------------
+
+  private addEdit(n: Node, edit: Edit): void {
+    this.edits.set(n.id, edit);
+    for (let p = n.parent; p && !this.dirty.has(p.id); p = p.parent) this.dirty.add(p.id);
+  }
+
+  private readonly render: Render = (n) => {
+    const edit = this.edits.get(n.id);
+    if (edit) return edit(this.render);
+    if (!this.dirty.has(n.id)) return this.text.slice(n.startIndex, n.endIndex);
+    let out = '';
+    let pos = n.startIndex;
+    for (const c of n.children) {
+      out += this.text.slice(pos, c.startIndex) + this.render(c);
+      pos = c.endIndex;
+    }
+    return out + this.text.slice(pos, n.endIndex);
+  };
+}

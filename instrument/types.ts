@@ -1,0 +1,210 @@
+// Just enough of C's type system to prove that a store is *not* a pointer store: arithmetic
+// scalars, pointers, arrays, records, functions, and "unknown" for everything we cannot see
+// through (typeof, vector types, builtins we do not model). Anything unknown is left to the
+// compiler to decide at the store site, so mistakes here can only cost speed, never a miss —
+// except a wrong "arithmetic", which is why that answer is given only when it is certain.
+import type Parser from 'tree-sitter';
+import { TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
+
+type Node = Parser.SyntaxNode;
+
+export type CType =
+  | { k: 'arith' }
+  | { k: 'void' }
+  | { k: 'ptr'; to: CType }
+  | { k: 'array'; of: CType }
+  | { k: 'record'; tag: string | null; rec: RecordInfo | null }
+  | { k: 'func'; ret: CType }
+  | { k: 'unknown' };
+
+export interface FieldInfo {
+  type: CType;
+  bitfield: boolean;
+}
+
+export interface RecordInfo {
+  fields: Map<string, FieldInfo>;
+}
+
+export const ARITH: CType = { k: 'arith' };
+export const UNKNOWN: CType = { k: 'unknown' };
+const VOID: CType = { k: 'void' };
+
+const arithmeticTypeNames = new Set([
+  '__int128_t', '__uint128_t', '_Float16', '_Float32', '_Float64', '_Float128', '_Float32x', '_Float64x',
+  '_Float128x', '__float128', '__float80', '__ibm128', '__bf16', '__fp16', '_Decimal32', '_Decimal64', '_Decimal128',
+]);
+
+/** Type environment of a translation unit: typedefs, record tags, and what each field name can be. */
+export class TypeEnv {
+  readonly typedefs = new Map<string, CType>();
+  readonly tags = new Map<string, RecordInfo>();
+  /** Tags or typedef names defined more than once (e.g. shadowed in a block): never trusted. */
+  private readonly ambiguous = new Set<string>();
+  /** Every declaration of a field with this name, in any record of the unit. */
+  readonly fieldsByName = new Map<string, FieldInfo[]>();
+
+  resolveRecord(t: CType): RecordInfo | null {
+    if (t.k !== 'record') return null;
+    if (t.rec) return t.rec;
+    if (!t.tag || this.ambiguous.has('tag ' + t.tag)) return null;
+    return this.tags.get(t.tag) ?? null;
+  }
+
+  /** Type of a named type specifier node (`type:` field of a declaration). */
+  typeOfSpecifier(spec: Node | null): CType {
+    if (!spec) return ARITH; // implicit int
+    switch (spec.type) {
+      case 'primitive_type':
+        return spec.text === 'void' ? VOID : ARITH;
+      case 'sized_type_specifier': {
+        const inner = spec.childForFieldName('type');
+        return inner ? this.typeOfSpecifier(inner) : ARITH;
+      }
+      case 'enum_specifier':
+        return ARITH;
+      case 'struct_specifier':
+      case 'union_specifier':
+        return this.recordFromSpecifier(spec);
+      case 'type_identifier': {
+        const name = spec.text;
+        if (name.startsWith(TYPEOF_PLACEHOLDER_PREFIX)) return UNKNOWN;
+        if (arithmeticTypeNames.has(name)) return ARITH;
+        if (this.ambiguous.has('typedef ' + name)) return UNKNOWN;
+        return this.typedefs.get(name) ?? UNKNOWN;
+      }
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private readonly seenSpecifiers = new Map<number, CType>();
+
+  private recordFromSpecifier(spec: Node): CType {
+    const cached = this.seenSpecifiers.get(spec.id);
+    if (cached) return cached;
+    const type = this.defineRecord(spec);
+    this.seenSpecifiers.set(spec.id, type);
+    return type;
+  }
+
+  private defineRecord(spec: Node): CType {
+    const nameNode = spec.childForFieldName('name');
+    const body = spec.childForFieldName('body');
+    const tag = nameNode ? nameNode.text : null;
+    if (!body) return { k: 'record', tag, rec: null };
+    const rec: RecordInfo = { fields: new Map() };
+    this.collectFields(body, rec);
+    if (tag) {
+      if (this.tags.has(tag)) this.ambiguous.add('tag ' + tag);
+      this.tags.set(tag, rec);
+    }
+    // A redefined tag may mean either record where it is used by name: use the tag, not `rec`.
+    return { k: 'record', tag, rec: tag && this.ambiguous.has('tag ' + tag) ? null : rec };
+  }
+
+  private collectFields(body: Node, rec: RecordInfo): void {
+    for (const decl of body.namedChildren) {
+      if (decl.type !== 'field_declaration') continue;
+      const base = this.typeOfSpecifier(decl.childForFieldName('type'));
+      const declarators = decl.childrenForFieldName('declarator');
+      const bitfield = decl.namedChildren.some((c) => c.type === 'bitfield_clause');
+      if (declarators.length === 0) {
+        // Anonymous struct/union member: its fields are reachable by name from the outer record.
+        const inner = this.resolveRecord(base);
+        if (inner) for (const [name, info] of inner.fields) rec.fields.set(name, info);
+        continue;
+      }
+      for (const d of declarators) {
+        const { name, type } = this.applyDeclarator(d, base);
+        if (!name) continue;
+        const info: FieldInfo = { type, bitfield };
+        rec.fields.set(name, info);
+        let list = this.fieldsByName.get(name);
+        if (!list) this.fieldsByName.set(name, (list = []));
+        list.push(info);
+      }
+    }
+  }
+
+  /** Applies a declarator to a base type: `*a[3]` on int gives a: array of pointer to int. */
+  applyDeclarator(d: Node | null, base: CType): { name: string | null; type: CType } {
+    let type = base;
+    let node: Node | null = d;
+    while (node) {
+      switch (node.type) {
+        case 'identifier':
+        case 'field_identifier':
+        case 'type_identifier':
+        case 'primitive_type':
+          return { name: node.text, type };
+        case 'pointer_declarator':
+        case 'abstract_pointer_declarator':
+          type = { k: 'ptr', to: type };
+          node = node.childForFieldName('declarator');
+          break;
+        case 'array_declarator':
+        case 'abstract_array_declarator':
+          type = { k: 'array', of: type };
+          node = node.childForFieldName('declarator');
+          break;
+        case 'function_declarator':
+        case 'abstract_function_declarator':
+          type = { k: 'func', ret: type };
+          node = node.childForFieldName('declarator');
+          break;
+        case 'init_declarator':
+        case 'attributed_declarator':
+          node = node.childForFieldName('declarator') ?? node.namedChildren[0] ?? null;
+          break;
+        case 'parenthesized_declarator':
+        case 'abstract_parenthesized_declarator':
+          node = node.namedChildren.find((c) => c.type.endsWith('declarator') || c.type.endsWith('identifier')) ?? null;
+          break;
+        default:
+          return { name: null, type: UNKNOWN };
+      }
+    }
+    return { name: null, type };
+  }
+
+  defineTypedef(name: string, type: CType): void {
+    const prior = this.typedefs.get(name);
+    if (prior && JSON.stringify(kindShape(prior)) !== JSON.stringify(kindShape(type))) this.ambiguous.add('typedef ' + name);
+    this.typedefs.set(name, type);
+  }
+
+  /** Type named by a `type_descriptor` (casts, sizeof, compound literals). */
+  typeOfDescriptor(desc: Node): CType {
+    const base = this.typeOfSpecifier(desc.childForFieldName('type'));
+    const d = desc.childForFieldName('declarator');
+    return d ? this.applyDeclarator(d, base).type : base;
+  }
+}
+
+/** True when no value of this type can be or contain a pointer. */
+export function isArithmetic(t: CType): boolean {
+  return t.k === 'arith';
+}
+
+export function pointee(t: CType): CType {
+  if (t.k === 'ptr') return t.to;
+  if (t.k === 'array') return t.of;
+  return UNKNOWN;
+}
+
+/** The shape of a type without record contents, to compare two typedefs cheaply. */
+function kindShape(t: CType): unknown {
+  switch (t.k) {
+    case 'ptr':
+      return ['ptr', kindShape(t.to)];
+    case 'array':
+      return ['array', kindShape(t.of)];
+    case 'func':
+      return ['func', kindShape(t.ret)];
+    case 'record':
+      return ['record', t.tag];
+    default:
+      return t.k;
+  }
+}
