@@ -38,6 +38,11 @@ export interface InstrumentStats {
   calls: number; // library calls/uses renamed to the __wb_ ABI
 }
 
+/** The bytes to write for an instrumented unit whose input was given as a Buffer. */
+export function outputBytes(result: InstrumentResult): Buffer {
+  return Buffer.from(result.code, 'latin1');
+}
+
 export interface InstrumentResult {
   /** true when `code` is instrumented; false when the pass could not handle the unit (see diagnostics). */
   ok: boolean;
@@ -95,7 +100,13 @@ function parse(text: string): Parser.Tree {
   return getParser().parse(text, undefined, { bufferSize: text.length * 2 + 1024 });
 }
 
-export function instrumentPreprocessed(text: string, options: InstrumentOptions = {}): InstrumentResult {
+/**
+ * Instruments one preprocessed unit. Give it the file's bytes (a Buffer) where you can: they are
+ * decoded as Latin-1 so every byte, valid UTF-8 or not, survives to `code`; write `code` back with
+ * the 'latin1' encoding (or use `outputBytes`).
+ */
+export function instrumentPreprocessed(input: string | Buffer, options: InstrumentOptions = {}): InstrumentResult {
+  const text = typeof input === 'string' ? input : input.toString('latin1');
   const fileName = options.fileName ?? '<stdin>';
   const lines = new LineMap(text, fileName);
   const normalized = normalize(text, lines.directiveLines);

@@ -108,8 +108,37 @@ function topLevelComma(text: string, open: number, close: number): number {
   return -1;
 }
 
+/** Keywords that may start a file-scope declaration without being its type. */
+const declarationPrefixes = new Set(['static', 'extern', 'inline', '__inline', '__inline__', 'const', '__const', 'volatile', '__volatile__', 'register', '_Noreturn', '_Thread_local', '__thread', 'auto']);
+const notImplicitInt = new Set(['__asm__', '__asm', 'asm', '_Static_assert', 'static_assert', 'sizeof', 'typeof', '__typeof__', '__typeof', '__attribute__', '__attribute', '__extension__', '__declspec']);
+
+const typeKeywords = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool', 'struct', 'union', 'enum', '__int128', '__signed__', '__signed', '_Complex', '__complex__', '_Atomic']);
+
+/** Tracks whether the scan is at the start of a file-scope declaration, before any type. */
+class FileScope {
+  private braces = 0;
+  private parens = 0;
+  private start = true;
+  atDeclarationStart(): boolean {
+    return this.start && this.braces === 0 && this.parens === 0;
+  }
+  word(w: string): void {
+    if (this.braces === 0 && this.parens === 0 && !declarationPrefixes.has(w)) this.start = false;
+  }
+  punct(c: string): void {
+    if (c === '{') this.braces++;
+    else if (c === '}') {
+      this.braces--;
+      if (this.braces === 0 && this.parens === 0) this.start = true;
+    } else if (c === '(') this.parens++;
+    else if (c === ')') this.parens--;
+    else if (c === ';' && this.braces === 0 && this.parens === 0) this.start = true;
+  }
+}
+
 export function normalize(text: string, directiveLines: Array<[number, number]>): Normalized {
   const out = new Buffer(text);
+  const top = new FileScope();
   const complexPartEnds = new Set<number>();
   const typeofStarts = new Set<number>();
   for (const [s, e] of directiveLines) out.blank(s, e);
@@ -136,6 +165,12 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
       while (j < text.length && isIdentChar(text.charCodeAt(j))) j++;
       const word = text.slice(i, j);
       const next = skipSpace(text, j);
+      // `f (x)` at the start of a declaration is an implicit-int function unless `f` is a type
+      // (a keyword, or a typedef name before a parenthesised declarator such as `T (*fp)(void)`).
+      const afterParen = text[skipSpace(text, next + 1)];
+      const implicitInt =
+        top.atDeclarationStart() && text[next] === '(' && !notImplicitInt.has(word) && !typeKeywords.has(word) && !(word in renameTo) && afterParen !== '*' && afterParen !== '(' && afterParen !== '^';
+      top.word(word);
       if (word in renameTo) {
         out.put(i, j, renameTo[word]!);
       } else if (complexPart.has(word)) {
@@ -167,11 +202,40 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
         i = close + 1;
         continue;
       } else if (word === '__builtin_va_arg' && text[next] === '(') {
+        // The second argument is a type: keep `__builtin_va_arg(ap)`, a call the grammar accepts.
         const close = matchParen(text, next);
         const comma = topLevelComma(text, next, close);
-        if (comma >= 0) out.blank(comma, close);
+        if (comma >= 0) {
+          out.blank(comma, close);
+          i = close + 1;
+          continue;
+        }
       } else if (word === 'goto' && text[next] === '*') {
-        out.blank(next, next + 1);
+        // Computed goto: `goto *e;` becomes the expression statement `*e;`.
+        out.blank(i, j);
+      } else if (implicitInt) {
+        // K&R implicit int: `main () {` or `static f(x) int x; {`. Give it a type name taken
+        // from the space before it, or from the name itself (the name matters little here).
+        if (i >= 2 && /\s/.test(text[i - 1]!) && /\s/.test(text[i - 2]!)) out.put(i - 2, i, 'T');
+        else if (j - i >= 2) out.put(i, j, 'T ' + word.slice(2));
+      }
+      i = j;
+      continue;
+    }
+    top.punct(text[i]!);
+    if ((c >= 48 && c <= 57) || (c === 46 && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)) {
+      // A pp-number. GNU imaginary constants (`2i`, `1.0iF`) are not in the grammar: the
+      // imaginary suffix letter becomes a digit, which changes nothing the analysis looks at.
+      let j = i + 1;
+      while (j < text.length) {
+        const ch = text[j]!;
+        if (/[0-9A-Za-z_.]/.test(ch)) j++;
+        else if ((ch === '+' || ch === '-') && /[eEpP]/.test(text[j - 1]!)) j++;
+        else break;
+      }
+      const num = text.slice(i, j);
+      if (!/^0[xX]/.test(num) ? /[ijIJ]/.test(num) : /[ijIJ]/.test(num.slice(2))) {
+        for (let k = i; k < j; k++) if (/[ijIJ]/.test(text[k]!)) out.put(k, k + 1, '0');
       }
       i = j;
       continue;

@@ -375,7 +375,12 @@ export class Rewriter {
   private valueUnused(n: Node): boolean {
     const p = n.parent;
     if (!p) return false;
-    if (p.type === 'expression_statement') return true;
+    if (p.type === 'expression_statement') {
+      // ...unless it is the last statement of a statement expression `({ ...; x = y; })`.
+      const block = p.parent;
+      const isLast = block?.type === 'compound_statement' && block.lastNamedChild?.id === p.id;
+      return !(isLast && block?.parent?.type === 'parenthesized_expression');
+    }
     if (p.type === 'for_statement') return p.childForFieldName('update')?.id === n.id;
     if (p.type === 'comma_expression') return p.childForFieldName('left')?.id === n.id || this.valueUnused(p);
     return false;
@@ -405,7 +410,7 @@ export class Rewriter {
         const recStore = `({ __wb_note_range_assign(${s}, &${v}, sizeof ${v}); *${s} = ${v}; (void)0; })`;
         const cls = `__builtin_classify_type(*${s})`;
         return (
-          `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); __typeof__(*${s}) ${v} = (${r(rhs)}); ` +
+          `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); __typeof__(*${s}) ${v}; ${v} = (${r(rhs)}); ` +
           `__builtin_choose_expr(${cls} == ${POINTER_CLASS}, ${ptrStore}, ` +
           `__builtin_choose_expr(${cls} == ${RECORD_CLASS} || ${cls} == ${UNION_CLASS}, ${recStore}, (void)(*${s} = ${v})));` +
           (unused ? ' })' : ` ${v}; })`)
@@ -415,11 +420,13 @@ export class Rewriter {
     } else {
       this.addEdit(n, (r) => {
         const right = r(rhs);
+        const result = unused ? '' : ` *${s};`;
+        const cast = unused ? '(void)' : '';
         return (
           `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ` +
           `__builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ` +
-          `({ __wb_word_t __wb_o${k} = *${slot}; *${s} ${op} (${right}); __wb_note_store(${slot}, __wb_o${k}, *${slot}); *${s}; }), ` +
-          `(*${s} ${op} (${right}))); })`
+          `({ __wb_word_t __wb_o${k} = *${slot}; *${s} ${op} (${right}); __wb_note_store(${slot}, __wb_o${k}, *${slot});${result} }), ` +
+          `${cast}(*${s} ${op} (${right}))); })`
         );
       });
       this.site(n, 'compound', op);
@@ -437,11 +444,14 @@ export class Rewriter {
     const k = ++this.counter;
     const s = `__wb_s${k}`;
     const slot = `(__wb_word_t *)${s}`;
+    const unused = this.valueUnused(n);
     this.addEdit(n, (r) => {
-      const ptrPath = prefix
+      const ptrPath = unused
+        ? `({ __wb_word_t __wb_o${k} = *${slot}; ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); })`
+        : prefix
         ? `({ __wb_word_t __wb_o${k} = *${slot}; ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); *${s}; })`
         : `({ __wb_word_t __wb_o${k} = *${slot}; __typeof__(*${s}) __wb_r${k} = (*${s})${op}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); __wb_r${k}; })`;
-      const plain = prefix ? `(${op}*${s})` : `((*${s})${op})`;
+      const plain = unused ? `(void)(${op}*${s})` : prefix ? `(${op}*${s})` : `((*${s})${op})`;
       return `__extension__ ({ __auto_type ${s} = &(${r(arg)}); __builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ${ptrPath}, ${plain}); })`;
     });
     this.site(n, 'incdec', op);
