@@ -114,9 +114,14 @@ export function instrumentPreprocessed(input: string | Buffer, options: Instrume
   let tree = parse(parseText);
 
   // Unnamed bit-fields parse as a field with a missing name: name them and parse again.
+  const colonAfter = (i: number): number => {
+    while (i < parseText.length && /\s/.test(parseText[i]!)) i++;
+    return parseText[i] === ':' ? i : -1;
+  };
   const unnamed = problems(tree.rootNode)
-    .filter((n) => n.isMissing && n.type === 'field_identifier' && parseText[n.startIndex] === ':')
-    .map((n) => n.startIndex);
+    .filter((n) => n.isMissing && n.type === 'field_identifier')
+    .map((n) => colonAfter(n.startIndex))
+    .filter((i) => i >= 0);
   if (unnamed.length > 0) {
     parseText = nameUnnamedBitfields(parseText, unnamed);
     tree = parse(parseText);

@@ -277,8 +277,8 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
 export function nameUnnamedBitfields(text: string, colonOffsets: number[]): string {
   const chars = text.split('');
   for (const colon of colonOffsets) {
-    if (colon > 0 && /\s/.test(chars[colon - 1]!)) chars[colon - 1] = '_';
-    else if (colon > 1) {
+    // `int :3` becomes `in _:3`: the type name is spoilt, which is harmless for a bit-field.
+    if (colon > 1) {
       chars[colon - 2] = ' ';
       chars[colon - 1] = '_';
     }

@@ -258,10 +258,10 @@ export class Rewriter {
     switch (n.type) {
       case 'assignment_expression':
         this.assignment(n);
-        break;
+        return;
       case 'update_expression':
         this.update(n);
-        break;
+        return;
       case 'identifier':
         this.maybeRename(n);
         return;
