@@ -38,26 +38,29 @@ const renameTo: Record<string, string> = {
   __complex: '',
 };
 
+const asmWords = new Set(['asm', '__asm', '__asm__']);
+const asmQualifiers = new Set(['volatile', '__volatile', '__volatile__', 'inline', '__inline', '__inline__', 'goto']);
 const complexPart = new Set(['__real__', '__imag__', '__real', '__imag']);
 const blankWithParens = new Set(['__attribute__', '__attribute', '__declspec']);
 const typeofWords = new Set(['typeof', '__typeof__', '__typeof', 'typeof_unqual', '__typeof_unqual__']);
 const alignofWords = new Set(['__alignof__', '__alignof', '_Alignof', 'alignof']);
 const blankArgsWords = new Set(['__builtin_offsetof', '__builtin_types_compatible_p', '__builtin_convertvector', '__builtin_bit_cast']);
 
+/** The parse copy, edited in place. The text is Latin-1 (one char per byte), so bytes suffice. */
 class Buffer {
-  readonly chars: string[];
+  private readonly bytes: Uint8Array;
   constructor(text: string) {
-    this.chars = Array.from({ length: text.length }, (_, i) => text[i]!);
+    this.bytes = globalThis.Buffer.from(text, 'latin1');
   }
   blank(start: number, end: number): void {
-    for (let i = start; i < end; i++) if (this.chars[i] !== '\n') this.chars[i] = ' ';
+    for (let i = start; i < end; i++) if (this.bytes[i] !== 10) this.bytes[i] = 32;
   }
   put(start: number, end: number, replacement: string): void {
     // Same length by construction: pad with spaces.
-    for (let i = start; i < end; i++) this.chars[i] = i - start < replacement.length ? replacement[i - start]! : ' ';
+    for (let i = start; i < end; i++) this.bytes[i] = i - start < replacement.length ? replacement.charCodeAt(i - start) : 32;
   }
   toString(): string {
-    return this.chars.join('');
+    return globalThis.Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length).toString('latin1');
   }
 }
 
@@ -74,8 +77,10 @@ function skipQuoted(text: string, i: number): number {
   return i;
 }
 
+const isSpace = (c: number) => c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11;
+
 function skipSpace(text: string, i: number): number {
-  while (i < text.length && /\s/.test(text[i]!)) i++;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
   return i;
 }
 
@@ -119,13 +124,24 @@ class FileScope {
   private braces = 0;
   private parens = 0;
   private start = true;
+  /** True right after a ')' that closed the outermost parenthesis at file scope. */
+  atFileScopeParenEnd(): boolean {
+    return this.braces === 0 && this.parens === 0;
+  }
   atDeclarationStart(): boolean {
     return this.start && this.braces === 0 && this.parens === 0;
   }
+  private lastToken = '';
+  /** The token before the '(' of the current (or last) outermost parenthesis group at file scope. */
+  opener = '';
   word(w: string): void {
+    this.lastToken = w;
     if (this.braces === 0 && this.parens === 0 && !declarationPrefixes.has(w)) this.start = false;
   }
   punct(c: string): void {
+    if (c === ' ' || c === '\n' || c === '\t' || c === '\r') return;
+    if (c === '(' && this.braces === 0 && this.parens === 0) this.opener = this.lastToken;
+    this.lastToken = c;
     if (c === '{') this.braces++;
     else if (c === '}') {
       this.braces--;
@@ -173,6 +189,21 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
       top.word(word);
       if (word in renameTo) {
         out.put(i, j, renameTo[word]!);
+      } else if (asmWords.has(word)) {
+        // asm statements, asm labels on declarations and register-variable asm: the analysis
+        // needs none of them (the operands are not stores it can barrier), so they vanish.
+        let k = next;
+        for (;;) {
+          const m = /^[A-Za-z_]\w*/.exec(text.slice(k, k + 16));
+          if (!m || !asmQualifiers.has(m[0])) break;
+          k = skipSpace(text, k + m[0].length);
+        }
+        if (text[k] === '(') {
+          const close = matchParen(text, k);
+          out.blank(i, close + 1);
+          i = close + 1;
+          continue;
+        }
       } else if (complexPart.has(word)) {
         out.blank(i, j);
         complexPartEnds.add(next);
@@ -223,18 +254,34 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
       continue;
     }
     top.punct(text[i]!);
+    if (text[i] === ')' && top.atFileScopeParenEnd() && (top.opener === ')' || (/^[A-Za-z_]/.test(top.opener) && !notImplicitInt.has(top.opener) && !alignofWords.has(top.opener)))) {
+      // `f(a, b) int a; char *b; {` — tree-sitter-c cannot parse every K&R declaration list
+      // (pointer returns in particular). The parameters are locals either way: drop the list.
+      const k = skipSpace(text, i + 1);
+      if (isIdentStart(text.charCodeAt(k)) && !/^(?:__attribute__|__attribute|__asm__|__asm|asm)\b/.test(text.slice(k, k + 14))) {
+        const brace = text.indexOf('{', k);
+        const between = brace < 0 ? '' : text.slice(k, brace);
+        if (brace > 0 && between.includes(';') && !/[{}()=]/.test(between.replace(/\(\s*\*\s*\w+\s*\)\s*\([^()]*\)/g, ''))) {
+          out.blank(k, brace);
+          i = brace;
+          continue;
+        }
+      }
+    }
     if ((c >= 48 && c <= 57) || (c === 46 && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)) {
       // A pp-number. GNU imaginary constants (`2i`, `1.0iF`) are not in the grammar: the
       // imaginary suffix letter becomes a digit, which changes nothing the analysis looks at.
       let j = i + 1;
+      let imaginary = false;
       while (j < text.length) {
-        const ch = text[j]!;
-        if (/[0-9A-Za-z_.]/.test(ch)) j++;
-        else if ((ch === '+' || ch === '-') && /[eEpP]/.test(text[j - 1]!)) j++;
+        const ch = text.charCodeAt(j);
+        if (isIdentChar(ch) || ch === 46) {
+          if (ch === 105 || ch === 106 || ch === 73 || ch === 74) imaginary = true; // i j I J
+          j++;
+        } else if ((ch === 43 || ch === 45) && /[eEpP]/.test(text[j - 1]!)) j++;
         else break;
       }
-      const num = text.slice(i, j);
-      if (!/^0[xX]/.test(num) ? /[ijIJ]/.test(num) : /[ijIJ]/.test(num.slice(2))) {
+      if (imaginary) {
         for (let k = i; k < j; k++) if (/[ijIJ]/.test(text[k]!)) out.put(k, k + 1, '0');
       }
       i = j;

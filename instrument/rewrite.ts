@@ -58,6 +58,10 @@ export interface RewriteResult {
   diagnostics: Diagnostic[];
 }
 
+const renamedNames = [...RENAMED_FUNCTIONS.keys()].filter((n) => !n.startsWith('__builtin_'));
+// An assignment operator (not ==, <=, >=, !=), ++, --, or a name the pass renames.
+const mayStoreOrCall = new RegExp(`(?:^|[^=!<>])=(?!=)|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
+
 const POINTER_CLASS = 5; // __builtin_classify_type: pointer_type_class
 const RECORD_CLASS = 12; // record_type_class
 const UNION_CLASS = 13; // union_type_class
@@ -167,7 +171,8 @@ export class Rewriter {
     const fdecl = this.functionDeclaratorOf(declarator);
     for (const p of fdecl?.childForFieldName('parameters')?.namedChildren ?? []) {
       if (p.type !== 'parameter_declaration') {
-        if (p.type === 'identifier') params.set(p.text, { type: ARITH, local: true, register: false });
+        // K&R identifier list: the types are in the (dropped) declaration list.
+        if (p.type === 'identifier') params.set(p.text, { type: UNKNOWN, local: true, register: false });
         continue;
       }
       const { name: pname, type: ptype } = this.env.applyDeclarator(p.childForFieldName('declarator'), this.env.typeOfSpecifier(p.childForFieldName('type')));
@@ -193,17 +198,16 @@ export class Rewriter {
 
   /** Names of locals whose address escapes (`&x`, `&x.f`), or that a nested function can reach. */
   private collectAddressTaken(body: Node): void {
-    const visit = (n: Node): void => {
-      if (n.type === 'pointer_expression' && n.child(0)?.type === '&') {
+    const bodyText = this.text.slice(body.startIndex, body.endIndex);
+    if (bodyText.includes('&')) {
+      for (const n of body.descendantsOfType('pointer_expression')) {
+        if (n.child(0)?.type !== '&') continue;
         const root = this.rootIdentifier(n.childForFieldName('argument'), false);
         if (root) this.addressTaken.add(root);
-      } else if (n.type === 'function_definition') {
-        // GNU nested function: it reaches the enclosing frame through the static chain.
-        this.addressTaken.add('*');
       }
-      for (const c of n.namedChildren) visit(c);
-    };
-    visit(body);
+    }
+    // GNU nested function: it reaches the enclosing frame through the static chain.
+    if (body.descendantsOfType('function_definition').length > 0) this.addressTaken.add('*');
   }
 
   /** The variable an lvalue designates storage of (`x`, `x.f.g`, `(x)`), or null. */
@@ -245,6 +249,10 @@ export class Rewriter {
       case 'enum_specifier':
         this.env.typeOfSpecifier(n);
         return;
+      case 'expression_statement':
+      case 'return_statement':
+        if (this.worthVisiting(n)) this.expression(n);
+        return;
       default:
         if (n.type.endsWith('_statement') || n.type === 'else_clause' || n.type === 'labeled_statement') {
           for (const c of n.namedChildren) this.statement(c);
@@ -252,6 +260,11 @@ export class Rewriter {
         }
         this.expression(n);
     }
+  }
+
+  /** Cheap text test: can this statement contain a store or a renamed name at all? */
+  private worthVisiting(n: Node): boolean {
+    return mayStoreOrCall.test(this.text.slice(n.startIndex, n.endIndex));
   }
 
   private expression(n: Node): void {

@@ -26,10 +26,10 @@ extern unsigned char __wb_shadow[];
 /* Non-zero once a host (or stress mode) has attached anything; gates the range operations. */
 extern int __wb_active;
 
-void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value);
+void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value) __attribute__((__cold__));
 void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n);
 
-static __inline__ __attribute__((__always_inline__, __unused__)) int
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
 __wb_shadow_hit(const void *p)
 {
   return __wb_shadow[((__wb_uintptr_t)p >> __wb_shadow_shift) &
@@ -37,7 +37,7 @@ __wb_shadow_hit(const void *p)
 }
 
 /* Called after the store has been done through the correctly typed lvalue. */
-static __inline__ __attribute__((__always_inline__, __unused__)) void
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
 __wb_note_store(__wb_word_t *slot, void *old_value, void *new_value)
 {
   if (__builtin_expect((__wb_shadow_hit(old_value) | __wb_shadow_hit(new_value)) != 0, 0))
@@ -46,7 +46,7 @@ __wb_note_store(__wb_word_t *slot, void *old_value, void *new_value)
 
 /* Struct/union assignment: called *before* the copy with the destination and the source value,
  * so the runtime can kill the references being overwritten and count the ones being copied. */
-static __inline__ __attribute__((__always_inline__, __unused__)) void
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
 __wb_note_range_assign(void *dst, const void *src, __wb_size_t n)
 {
   if (__builtin_expect(__wb_active != 0, 0))
@@ -60,35 +60,35 @@ void *__wb_memcpy_slow(void *dst, const void *src, __wb_size_t n);
 void *__wb_memmove_slow(void *dst, const void *src, __wb_size_t n);
 void *__wb_memset_slow(void *dst, int c, __wb_size_t n);
 
-static __inline__ __attribute__((__always_inline__, __unused__)) void *
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memcpy(void *dst, const void *src, __wb_size_t n)
 {
   if (__builtin_expect(__wb_active != 0, 0)) return __wb_memcpy_slow(dst, src, n);
   return __builtin_memcpy(dst, src, n);
 }
-static __inline__ __attribute__((__always_inline__, __unused__)) void *
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memmove(void *dst, const void *src, __wb_size_t n)
 {
   if (__builtin_expect(__wb_active != 0, 0)) return __wb_memmove_slow(dst, src, n);
   return __builtin_memmove(dst, src, n);
 }
-static __inline__ __attribute__((__always_inline__, __unused__)) void *
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_mempcpy(void *dst, const void *src, __wb_size_t n)
 {
   return (char *)__wb_memcpy(dst, src, n) + n;
 }
-static __inline__ __attribute__((__always_inline__, __unused__)) void *
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memset(void *dst, int c, __wb_size_t n)
 {
   if (__builtin_expect(__wb_active != 0, 0)) return __wb_memset_slow(dst, c, n);
   return __builtin_memset(dst, c, n);
 }
-static __inline__ __attribute__((__always_inline__, __unused__)) void
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
 __wb_bzero(void *dst, __wb_size_t n)
 {
   __wb_memset(dst, 0, n);
 }
-static __inline__ __attribute__((__always_inline__, __unused__)) void
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
 __wb_bcopy(const void *src, void *dst, __wb_size_t n)
 {
   __wb_memmove(dst, src, n);

@@ -1,0 +1,1051 @@
+// Metadata for the TypeScript host: what a unit defines (functions, globals, records, enums,
+// typedefs, macros), written as C text appended to the instrumented unit. The *shape* of each
+// declaration comes from the syntax tree; every number (sizes, alignments, field offsets,
+// bit-field positions, enum and macro values, which arithmetic type a name denotes) is left to
+// the compiler as a constant expression, so the layout is right for any ABI, packing or
+// attribute. The result is one `static const` blob per unit in the `wb_meta` section; the
+// linker concatenates the blobs of all units and runtime-ts/meta.ts reads them back.
+// The format is described in runtime-ts/schema.ts.
+import Parser from 'tree-sitter';
+import C from 'tree-sitter-c';
+import type { RawEnum, RawField, RawFunction, RawGlobal, RawMacro, RawRecord, RawType, RawTypedef, RawUnit } from '../runtime-ts/schema.js';
+import { LineMap } from './linemap.js';
+import { nameUnnamedBitfields, normalize, TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
+
+type Node = Parser.SyntaxNode;
+
+/** What the extractor needs from the unit's line map (instrument/linemap.ts's LineMap fits). */
+export interface UnitLines {
+  isSystem(offset: number): boolean;
+  map(offset: number): { file: string; line: number; col: number };
+}
+
+type IType =
+  | { k: 'void' }
+  | { k: 'prim'; spell: string }
+  | { k: 'typedef'; name: string }
+  | { k: 'record'; rec: IRecord }
+  | { k: 'enum'; en: IEnum }
+  | { k: 'ptr'; to: IType; constTo: boolean }
+  | { k: 'array'; of: IType; sized: boolean }
+  | { k: 'func'; ret: IType; params: IType[]; names: string[]; variadic: boolean; unproto: boolean }
+  | { k: 'opaque'; spell: string };
+
+interface IField {
+  name: string;
+  type: IType;
+  bitfield: boolean;
+}
+
+interface IRecord {
+  key: string;
+  union: boolean;
+  tag: string | null;
+  names: string[];
+  /** A C type name denoting the record at the end of the unit, or null if it cannot be named. */
+  cname: string | null;
+  fields: IField[] | null;
+  fileScope: boolean;
+  hasFam: boolean;
+  loc: string;
+  sys: boolean;
+}
+
+interface IEnum {
+  key: string;
+  tag: string | null;
+  names: string[];
+  cname: string | null;
+  values: string[];
+  fileScope: boolean;
+  loc: string;
+  sys: boolean;
+}
+
+interface ITypedef {
+  name: string;
+  type: IType;
+  sys: boolean;
+}
+
+interface IFunction {
+  name: string;
+  type: Extract<IType, { k: 'func' }>;
+  def: boolean;
+  loc: string;
+}
+
+interface IGlobal {
+  name: string;
+  type: IType;
+  def: boolean;
+  ro: boolean;
+  initialized: boolean;
+  loc: string;
+}
+
+/** The _Generic that tells which arithmetic type an lvalue `*(T*)0` has (codes: schema.ts KIND). */
+function kindExpr(typeName: string): string {
+  return (
+    `__extension__ _Generic(*(${typeName} *)0, char: 1, signed char: 2, unsigned char: 3, short: 4, ` +
+    `unsigned short: 5, int: 6, unsigned int: 7, long: 8, unsigned long: 9, long long: 10, ` +
+    `unsigned long long: 11, float: 12, double: 13, long double: 14, _Bool: 15, default: 0)`
+  );
+}
+
+const COMPLEX = /\b(?:_Complex|__complex__|__complex)\b/;
+
+class Collector {
+  readonly tags = new Map<string, IRecord | IEnum>();
+  readonly records: IRecord[] = [];
+  readonly enums: IEnum[] = [];
+  readonly typedefs = new Map<string, ITypedef>();
+  readonly functions = new Map<string, IFunction>();
+  readonly globals = new Map<string, IGlobal>();
+  /** (type, C lvalue expression) pairs through which anonymous records get a name. */
+  private readonly namingSites: Array<[IType, string]> = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly lines: UnitLines,
+  ) {}
+
+  src(n: Node): string {
+    return this.text.slice(n.startIndex, n.endIndex);
+  }
+
+  loc(n: Node): string {
+    const p = this.lines.map(n.startIndex);
+    return `${p.file}:${p.line}:${p.col}`;
+  }
+
+  run(root: Node): void {
+    for (const child of root.namedChildren) {
+      if (child.hasError) continue; // a region the grammar could not parse is not trusted
+      this.topLevel(child);
+    }
+    this.nameAnonymous();
+  }
+
+  private topLevel(n: Node): void {
+    switch (n.type) {
+      case 'declaration':
+        this.declaration(n);
+        break;
+      case 'function_definition':
+        this.functionDefinition(n);
+        break;
+      case 'type_definition':
+        this.typeDefinition(n);
+        break;
+      case 'struct_specifier':
+      case 'union_specifier':
+      case 'enum_specifier':
+        this.specifier(n, false);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private storage(n: Node): Set<string> {
+    const out = new Set<string>();
+    for (const c of n.namedChildren) if (c.type === 'storage_class_specifier') out.add(c.text.trim());
+    return out;
+  }
+
+  private isConst(n: Node): boolean {
+    return n.namedChildren.some((c) => c.type === 'type_qualifier' && c.text.trim() === 'const');
+  }
+
+  /** The base type of a declaration-like node (declaration, field, parameter, typedef). */
+  private base(n: Node, protoScope: boolean): IType {
+    const spec = n.childForFieldName('type');
+    const first = n.childForFieldName('declarator');
+    const head = this.text.slice(n.startIndex, first ? first.startIndex : n.endIndex);
+    if (COMPLEX.test(head)) return { k: 'opaque', spell: head.trim() };
+    return this.specifier(spec, protoScope);
+  }
+
+  specifier(spec: Node | null, protoScope: boolean): IType {
+    if (!spec) return { k: 'prim', spell: 'int' };
+    switch (spec.type) {
+      case 'primitive_type':
+        return spec.text.trim() === 'void' ? { k: 'void' } : { k: 'prim', spell: this.src(spec).trim() };
+      case 'sized_type_specifier':
+        return { k: 'prim', spell: this.src(spec).trim() };
+      case 'type_identifier': {
+        const name = spec.text;
+        if (name.startsWith(TYPEOF_PLACEHOLDER_PREFIX)) return { k: 'prim', spell: this.src(spec).trim() };
+        if (this.typedefs.has(name)) return { k: 'typedef', name };
+        return { k: 'prim', spell: name };
+      }
+      case 'struct_specifier':
+      case 'union_specifier':
+        return { k: 'record', rec: this.record(spec, protoScope) };
+      case 'enum_specifier':
+        return { k: 'enum', en: this.enumeration(spec, protoScope) };
+      default:
+        return { k: 'opaque', spell: this.src(spec).trim() };
+    }
+  }
+
+  private record(spec: Node, protoScope: boolean): IRecord {
+    const union = spec.type === 'union_specifier';
+    const kw = union ? 'union' : 'struct';
+    const tag = spec.childForFieldName('name')?.text ?? null;
+    const body = spec.childForFieldName('body');
+    const sys = this.lines.isSystem(spec.startIndex);
+    let rec: IRecord | undefined;
+    if (tag && !protoScope) {
+      const existing = this.tags.get(`${kw} ${tag}`) as IRecord | undefined;
+      if (existing && (!body || existing.fields === null)) rec = existing;
+    }
+    if (!rec) {
+      const loc = this.loc(spec);
+      rec = {
+        key: tag ? `${kw} ${tag}` : `anon ${kw} ${loc}`,
+        union,
+        tag,
+        names: [],
+        cname: tag && !protoScope ? `${kw} ${tag}` : null,
+        fields: null,
+        fileScope: !protoScope,
+        hasFam: false,
+        loc,
+        sys,
+      };
+      if (protoScope) rec.key = `proto ${kw} ${loc}`;
+      this.records.push(rec);
+      if (tag && !protoScope) this.tags.set(rec.key, rec);
+    }
+    if (body) {
+      rec.loc = this.loc(spec);
+      rec.sys = sys;
+      rec.fields = [];
+      this.fields(body, rec, protoScope);
+    }
+    return rec;
+  }
+
+  private fields(body: Node, rec: IRecord, protoScope: boolean): void {
+    const decls = body.namedChildren.filter((d) => d.type === 'field_declaration');
+    for (const decl of decls) {
+      const base = this.base(decl, protoScope);
+      const baseConst = this.isConst(decl);
+      const bitfield = decl.namedChildren.some((c) => c.type === 'bitfield_clause');
+      const declarators = decl.childrenForFieldName('declarator');
+      if (declarators.length === 0) {
+        // An anonymous struct/union member: its fields are the outer record's (C11 6.7.2.1p13).
+        if (base.k === 'record' && base.rec.tag === null && base.rec.fields) {
+          for (const f of base.rec.fields) rec.fields!.push(f);
+          rec.hasFam ||= base.rec.hasFam;
+        }
+        continue;
+      }
+      for (const d of declarators) {
+        const { name, nameNode, type } = this.declare(d, base, baseConst, protoScope);
+        // The pass names unnamed bit-fields `_` in its parse copy; the real text has none.
+        if (!name || !nameNode || this.src(nameNode) !== name) continue;
+        if (type.k === 'array' && !type.sized) rec.hasFam = true;
+        rec.fields!.push({ name, type, bitfield });
+      }
+    }
+  }
+
+  private enumeration(spec: Node, protoScope: boolean): IEnum {
+    const tag = spec.childForFieldName('name')?.text ?? null;
+    const body = spec.childForFieldName('body');
+    let en: IEnum | undefined;
+    if (tag && !protoScope) {
+      const existing = this.tags.get(`enum ${tag}`) as IEnum | undefined;
+      if (existing && (!body || existing.values.length === 0)) en = existing;
+    }
+    if (!en) {
+      const loc = this.loc(spec);
+      en = {
+        key: tag ? `enum ${tag}` : `anon enum ${loc}`,
+        tag,
+        names: [],
+        cname: tag && !protoScope ? `enum ${tag}` : null,
+        values: [],
+        fileScope: !protoScope,
+        loc,
+        sys: this.lines.isSystem(spec.startIndex),
+      };
+      if (protoScope) en.key = `proto enum ${loc}`;
+      this.enums.push(en);
+      if (tag && !protoScope) this.tags.set(en.key, en);
+    }
+    if (body) {
+      en.loc = this.loc(spec);
+      for (const e of body.namedChildren) {
+        if (e.type !== 'enumerator') continue;
+        const name = e.childForFieldName('name')?.text;
+        if (name) en.values.push(name);
+      }
+    }
+    return en;
+  }
+
+  /** Applies a declarator to a base type; names the declared entity. */
+  declare(d: Node | null, base: IType, baseConst: boolean, protoScope: boolean): { name: string | null; nameNode: Node | null; type: IType } {
+    let type = base;
+    let isConst = baseConst;
+    let node: Node | null = d;
+    while (node) {
+      switch (node.type) {
+        case 'identifier':
+        case 'field_identifier':
+        case 'type_identifier':
+        case 'primitive_type':
+          return { name: node.text, nameNode: node, type };
+        case 'pointer_declarator':
+        case 'abstract_pointer_declarator':
+          type = { k: 'ptr', to: type, constTo: isConst };
+          isConst = this.isConst(node);
+          node = node.childForFieldName('declarator');
+          break;
+        case 'array_declarator':
+        case 'abstract_array_declarator':
+          type = { k: 'array', of: type, sized: node.childForFieldName('size') !== null };
+          node = node.childForFieldName('declarator');
+          break;
+        case 'function_declarator':
+        case 'abstract_function_declarator':
+          type = this.functionType(node, type);
+          isConst = false;
+          node = node.childForFieldName('declarator');
+          break;
+        case 'init_declarator':
+        case 'attributed_declarator':
+          node = node.childForFieldName('declarator') ?? node.namedChildren[0] ?? null;
+          break;
+        case 'parenthesized_declarator':
+        case 'abstract_parenthesized_declarator':
+          node = node.namedChildren.find((c) => c.type.endsWith('declarator') || c.type.endsWith('identifier')) ?? null;
+          break;
+        default:
+          return { name: null, nameNode: null, type: { k: 'opaque', spell: this.src(node) } };
+      }
+    }
+    return { name: null, nameNode: null, type };
+  }
+
+  private functionType(fd: Node, ret: IType): Extract<IType, { k: 'func' }> {
+    const params: IType[] = [];
+    const names: string[] = [];
+    let variadic = false;
+    let unproto = false;
+    const list = fd.childForFieldName('parameters');
+    const children = list?.namedChildren ?? [];
+    if (children.length === 0) unproto = true; // `f()`: no prototype
+    for (const p of children) {
+      if (p.type === 'variadic_parameter') {
+        variadic = true;
+        continue;
+      }
+      if (p.type === 'identifier') {
+        // K&R identifier list: types come from the declarations before the body.
+        unproto = true;
+        params.push({ k: 'prim', spell: 'int' });
+        names.push(p.text);
+        continue;
+      }
+      if (p.type !== 'parameter_declaration') continue;
+      const base = this.base(p, true);
+      const { name, type } = this.declare(p.childForFieldName('declarator'), base, this.isConst(p), true);
+      if (type.k === 'void' && !name) continue; // (void)
+      params.push(adjustParameter(type));
+      names.push(name ?? '');
+    }
+    return { k: 'func', ret, params, names, variadic, unproto };
+  }
+
+  private declaration(n: Node): void {
+    const storage = this.storage(n);
+    const sys = this.lines.isSystem(n.startIndex);
+    const base = this.base(n, false);
+    const baseConst = this.isConst(n);
+    for (const d of n.childrenForFieldName('declarator')) {
+      const { name, type } = this.declare(d, base, baseConst, false);
+      if (!name) continue;
+      this.namingSites.push([type, name]);
+      if (sys || storage.has('static')) continue;
+      if (type.k === 'func') {
+        if (storage.has('inline') && !storage.has('extern')) continue;
+        const prior = this.functions.get(name);
+        if (!prior) this.functions.set(name, { name, type, def: false, loc: this.loc(d) });
+        continue;
+      }
+      const initialized = d.type === 'init_declarator';
+      const def = !storage.has('extern') || initialized;
+      const prior = this.globals.get(name);
+      if (prior && (prior.def || !def) && !(type.k === 'array' && initialized)) continue;
+      this.globals.set(name, { name, type, def, ro: baseConst && type.k !== 'ptr', initialized, loc: this.loc(d) });
+    }
+  }
+
+  private functionDefinition(n: Node): void {
+    const storage = this.storage(n);
+    const sys = this.lines.isSystem(n.startIndex);
+    const base = this.base(n, false);
+    const { name, type } = this.declare(n.childForFieldName('declarator'), base, this.isConst(n), false);
+    if (!name || type.k !== 'func' || sys || storage.has('static')) return;
+    if (storage.has('inline') && !storage.has('extern')) return;
+    if (type.unproto && type.names.length > 0) {
+      // K&R definition: the declarations between the declarator and the body give the types;
+      // callers pass promoted arguments, so that is what the function reads.
+      const declared = new Map<string, IType>();
+      for (const c of n.namedChildren) {
+        if (c.type !== 'declaration') continue;
+        const b = this.base(c, true);
+        for (const d of c.childrenForFieldName('declarator')) {
+          const r = this.declare(d, b, this.isConst(c), true);
+          if (r.name) declared.set(r.name, promote(adjustParameter(r.type)));
+        }
+      }
+      type.params = type.names.map((p) => declared.get(p) ?? { k: 'prim', spell: 'int' });
+    }
+    this.functions.set(name, { name, type, def: true, loc: this.loc(n) });
+  }
+
+  private typeDefinition(n: Node): void {
+    const sys = this.lines.isSystem(n.startIndex);
+    const base = this.base(n, false);
+    const baseConst = this.isConst(n);
+    for (const d of n.childrenForFieldName('declarator')) {
+      const { name, type } = this.declare(d, base, baseConst, false);
+      if (!name) continue;
+      this.typedefs.set(name, { name, type, sys });
+      if (d.type === 'type_identifier') {
+        if (type.k === 'record') {
+          type.rec.names.push(name);
+          if (!type.rec.cname && type.rec.fileScope) type.rec.cname = name;
+        } else if (type.k === 'enum') {
+          type.en.names.push(name);
+          if (!type.en.cname && type.en.fileScope) type.en.cname = name;
+        }
+      }
+      this.namingSites.push([type, `(*(${name} *)0)`]);
+    }
+  }
+
+  /** Gives anonymous records and enums a C name through the lvalues that have their type. */
+  private nameAnonymous(): void {
+    const visit = (t: IType, expr: string, depth: number): void => {
+      if (depth > 8) return;
+      switch (t.k) {
+        case 'record':
+          if (!t.rec.cname && t.rec.fileScope && t.rec.fields) {
+            t.rec.cname = `__typeof__(${expr})`;
+            for (const f of t.rec.fields) if (!f.bitfield) visit(f.type, `((${t.rec.cname} *)0)->${f.name}`, depth + 1);
+          }
+          return;
+        case 'enum':
+          if (!t.en.cname && t.en.fileScope) t.en.cname = `__typeof__(${expr})`;
+          return;
+        case 'ptr':
+          if (t.to.k !== 'func' && t.to.k !== 'void') visit(t.to, `(*(${expr}))`, depth + 1);
+          return;
+        case 'array':
+          if (t.sized) visit(t.of, `(${expr})[0]`, depth + 1);
+          return;
+        default:
+          return;
+      }
+    };
+    for (const rec of this.records) {
+      if (!rec.cname || !rec.fields || !rec.fileScope) continue;
+      for (const f of rec.fields) if (!f.bitfield) visit(f.type, `((${rec.cname} *)0)->${f.name}`, 0);
+    }
+    for (const [t, expr] of this.namingSites) visit(t, expr, 0);
+  }
+}
+
+/** Parameters of array type are pointers; of function type, function pointers. */
+function adjustParameter(t: IType): IType {
+  if (t.k === 'array') return { k: 'ptr', to: t.of, constTo: false };
+  if (t.k === 'func') return { k: 'ptr', to: t, constTo: false };
+  return t;
+}
+
+/** Default argument promotions, for K&R parameters. */
+function promote(t: IType): IType {
+  if (t.k === 'prim') {
+    if (/^\s*float\s*$/.test(t.spell)) return { k: 'prim', spell: 'double' };
+    return { k: 'prim', spell: `__typeof__(+*(${t.spell} *)0)` };
+  }
+  if (t.k === 'enum' && t.en.cname) return { k: 'prim', spell: `__typeof__(+*(${t.en.cname} *)0)` };
+  return t;
+}
+
+/** Writes the description and the constant table, reaching from the unit's own declarations. */
+class Emitter {
+  readonly words: string[] = [];
+  private readonly wordIndex = new Map<string, number>();
+  readonly images: Array<{ type: string; field: string }> = [];
+  readonly strings: string[] = [];
+  readonly doubles: string[] = [];
+  private readonly queue: Array<() => void> = [];
+  private readonly doneRecords = new Set<IRecord>();
+  private readonly doneEnums = new Set<IEnum>();
+  private readonly doneTypedefs = new Set<string>();
+  readonly unit: RawUnit;
+
+  constructor(
+    private readonly c: Collector,
+    file: string,
+  ) {
+    this.unit = {
+      v: 1,
+      file,
+      env: { long: this.word('sizeof(long)'), ldouble: this.word('sizeof(long double)'), ptr: this.word('sizeof(void *)'), charSigned: this.word('((char)-1 < 0)') },
+      records: [],
+      enums: [],
+      typedefs: [],
+      functions: [],
+      globals: [],
+      macros: [],
+    };
+  }
+
+  word(expr: string): number {
+    let i = this.wordIndex.get(expr);
+    if (i === undefined) {
+      i = this.words.length;
+      this.words.push(expr);
+      this.wordIndex.set(expr, i);
+    }
+    return i;
+  }
+
+  run(macros: Array<{ name: string; value: MacroValue; loc: string }>): void {
+    for (const f of this.c.functions.values()) {
+      const t = this.type(f.type, null) as RawFunction['t'];
+      this.unit.functions.push({ n: f.name, t, pn: f.type.names, def: f.def ? 1 : 0, loc: f.loc });
+    }
+    for (const g of this.c.globals.values()) {
+      const t = this.type(g.type, g.type.k === 'array' && !g.type.sized && g.initialized ? null : g.name, g.initialized);
+      this.unit.globals.push({ n: g.name, t, def: g.def ? 1 : 0, ro: g.ro ? 1 : 0, loc: g.loc } satisfies RawGlobal);
+    }
+    for (const [name, td] of this.c.typedefs) if (!td.sys) this.typedef(name);
+    for (const r of this.c.records) if (!r.sys && r.fileScope) this.record(r);
+    for (const e of this.c.enums) if (!e.sys && e.fileScope) this.enumeration(e);
+    for (const m of macros) this.macro(m.name, m.value, m.loc);
+    while (this.queue.length > 0) this.queue.shift()!();
+  }
+
+  /** @param ctx a C lvalue of this type (array lengths, anonymous records), or null. */
+  type(t: IType, ctx: string | null, completedArray = false): RawType {
+    switch (t.k) {
+      case 'void':
+        return ['v'];
+      case 'prim':
+        return ['p', this.word(kindExpr(t.spell)), t.spell];
+      case 'typedef':
+        this.typedef(t.name);
+        return ['t', t.name];
+      case 'record':
+        this.record(t.rec);
+        return ['r', t.rec.key];
+      case 'enum':
+        this.enumeration(t.en);
+        return ['e', t.en.key];
+      case 'ptr':
+        return ['*', this.type(t.to, ctx && t.to.k !== 'func' && t.to.k !== 'void' ? `(*(${ctx}))` : null), t.constTo ? 1 : 0];
+      case 'array': {
+        const known = (t.sized || completedArray) && ctx !== null;
+        const len = known ? this.word(`sizeof(${ctx}) / sizeof((${ctx})[0])`) : null;
+        return ['[', this.type(t.of, known ? `(${ctx})[0]` : null), len];
+      }
+      case 'func':
+        return ['f', this.type(t.ret, null), t.params.map((p) => this.type(p, null)), t.variadic ? 1 : 0, t.unproto ? 1 : 0];
+      case 'opaque':
+        return ['o', t.spell];
+    }
+  }
+
+  private typedef(name: string): void {
+    if (this.doneTypedefs.has(name)) return;
+    this.doneTypedefs.add(name);
+    const td = this.c.typedefs.get(name);
+    if (!td) return;
+    this.queue.push(() => {
+      // An arithmetic typedef is classified by its own name, so attributes such as mode() count.
+      const t: RawType = td.type.k === 'prim' ? ['p', this.word(kindExpr(name)), td.type.spell] : this.type(td.type, `(*(${name} *)0)`);
+      this.unit.typedefs.push({ n: name, t, sys: td.sys ? 1 : 0 } satisfies RawTypedef);
+    });
+  }
+
+  private record(r: IRecord): void {
+    if (this.doneRecords.has(r)) return;
+    this.doneRecords.add(r);
+    this.queue.push(() => {
+      const out: RawRecord = { key: r.key, union: r.union ? 1 : 0, complete: 0, loc: r.loc, sys: r.sys ? 1 : 0 };
+      if (r.tag) out.tag = r.tag;
+      if (r.names.length) out.names = [...r.names];
+      if (r.fields && r.cname && r.fileScope) {
+        const cn = r.cname;
+        out.complete = 1;
+        out.size = this.word(`sizeof(${cn})`);
+        out.align = this.word(`__alignof__(${cn})`);
+        if (r.hasFam) out.fam = 1;
+        out.fields = r.fields.map((f): RawField => {
+          const ctx = `((${cn} *)0)->${f.name}`;
+          if (f.bitfield) {
+            const field: RawField = { n: f.name, t: this.type(f.type, null), off: null };
+            if (!r.hasFam) {
+              this.images.push({ type: cn, field: f.name });
+              field.img = this.word(`__builtin_offsetof(struct __wb_meta_blob, __wb_img${this.images.length - 1})`);
+            }
+            return field;
+          }
+          return { n: f.name, t: this.type(f.type, ctx), off: this.word(`__builtin_offsetof(${cn}, ${f.name})`) };
+        });
+      }
+      this.unit.records.push(out);
+    });
+  }
+
+  private enumeration(e: IEnum): void {
+    if (this.doneEnums.has(e)) return;
+    this.doneEnums.add(e);
+    this.queue.push(() => {
+      const out: RawEnum = {
+        key: e.key,
+        kind: this.word(kindExpr(e.cname ?? 'int')),
+        values: e.fileScope ? e.values.map((v): [string, number, number] => [v, this.word(`(unsigned long long)(${v})`), this.word(`((${v}) < 0)`)]) : [],
+        loc: e.loc,
+        sys: e.sys ? 1 : 0,
+      };
+      if (e.tag) out.tag = e.tag;
+      if (e.names.length) out.names = [...e.names];
+      this.unit.enums.push(out);
+    });
+  }
+
+  private macro(name: string, value: MacroValue, loc: string): void {
+    if (value.kind === 'string') {
+      this.strings.push(value.expr);
+      const k = this.strings.length - 1;
+      this.unit.macros.push({ n: name, s: [this.word(`__builtin_offsetof(struct __wb_meta_blob, __wb_s${k})`), this.word(`sizeof(${value.expr})`)], loc } satisfies RawMacro);
+      return;
+    }
+    const e = `(${value.expr})`;
+    this.doubles.push(`(double)${e}`);
+    this.unit.macros.push({
+      n: name,
+      i: [
+        this.word(`(unsigned long long)${e}`),
+        this.word(`(${e} < 0)`),
+        this.word(`__extension__ _Generic(${e}, float: 1, double: 1, long double: 1, default: 0)`),
+        this.doubles.length - 1,
+      ],
+      loc,
+    });
+  }
+}
+
+/** A C string literal whose bytes are the Latin-1 code units of `s` (so UTF-8 input survives). */
+function cString(s: string): string {
+  let out = '"';
+  let col = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let piece: string;
+    if (c === 34) piece = '\\"';
+    else if (c === 92) piece = '\\\\';
+    else if (c === 63) piece = '\\?'; // no trigraphs under -std=c89/c99
+    else if (c >= 32 && c < 127) piece = s[i]!;
+    else piece = '\\' + (c & 0xff).toString(8).padStart(3, '0');
+    out += piece;
+    col += piece.length;
+    if (col > 100 && i + 1 < s.length) {
+      out += '"\n  "';
+      col = 0;
+    }
+  }
+  return out + '"';
+}
+
+/** UTF-16 JSON text → the Latin-1 string of its UTF-8 bytes (for cString). */
+function utf8Latin1(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+export interface MetadataOptions {
+  /** Name recorded as the unit's file (defaults to the main file named by the line markers). */
+  fileName?: string;
+}
+
+/**
+ * The C text to append to an instrumented unit: its metadata blob.
+ * @param root  the tree of the unit (the parse of instrument/normalize.ts's copy is fine: offsets are shared)
+ * @param text  the unit's preprocessed text (as given to the pass; `#define` lines from `cc -E -dD` become macros)
+ * @param lines where each offset comes from (instrument/linemap.ts's LineMap)
+ */
+export function metadataAppendix(root: Node, text: string, lines: UnitLines, options: MetadataOptions = {}): string {
+  const c = new Collector(text, lines);
+  c.run(root);
+  const file = options.fileName ?? lines.map(0).file;
+  const e = new Emitter(c, file);
+  const known = knownIdentifiers(c);
+  const macros = macroCandidates(new MacroTable(text, lines), known);
+  e.run(macros);
+  return render(e);
+}
+
+/** What a macro expansion may refer to and still be a constant expression at the end of the unit. */
+function knownIdentifiers(c: Collector): { enumerators: Set<string>; arithmeticTypedefs: Set<string> } {
+  const enumerators = new Set<string>();
+  for (const en of c.enums) if (en.fileScope) for (const v of en.values) enumerators.add(v);
+  const arithmeticTypedefs = new Set<string>();
+  const isArith = (t: IType, depth: number): boolean => {
+    if (depth > 16) return false;
+    if (t.k === 'prim') return !t.spell.startsWith('__typeof__') && !t.spell.startsWith(TYPEOF_PLACEHOLDER_PREFIX) && !/^__builtin/.test(t.spell);
+    if (t.k === 'enum') return true;
+    if (t.k === 'typedef') {
+      const td = c.typedefs.get(t.name);
+      return td ? isArith(td.type, depth + 1) : false;
+    }
+    return false;
+  };
+  for (const [name, td] of c.typedefs) if (isArith(td.type, 0)) arithmeticTypedefs.add(name);
+  return { enumerators, arithmeticTypedefs };
+}
+
+function render(e: Emitter): string {
+  const json = JSON.stringify(e.unit);
+  const jsonBytes = utf8Latin1(json);
+  const words = e.words.length ? e.words : ['0'];
+  const members: string[] = [
+    '  unsigned long long __wb_hdr[8];',
+    `  unsigned long long __wb_w[${words.length}];`,
+    `  double __wb_d[${Math.max(1, e.doubles.length)}];`,
+    `  char __wb_json[${jsonBytes.length}];`,
+  ];
+  const inits: string[] = [
+    `  { 0x31304154454d4257ULL, sizeof(struct __wb_meta_blob), ${e.words.length}, __builtin_offsetof(struct __wb_meta_blob, __wb_w), ` +
+      `${jsonBytes.length}, __builtin_offsetof(struct __wb_meta_blob, __wb_json), ${e.doubles.length}, __builtin_offsetof(struct __wb_meta_blob, __wb_d) }`,
+    `  {\n${words.map((w) => `    (unsigned long long)(${w})`).join(',\n')}\n  }`,
+    `  { ${e.doubles.length ? e.doubles.join(', ') : '0'} }`,
+    `  ${cString(jsonBytes)}`,
+  ];
+  e.images.forEach((img, k) => {
+    members.push(`  ${img.type} __wb_img${k};`);
+    inits.push(`  { .${img.field} = -1 }`);
+  });
+  e.strings.forEach((s, k) => {
+    members.push(`  char __wb_s${k}[sizeof(${s})];`);
+    inits.push(`  ${s}`);
+  });
+  return (
+    '\n# 1 "<cc-wb metadata>" 3\n' +
+    `__extension__ struct __wb_meta_blob {\n${members.join('\n')}\n};\n` +
+    '__extension__ static const struct __wb_meta_blob __wb_meta_blob_data\n' +
+    '  __attribute__((__section__("wb_meta"), __used__, __aligned__(8))) = {\n' +
+    inits.join(',\n') +
+    '\n};\n'
+  );
+}
+
+let parser: Parser | null = null;
+
+/**
+ * Parses a preprocessed unit itself and returns its appendix: for callers that do not run the
+ * pass (tests, `--wb-no-instrument` builds). Mirrors instrument/index.ts's parse of the unit.
+ */
+export function metadataForPreprocessed(input: string | Buffer, fileName = '<stdin>'): string {
+  const text = typeof input === 'string' ? input : input.toString('latin1');
+  const lines = new LineMap(text, fileName);
+  const normalized = normalize(text, lines.directiveLines);
+  if (!parser) {
+    parser = new Parser();
+    parser.setLanguage(C as unknown as Parser.Language);
+  }
+  const parse = (t: string) => parser!.parse(t, undefined, { bufferSize: t.length * 2 + 1024 });
+  let parseText = normalized.text;
+  let tree = parse(parseText);
+  const colons: number[] = [];
+  const visit = (n: Node): void => {
+    if (!n.hasError && !n.isMissing) return;
+    if (n.isMissing && n.type === 'field_identifier') {
+      let i = n.startIndex;
+      while (i < parseText.length && /\s/.test(parseText[i]!)) i++;
+      if (parseText[i] === ':') colons.push(i);
+    }
+    for (const ch of n.children) visit(ch);
+  };
+  visit(tree.rootNode);
+  if (colons.length > 0) {
+    parseText = nameUnnamedBitfields(parseText, colons);
+    tree = parse(parseText);
+  }
+  return metadataAppendix(tree.rootNode, text, lines);
+}
+
+// ---- macros -------------------------------------------------------------------------------
+// With `cc -E -dD` the preprocessed text keeps every #define/#undef where it happened, inside
+// the line markers of its file. The macros of the user's own files that expand to a constant
+// expression (checked by a small parser: numbers, characters, enumerators, casts to arithmetic
+// types, sizeof, operators) or to string literals are handed to the compiler to evaluate.
+
+type MacroValue = { kind: 'arith' | 'string'; expr: string };
+
+interface MacroDef {
+  params: string[] | null; // null: object-like
+  variadic: boolean;
+  body: string[];
+  loc: string;
+  own: boolean; // defined in a user file (not a system header, not built in or on the command line)
+}
+
+const PUNCTUATORS = ['...', '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=', '&=', '^=', '|=', '##', '<:', ':>', '<%', '%>'];
+
+/** Preprocessing tokens of a directive body (no whitespace tokens; strings stay whole). */
+function ppTokens(s: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const ch = s[i]!;
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    if (/[A-Za-z_$]/.test(ch)) {
+      let j = i + 1;
+      while (j < s.length && /[A-Za-z0-9_$]/.test(s[j]!)) j++;
+      // L"...", u8"..." prefixes
+      if ((s[j] === '"' || s[j] === "'") && /^(?:L|u|U|u8)$/.test(s.slice(i, j))) {
+        const end = skipLiteral(s, j);
+        if (end < 0) return null;
+        out.push(s.slice(i, end));
+        i = end;
+        continue;
+      }
+      out.push(s.slice(i, j));
+      i = j;
+      continue;
+    }
+    if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(s[i + 1] ?? ''))) {
+      let j = i + 1;
+      while (j < s.length && (/[0-9A-Za-z_.]/.test(s[j]!) || ((s[j] === '+' || s[j] === '-') && /[eEpP]/.test(s[j - 1]!)))) j++;
+      out.push(s.slice(i, j));
+      i = j;
+      continue;
+    }
+    if (ch === '"' || ch === "'") {
+      const end = skipLiteral(s, i);
+      if (end < 0) return null;
+      out.push(s.slice(i, end));
+      i = end;
+      continue;
+    }
+    const p = PUNCTUATORS.find((q) => s.startsWith(q, i));
+    out.push(p ?? ch);
+    i += p ? p.length : 1;
+  }
+  return out;
+}
+
+function skipLiteral(s: string, i: number): number {
+  const q = s[i];
+  for (let j = i + 1; j < s.length; j++) {
+    if (s[j] === '\\') j++;
+    else if (s[j] === q) return j + 1;
+  }
+  return -1;
+}
+
+class MacroTable {
+  readonly defs = new Map<string, MacroDef>();
+
+  constructor(text: string, lines: UnitLines) {
+    const re = /^#[ \t]*(define|undef)[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)(.*)$/gm;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      const name = m[2]!;
+      if (m[1] === 'undef') {
+        this.defs.delete(name);
+        continue;
+      }
+      const pos = lines.map(m.index);
+      const own = !lines.isSystem(m.index) && !pos.file.startsWith('<');
+      let rest = m[3]!;
+      let params: string[] | null = null;
+      let variadic = false;
+      if (rest.startsWith('(')) {
+        const close = rest.indexOf(')');
+        if (close < 0) continue;
+        params = rest
+          .slice(1, close)
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p.length > 0);
+        if (params.length && params[params.length - 1]!.endsWith('...')) {
+          variadic = true;
+          const last = params.pop()!.slice(0, -3).trim();
+          params.push(last || '__VA_ARGS__');
+        }
+        rest = rest.slice(close + 1);
+      }
+      const body = ppTokens(rest);
+      if (!body) continue;
+      this.defs.set(name, { params, variadic, body, loc: `${pos.file}:${pos.line}`, own });
+    }
+  }
+
+  /** Fully macro-expands a token list; null when it cannot (stringizing, pasting, runaway). */
+  expand(tokens: string[], hide: ReadonlySet<string>, budget = { n: 4000 }): string[] | null {
+    const out: string[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      if (--budget.n < 0) return null;
+      const t = tokens[i]!;
+      const def = this.defs.get(t);
+      if (!def || hide.has(t)) {
+        out.push(t);
+        continue;
+      }
+      if (def.body.includes('#') || def.body.includes('##')) return null;
+      const inner = new Set(hide).add(t);
+      if (def.params === null) {
+        const r = this.expand(def.body, inner, budget);
+        if (!r) return null;
+        out.push(...r);
+        continue;
+      }
+      if (tokens[i + 1] !== '(') {
+        out.push(t);
+        continue;
+      }
+      const args: string[][] = [[]];
+      let depth = 0;
+      let j = i + 2;
+      for (; j < tokens.length; j++) {
+        const a = tokens[j]!;
+        if (a === '(') depth++;
+        else if (a === ')') {
+          if (depth === 0) break;
+          depth--;
+        } else if (a === ',' && depth === 0 && !(def.variadic && args.length >= def.params.length)) {
+          args.push([]);
+          continue;
+        }
+        args[args.length - 1]!.push(a);
+      }
+      if (j >= tokens.length) return null;
+      if (def.params.length === 0 && args.length === 1 && args[0]!.length === 0) args.length = 0;
+      if (args.length !== def.params.length && !(def.variadic && args.length === def.params.length - 1)) return null;
+      const expandedArgs = new Map<string, string[]>();
+      for (let k = 0; k < def.params.length; k++) {
+        const r = this.expand(args[k] ?? [], hide, budget);
+        if (!r) return null;
+        expandedArgs.set(def.params[k]!, r);
+      }
+      const substituted = def.body.flatMap((b) => expandedArgs.get(b) ?? [b]);
+      const r = this.expand(substituted, inner, budget);
+      if (!r) return null;
+      out.push(...r);
+      i = j;
+    }
+    return out;
+  }
+}
+
+const TYPE_WORDS = new Set(['char', 'short', 'int', 'long', 'signed', 'unsigned', 'float', 'double', '_Bool', 'const', 'volatile']);
+const INT_CONSTANT = /^(?:0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/;
+const FLOAT_CONSTANT = /^(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][+-]?[0-9]+)?[fFlL]?$/;
+const CHAR_CONSTANT = /^'(?:\\(?:[0-7]{1,3}|x[0-9a-fA-F]+|[\\'"?abfnrtv])|[^'\\\n])'$/;
+const STRING_LITERAL = /^"(?:\\.|[^"\\\n])*"$/;
+
+/**
+ * Checks that tokens form an arithmetic constant expression the compiler will accept in a static
+ * initializer: a recursive-descent parser over C's expression grammar without assignment,
+ * comma, calls or member access.
+ */
+function isConstantExpression(tokens: string[], known: { enumerators: Set<string>; arithmeticTypedefs: Set<string> }): boolean {
+  let i = 0;
+  const peek = () => tokens[i];
+  const isTypeStart = (t: string | undefined) => t !== undefined && (TYPE_WORDS.has(t) || known.arithmeticTypedefs.has(t));
+  const typeName = (): boolean => {
+    let words = 0;
+    let typedefs = 0;
+    while (isTypeStart(peek())) {
+      if (known.arithmeticTypedefs.has(peek()!)) typedefs++;
+      else if (peek() !== 'const' && peek() !== 'volatile') words++;
+      i++;
+    }
+    return (words > 0) !== (typedefs > 0) && typedefs <= 1;
+  };
+  const primary = (): boolean => {
+    const t = peek();
+    if (t === undefined) return false;
+    if (t === '(') {
+      i++;
+      if (!conditional()) return false;
+      return tokens[i++] === ')';
+    }
+    if (INT_CONSTANT.test(t) || FLOAT_CONSTANT.test(t) || CHAR_CONSTANT.test(t) || known.enumerators.has(t)) {
+      i++;
+      return true;
+    }
+    return false;
+  };
+  const unary = (): boolean => {
+    const t = peek();
+    if (t === '+' || t === '-' || t === '~' || t === '!') {
+      i++;
+      return unary();
+    }
+    if (t === 'sizeof') {
+      i++;
+      if (peek() === '(' && isTypeStart(tokens[i + 1])) {
+        i++;
+        if (!typeName()) return false;
+        return tokens[i++] === ')';
+      }
+      return unary();
+    }
+    if (t === '(' && isTypeStart(tokens[i + 1])) {
+      i++;
+      if (!typeName() || tokens[i++] !== ')') return false;
+      return unary();
+    }
+    return primary();
+  };
+  const levels = [['*', '/', '%'], ['+', '-'], ['<<', '>>'], ['<', '>', '<=', '>='], ['==', '!='], ['&'], ['^'], ['|'], ['&&'], ['||']];
+  const binary = (level: number): boolean => {
+    if (level < 0) return unary();
+    if (!binary(level - 1)) return false;
+    while (peek() !== undefined && levels[level]!.includes(peek()!)) {
+      const op = tokens[i++]!;
+      // A literal zero divisor would not be a constant: leave such macros out.
+      if ((op === '/' || op === '%') && /^0+[uUlL]*$/.test(peek() ?? '')) return false;
+      if (!binary(level - 1)) return false;
+    }
+    return true;
+  };
+  const conditional = (): boolean => {
+    if (!binary(levels.length - 1)) return false;
+    if (peek() === '?') {
+      i++;
+      if (!conditional() || tokens[i++] !== ':') return false;
+      return conditional();
+    }
+    return true;
+  };
+  return tokens.length > 0 && conditional() && i === tokens.length;
+}
+
+function macroCandidates(table: MacroTable, known: { enumerators: Set<string>; arithmeticTypedefs: Set<string> }): Array<{ name: string; value: MacroValue; loc: string }> {
+  const out: Array<{ name: string; value: MacroValue; loc: string }> = [];
+  for (const [name, def] of table.defs) {
+    if (!def.own || def.params !== null || def.body.length === 0 || name.startsWith('__')) continue;
+    // A macro spelling a declared name (`#define stat stat64`) is not a constant.
+    const tokens = table.expand(def.body, new Set([name]));
+    if (!tokens || tokens.length === 0 || tokens.length > 400) continue;
+    if (tokens.every((t) => STRING_LITERAL.test(t))) out.push({ name, value: { kind: 'string', expr: tokens.join(' ') }, loc: def.loc });
+    else if (isConstantExpression(tokens, known)) out.push({ name, value: { kind: 'arith', expr: tokens.join(' ') }, loc: def.loc });
+  }
+  return out;
+}
