@@ -195,9 +195,13 @@ class Collector {
     const kw = union ? 'union' : 'struct';
     const tag = spec.childForFieldName('name')?.text ?? null;
     const body = spec.childForFieldName('body');
-    const sys = this.lines.isSystem(spec.startIndex);
+    const sys = this.lines.isSystem((spec.childForFieldName('name') ?? body ?? spec).startIndex);
+    // A tag named in a parameter list without a body is taken as the file-scope tag (C would
+    // make a new prototype-scope type when none is declared yet; for calls it is the same).
+    const fileScopeTag = tag !== null && (!protoScope || !body);
+    protoScope = protoScope && !fileScopeTag;
     let rec: IRecord | undefined;
-    if (tag && !protoScope) {
+    if (fileScopeTag) {
       const existing = this.tags.get(`${kw} ${tag}`) as IRecord | undefined;
       if (existing && (!body || existing.fields === null)) rec = existing;
     }
@@ -256,6 +260,7 @@ class Collector {
   private enumeration(spec: Node, protoScope: boolean): IEnum {
     const tag = spec.childForFieldName('name')?.text ?? null;
     const body = spec.childForFieldName('body');
+    protoScope = protoScope && !(tag !== null && !body);
     let en: IEnum | undefined;
     if (tag && !protoScope) {
       const existing = this.tags.get(`enum ${tag}`) as IEnum | undefined;
@@ -271,7 +276,7 @@ class Collector {
         values: [],
         fileScope: !protoScope,
         loc,
-        sys: this.lines.isSystem(spec.startIndex),
+        sys: this.lines.isSystem((spec.childForFieldName('name') ?? body ?? spec).startIndex),
       };
       if (protoScope) en.key = `proto enum ${loc}`;
       this.enums.push(en);
@@ -364,14 +369,13 @@ class Collector {
 
   private declaration(n: Node): void {
     const storage = this.storage(n);
-    const sys = this.lines.isSystem(n.startIndex);
     const base = this.base(n, false);
     const baseConst = this.isConst(n);
     for (const d of n.childrenForFieldName('declarator')) {
-      const { name, type } = this.declare(d, base, baseConst, false);
-      if (!name) continue;
+      const { name, nameNode, type } = this.declare(d, base, baseConst, false);
+      if (!name || !nameNode) continue;
       this.namingSites.push([type, name]);
-      if (sys || storage.has('static')) continue;
+      if (this.lines.isSystem(nameNode.startIndex) || storage.has('static')) continue;
       if (type.k === 'func') {
         if (storage.has('inline') && !storage.has('extern')) continue;
         const prior = this.functions.get(name);
@@ -388,10 +392,10 @@ class Collector {
 
   private functionDefinition(n: Node): void {
     const storage = this.storage(n);
-    const sys = this.lines.isSystem(n.startIndex);
     const base = this.base(n, false);
-    const { name, type } = this.declare(n.childForFieldName('declarator'), base, this.isConst(n), false);
-    if (!name || type.k !== 'func' || sys || storage.has('static')) return;
+    const { name, nameNode, type } = this.declare(n.childForFieldName('declarator'), base, this.isConst(n), false);
+    // Judge by the name: a return type spelled by a system macro (`bool`) starts in a system region.
+    if (!name || !nameNode || type.k !== 'func' || this.lines.isSystem(nameNode.startIndex) || storage.has('static')) return;
     if (storage.has('inline') && !storage.has('extern')) return;
     if (type.unproto && type.names.length > 0) {
       // K&R definition: the declarations between the declarator and the body give the types;
@@ -411,12 +415,12 @@ class Collector {
   }
 
   private typeDefinition(n: Node): void {
-    const sys = this.lines.isSystem(n.startIndex);
     const base = this.base(n, false);
     const baseConst = this.isConst(n);
     for (const d of n.childrenForFieldName('declarator')) {
-      const { name, type } = this.declare(d, base, baseConst, false);
-      if (!name) continue;
+      const { name, nameNode, type } = this.declare(d, base, baseConst, false);
+      if (!name || !nameNode) continue;
+      const sys = this.lines.isSystem(nameNode.startIndex);
       this.typedefs.set(name, { name, type, sys });
       if (d.type === 'type_identifier') {
         if (type.k === 'record') {
@@ -526,7 +530,7 @@ class Emitter {
       this.unit.functions.push({ n: f.name, t, pn: f.type.names, def: f.def ? 1 : 0, loc: f.loc });
     }
     for (const g of this.c.globals.values()) {
-      const t = this.type(g.type, g.type.k === 'array' && !g.type.sized && g.initialized ? null : g.name, g.initialized);
+      const t = this.type(g.type, g.name, g.initialized);
       this.unit.globals.push({ n: g.name, t, def: g.def ? 1 : 0, ro: g.ro ? 1 : 0, loc: g.loc } satisfies RawGlobal);
     }
     for (const [name, td] of this.c.typedefs) if (!td.sys) this.typedef(name);

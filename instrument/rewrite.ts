@@ -62,6 +62,8 @@ const renamedNames = [...RENAMED_FUNCTIONS.keys()].filter((n) => !n.startsWith('
 // An assignment operator (not ==, <=, >=, !=), ++, --, or a name the pass renames.
 const mayStoreOrCall = new RegExp(`(?:^|[^=!<>])=(?!=)|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
 
+const scalarCopyFunctions = new Set(['memcpy', '__builtin_memcpy', 'memmove', '__builtin_memmove', 'memset', '__builtin_memset']);
+
 const POINTER_CLASS = 5; // __builtin_classify_type: pointer_type_class
 const RECORD_CLASS = 12; // record_type_class
 const UNION_CLASS = 13; // union_type_class
@@ -305,9 +307,30 @@ export class Rewriter {
     if (parent.type === 'parameter_list' || parent.type === 'parameter_declaration') return;
     const v = this.lookup(id.text);
     if (v && v.local) return;
+    if (this.copiesIntoScalar(id)) {
+      this.stats.skippedNonPointer++;
+      return;
+    }
     this.stats.calls++;
     this.addEdit(id, () => abi);
     this.site(id, 'call', id.text);
+  }
+
+  /**
+   * `memcpy(&x, p, sizeof x)` with `x` of arithmetic type is how C does unaligned and type-punned
+   * loads; it cannot overwrite or create a pointer any more than `x = ...` can, and keeping it a
+   * plain builtin keeps it a single load in the hot loops of compressors.
+   */
+  private copiesIntoScalar(id: Node): boolean {
+    const call = id.parent;
+    if (call?.type !== 'call_expression' || call.childForFieldName('function')?.id !== id.id) return false;
+    if (!scalarCopyFunctions.has(id.text)) return false;
+    let dst = call.childForFieldName('arguments')?.namedChildren[0] ?? null;
+    while (dst && (dst.type === 'parenthesized_expression' || dst.type === 'cast_expression')) {
+      dst = dst.type === 'cast_expression' ? dst.childForFieldName('value') : (dst.namedChildren[0] ?? null);
+    }
+    if (dst?.type !== 'pointer_expression' || dst.child(0)?.type !== '&') return false;
+    return isArithmetic(this.typeOf(dst.childForFieldName('argument')));
   }
 
   private decide(lhs: Node): Decision {

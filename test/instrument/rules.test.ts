@@ -89,6 +89,14 @@ describe('library calls', () => {
     expect(r.stats.calls).toBe(4);
   });
 
+  it('keeps memcpy into an arithmetic scalar a plain builtin (unaligned-load idiom)', () => {
+    const r = sitesOf('unsigned long f(const void *p, void *q) { unsigned long v; memcpy(&v, p, sizeof v); memcpy((void *)&gi, p, 4); memcpy(&g, p, 8); memcpy(q, p, 8); return v; }');
+    // &v and &gi are arithmetic objects; &g holds a pointer and q may point at anything.
+    expect(r.stats.calls).toBe(2);
+    expect(body(r)).toContain('memcpy(&v, p, sizeof v)');
+    expect(body(r)).toContain('__wb_memcpy(&g, p, 8)');
+  });
+
   it('leaves a unit\'s own definition of a libc name alone, and locals named like one', () => {
     const r = sitesOf('static void my(void *p) { (void)p; } void free(void *p) { my(p); } void f(void *p) { free(p); } void k(void (*memset)(void)) { memset(); }');
     expect(body(r)).not.toContain('__wb_free');
