@@ -114,6 +114,16 @@ class Collector {
     return this.text.slice(n.startIndex, n.endIndex);
   }
 
+  /**
+   * The original spelling of a type specifier. The parse copy renames GNU keywords to shorter
+   * ISO ones (`__int128` → `long`), so the node may end inside a word of the original text.
+   */
+  spelling(n: Node): string {
+    let end = n.endIndex;
+    while (end < this.text.length && /[\w$]/.test(this.text[end]!)) end++;
+    return this.text.slice(n.startIndex, end).trim();
+  }
+
   loc(n: Node): string {
     const p = this.lines.map(n.startIndex);
     return `${p.file}:${p.line}:${p.col}`;
@@ -162,7 +172,9 @@ class Collector {
   private base(n: Node, protoScope: boolean): IType {
     const spec = n.childForFieldName('type');
     const first = n.childForFieldName('declarator');
-    const head = this.text.slice(n.startIndex, first ? first.startIndex : n.endIndex);
+    // The parse copy blanks `_Complex`, so the node may start after it: look back to the previous token.
+    const from = n.previousSibling?.endIndex ?? n.parent?.startIndex ?? n.startIndex;
+    const head = this.text.slice(Math.min(from, n.startIndex), first ? first.startIndex : n.endIndex);
     if (COMPLEX.test(head)) return { k: 'opaque', spell: head.trim() };
     return this.specifier(spec, protoScope);
   }
@@ -171,9 +183,9 @@ class Collector {
     if (!spec) return { k: 'prim', spell: 'int' };
     switch (spec.type) {
       case 'primitive_type':
-        return spec.text.trim() === 'void' ? { k: 'void' } : { k: 'prim', spell: this.src(spec).trim() };
+        return spec.text.trim() === 'void' && this.spelling(spec) === 'void' ? { k: 'void' } : { k: 'prim', spell: this.spelling(spec) };
       case 'sized_type_specifier':
-        return { k: 'prim', spell: this.src(spec).trim() };
+        return { k: 'prim', spell: this.spelling(spec) };
       case 'type_identifier': {
         const name = spec.text;
         if (name.startsWith(TYPEOF_PLACEHOLDER_PREFIX)) return { k: 'prim', spell: this.src(spec).trim() };
@@ -294,7 +306,7 @@ class Collector {
   }
 
   /** Applies a declarator to a base type; names the declared entity. */
-  declare(d: Node | null, base: IType, baseConst: boolean, protoScope: boolean): { name: string | null; nameNode: Node | null; type: IType } {
+  declare(d: Node | null, base: IType, baseConst: boolean, protoScope: boolean): { name: string | null; nameNode: Node | null; type: IType; isConst: boolean } {
     let type = base;
     let isConst = baseConst;
     let node: Node | null = d;
@@ -304,7 +316,7 @@ class Collector {
         case 'field_identifier':
         case 'type_identifier':
         case 'primitive_type':
-          return { name: node.text, nameNode: node, type };
+          return { name: node.text, nameNode: node, type, isConst };
         case 'pointer_declarator':
         case 'abstract_pointer_declarator':
           type = { k: 'ptr', to: type, constTo: isConst };
@@ -331,10 +343,10 @@ class Collector {
           node = node.namedChildren.find((c) => c.type.endsWith('declarator') || c.type.endsWith('identifier')) ?? null;
           break;
         default:
-          return { name: null, nameNode: null, type: { k: 'opaque', spell: this.src(node) } };
+          return { name: null, nameNode: null, type: { k: 'opaque', spell: this.src(node) }, isConst };
       }
     }
-    return { name: null, nameNode: null, type };
+    return { name: null, nameNode: null, type, isConst };
   }
 
   private functionType(fd: Node, ret: IType): Extract<IType, { k: 'func' }> {
@@ -358,6 +370,14 @@ class Collector {
         continue;
       }
       if (p.type !== 'parameter_declaration') continue;
+      const spec = p.childForFieldName('type');
+      if (spec?.type === 'type_identifier' && !p.childForFieldName('declarator') && !this.typedefs.has(spec.text) && !spec.text.startsWith(TYPEOF_PLACEHOLDER_PREFIX)) {
+        // `f(a, b)`: the grammar cannot tell an identifier list from unnamed typedef'd parameters.
+        unproto = true;
+        params.push({ k: 'prim', spell: 'int' });
+        names.push(spec.text);
+        continue;
+      }
       const base = this.base(p, true);
       const { name, type } = this.declare(p.childForFieldName('declarator'), base, this.isConst(p), true);
       if (type.k === 'void' && !name) continue; // (void)
@@ -372,7 +392,7 @@ class Collector {
     const base = this.base(n, false);
     const baseConst = this.isConst(n);
     for (const d of n.childrenForFieldName('declarator')) {
-      const { name, nameNode, type } = this.declare(d, base, baseConst, false);
+      const { name, nameNode, type, isConst } = this.declare(d, base, baseConst, false);
       if (!name || !nameNode) continue;
       this.namingSites.push([type, name]);
       if (this.lines.isSystem(nameNode.startIndex) || storage.has('static')) continue;
@@ -386,7 +406,7 @@ class Collector {
       const def = !storage.has('extern') || initialized;
       const prior = this.globals.get(name);
       if (prior && (prior.def || !def) && !(type.k === 'array' && initialized)) continue;
-      this.globals.set(name, { name, type, def, ro: baseConst && type.k !== 'ptr', initialized, loc: this.loc(d) });
+      this.globals.set(name, { name, type, def, ro: isConst, initialized, loc: this.loc(d) });
     }
   }
 

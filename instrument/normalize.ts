@@ -55,6 +55,11 @@ class Buffer {
   blank(start: number, end: number): void {
     for (let i = start; i < end; i++) if (this.bytes[i] !== 10) this.bytes[i] = 32;
   }
+  /** Whitespace in the parse copy (directive lines are blank there). */
+  isBlank(i: number): boolean {
+    const c = this.bytes[i]!;
+    return c === 32 || c === 10 || c === 9 || c === 13;
+  }
   put(start: number, end: number, replacement: string): void {
     // Same length by construction: pad with spaces.
     for (let i = start; i < end; i++) this.bytes[i] = i - start < replacement.length ? replacement.charCodeAt(i - start) : 32;
@@ -119,6 +124,8 @@ const notImplicitInt = new Set(['__asm__', '__asm', 'asm', '_Static_assert', 'st
 
 const typeKeywords = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool', 'struct', 'union', 'enum', '__int128', '__signed__', '__signed', '_Complex', '__complex__', '_Atomic']);
 
+const transparentWords = new Set(['__attribute__', '__attribute', '__extension__', '__declspec', '_Noreturn']);
+
 /** Tracks whether the scan is at the start of a file-scope declaration, before any type. */
 class FileScope {
   private braces = 0;
@@ -134,9 +141,22 @@ class FileScope {
   private lastToken = '';
   /** The token before the '(' of the current (or last) outermost parenthesis group at file scope. */
   opener = '';
-  word(w: string): void {
+  /** Where the last storage-class/inline keyword of the current declaration starts, or -1. */
+  prefixAt = -1;
+  prefixWord = '';
+  word(w: string, at: number): void {
+    if (this.braces !== 0 || this.parens !== 0) {
+      this.lastToken = w;
+      return;
+    }
+    if (transparentWords.has(w)) return; // attributes say nothing about where the type is
     this.lastToken = w;
-    if (this.braces === 0 && this.parens === 0 && !declarationPrefixes.has(w)) this.start = false;
+    if (declarationPrefixes.has(w)) {
+      if (this.start) {
+        this.prefixAt = at;
+        this.prefixWord = w;
+      }
+    } else this.start = false;
   }
   punct(c: string): void {
     if (c === ' ' || c === '\n' || c === '\t' || c === '\r') return;
@@ -149,6 +169,7 @@ class FileScope {
     } else if (c === '(') this.parens++;
     else if (c === ')') this.parens--;
     else if (c === ';' && this.braces === 0 && this.parens === 0) this.start = true;
+    if (this.start) this.prefixAt = -1;
   }
 }
 
@@ -184,9 +205,14 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
       // `f (x)` at the start of a declaration is an implicit-int function unless `f` is a type
       // (a keyword, or a typedef name before a parenthesised declarator such as `T (*fp)(void)`).
       const afterParen = text[skipSpace(text, next + 1)];
+      const afterWord = text[next];
+      const implicitIntVariable =
+        top.atDeclarationStart() && top.prefixAt >= 0 && (afterWord === '=' || afterWord === ';' || afterWord === ',' || afterWord === '[') && !typeKeywords.has(word) && !declarationPrefixes.has(word) && !notImplicitInt.has(word) && !(word in renameTo);
       const implicitInt =
-        top.atDeclarationStart() && text[next] === '(' && !notImplicitInt.has(word) && !typeKeywords.has(word) && !(word in renameTo) && afterParen !== '*' && afterParen !== '(' && afterParen !== '^';
-      top.word(word);
+        implicitIntVariable || top.atDeclarationStart() && text[next] === '(' && !notImplicitInt.has(word) && !typeKeywords.has(word) && !(word in renameTo) && afterParen !== '*' && afterParen !== '(' && afterParen !== '^';
+      const prefixAt = top.prefixAt;
+      const prefixWord = top.prefixWord;
+      top.word(word, i);
       if (word in renameTo) {
         out.put(i, j, renameTo[word]!);
       } else if (asmWords.has(word)) {
@@ -247,7 +273,9 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
       } else if (implicitInt) {
         // K&R implicit int: `main () {` or `static f(x) int x; {`. Give it a type name taken
         // from the space before it, or from the name itself (the name matters little here).
-        if (i >= 2 && /\s/.test(text[i - 1]!) && /\s/.test(text[i - 2]!)) out.put(i - 2, i, 'T');
+        if (prefixAt >= 0 && prefixWord.length >= 3) out.put(prefixAt, prefixAt + prefixWord.length, 'int');
+        else if (i >= 2 && out.isBlank(i - 1) && out.isBlank(i - 2)) out.put(i - 2, i, 'T');
+        else if (i >= 1 && out.isBlank(i - 1) && j < next) out.put(i - 1, j + 1, 'T ' + word);
         else if (j - i >= 2) out.put(i, j, 'T ' + word.slice(2));
       }
       i = j;

@@ -177,7 +177,14 @@ export class Rewriter {
         if (p.type === 'identifier') params.set(p.text, { type: UNKNOWN, local: true, register: false });
         continue;
       }
-      const { name: pname, type: ptype } = this.env.applyDeclarator(p.childForFieldName('declarator'), this.env.typeOfSpecifier(p.childForFieldName('type')));
+      const pdecl = p.childForFieldName('declarator');
+      const ptypeNode = p.childForFieldName('type');
+      if (!pdecl && ptypeNode?.type === 'type_identifier') {
+        // `f(a, b)` in a definition: K&R names, which the grammar reads as unnamed typedef'd parameters.
+        params.set(ptypeNode.text, { type: UNKNOWN, local: true, register: false });
+        continue;
+      }
+      const { name: pname, type: ptype } = this.env.applyDeclarator(pdecl, this.env.typeOfSpecifier(ptypeNode));
       // A parameter declared as an array or function is a pointer.
       const adjusted: CType = ptype.k === 'array' ? { k: 'ptr', to: ptype.of } : ptype.k === 'func' ? { k: 'ptr', to: ptype } : ptype;
       if (pname) params.set(pname, { type: adjusted, local: true, register: false });
