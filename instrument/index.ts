@@ -160,5 +160,7 @@ function withPrelude(code: string, lines: LineMap, fileName: string): string {
   const firstEnd = lines.firstLineEnd();
   if (firstEnd < 0) return prelude + `# 1 ${JSON.stringify(fileName)}\n` + code;
   const first = code.slice(0, firstEnd);
-  return first + '\n' + prelude + first + code.slice(firstEnd);
+  // Re-state only the main file's marker after the prelude (not the directory line).
+  const mainMarker = first.split('\n')[0]!;
+  return first + '\n' + prelude + mainMarker + code.slice(firstEnd);
 }

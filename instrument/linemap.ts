@@ -93,6 +93,10 @@ export class LineMap {
   /** The first marker line of the unit (`# 0 "foo.c"`), which names the main file. */
   firstLineEnd(): number {
     const first = this.directiveLines[0];
-    return first && first[0] === 0 ? first[1] : -1;
+    if (!first || first[0] !== 0) return -1;
+    // With -g, gcc follows with the compilation directory as `# 0 "/cwd//"`: keep the pair together.
+    const second = this.directiveLines[1];
+    if (second && second[0] === first[1] + 1 && /^# \d+ ".*\/\/"\s*$/.test(this.text.slice(second[0], second[1]))) return second[1];
+    return first[1];
   }
 }

@@ -105,10 +105,20 @@ class Collector {
   /** (type, C lvalue expression) pairs through which anonymous records get a name. */
   private readonly namingSites: Array<[IType, string]> = [];
 
+  /** Whether the unit spells a complex type at all (most do not: skip looking for it). */
+  private readonly mayHaveComplex: boolean;
+
   constructor(
     private readonly text: string,
     private readonly lines: UnitLines,
-  ) {}
+  ) {
+    this.mayHaveComplex = COMPLEX.test(text);
+  }
+
+  /** The whole node comes from system headers (a return type spelled by a system macro does not count). */
+  private wholeSystem(n: Node): boolean {
+    return this.lines.isSystem(n.startIndex) && this.lines.isSystem(Math.max(n.startIndex, n.endIndex - 1));
+  }
 
   src(n: Node): string {
     return this.text.slice(n.startIndex, n.endIndex);
@@ -171,11 +181,13 @@ class Collector {
   /** The base type of a declaration-like node (declaration, field, parameter, typedef). */
   private base(n: Node, protoScope: boolean): IType {
     const spec = n.childForFieldName('type');
-    const first = n.childForFieldName('declarator');
-    // The parse copy blanks `_Complex`, so the node may start after it: look back to the previous token.
-    const from = n.previousSibling?.endIndex ?? n.parent?.startIndex ?? n.startIndex;
-    const head = this.text.slice(Math.min(from, n.startIndex), first ? first.startIndex : n.endIndex);
-    if (COMPLEX.test(head)) return { k: 'opaque', spell: head.trim() };
+    if (this.mayHaveComplex) {
+      // The parse copy blanks `_Complex`, so the node may start after it: look back to the previous token.
+      const first = n.childForFieldName('declarator');
+      const from = n.previousSibling?.endIndex ?? n.parent?.startIndex ?? n.startIndex;
+      const head = this.text.slice(Math.min(from, n.startIndex), first ? first.startIndex : n.endIndex);
+      if (COMPLEX.test(head)) return { k: 'opaque', spell: head.trim() };
+    }
     return this.specifier(spec, protoScope);
   }
 
@@ -388,6 +400,15 @@ class Collector {
   }
 
   private declaration(n: Node): void {
+    if (this.wholeSystem(n) || this.storage(n).has('static')) {
+      // System prototypes and variables are not exported; only a type they define matters.
+      const spec = n.childForFieldName('type');
+      if (!spec || !spec.childForFieldName('body')) return;
+      if (spec.childForFieldName('name')) {
+        this.specifier(spec, false);
+        return;
+      }
+    }
     const storage = this.storage(n);
     const base = this.base(n, false);
     const baseConst = this.isConst(n);
@@ -411,7 +432,9 @@ class Collector {
   }
 
   private functionDefinition(n: Node): void {
+    if (this.wholeSystem(n)) return;
     const storage = this.storage(n);
+    if (storage.has('static')) return;
     const base = this.base(n, false);
     const { name, nameNode, type } = this.declare(n.childForFieldName('declarator'), base, this.isConst(n), false);
     // Judge by the name: a return type spelled by a system macro (`bool`) starts in a system region.

@@ -62,6 +62,21 @@ const renamedNames = [...RENAMED_FUNCTIONS.keys()].filter((n) => !n.startsWith('
 // An assignment operator (not ==, <=, >=, !=), ++, --, or a name the pass renames.
 const mayStoreOrCall = new RegExp(`(?:^|[^=!<>])=(?!=)|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
 
+/** libc's return type shape for a renamed function: 'ptr', 'void' or 'int'. */
+function libcReturnKind(name: string): 'ptr' | 'void' | 'int' {
+  const base = name.replace(/^__builtin_/, '');
+  if (base === 'posix_memalign') return 'int';
+  if (base === 'free' || base === 'bzero' || base === 'explicit_bzero' || base === 'bcopy' || base === 'qsort') return 'void';
+  return 'ptr';
+}
+
+function returnKindMatchesLibc(name: string, declared: CType): boolean {
+  if (declared.k !== 'func') return false;
+  const ret = declared.ret;
+  const kind = ret.k === 'ptr' ? 'ptr' : ret.k === 'void' ? 'void' : ret.k === 'arith' ? 'int' : 'unknown';
+  return kind === 'unknown' || kind === libcReturnKind(name);
+}
+
 const scalarCopyFunctions = new Set(['memcpy', '__builtin_memcpy', 'memmove', '__builtin_memmove', 'memset', '__builtin_memset']);
 
 const POINTER_CLASS = 5; // __builtin_classify_type: pointer_type_class
@@ -89,10 +104,17 @@ export class Rewriter {
 
   run(root: Node): RewriteResult {
     // Functions the unit defines itself keep their names: a program's own `free` is not libc's.
+    // So do names the unit declares itself with a return type unlike libc's (autoconf's
+    // `char strdup ();` link checks): the call is to something else.
     for (const child of root.namedChildren) {
-      if (child.type !== 'function_definition') continue;
-      const name = this.env.applyDeclarator(child.childForFieldName('declarator'), UNKNOWN).name;
-      if (name && !this.lines.isSystem(child.startIndex)) this.definedFunctions.add(name);
+      if (child.type !== 'function_definition' && child.type !== 'declaration') continue;
+      if (this.lines.isSystem(child.startIndex)) continue;
+      for (const d of child.type === 'function_definition' ? [child.childForFieldName('declarator')] : child.childrenForFieldName('declarator')) {
+        const { name, type } = this.env.applyDeclarator(d, ARITH);
+        if (!name || !RENAMED_FUNCTIONS.has(name) || type.k !== 'func') continue;
+        const declared = this.env.applyDeclarator(d, this.env.typeOfSpecifier(child.childForFieldName('type'))).type;
+        if (child.type === 'function_definition' || !returnKindMatchesLibc(name, declared)) this.definedFunctions.add(name);
+      }
     }
     for (const child of root.namedChildren) this.topLevel(child);
     const body = this.render(root);

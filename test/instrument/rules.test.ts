@@ -97,6 +97,14 @@ describe('library calls', () => {
     expect(body(r)).toContain('__wb_memcpy(&g, p, 8)');
   });
 
+  it('leaves alone a name the unit declares with a return type unlike libc\'s (autoconf checks)', () => {
+    const r = instrument('char strdup ();\nint main(void) { return strdup() != 0; }');
+    expect(r.ok).toBe(true);
+    expect(body(r)).toContain('return strdup() != 0;');
+    const compatible = instrument('#include <stddef.h>\nextern void *malloc(size_t);\nvoid *f(void) { return malloc(4); }');
+    expect(body(compatible)).toContain('__wb_malloc(4)');
+  });
+
   it('leaves a unit\'s own definition of a libc name alone, and locals named like one', () => {
     const r = sitesOf('static void my(void *p) { (void)p; } void free(void *p) { my(p); } void f(void *p) { free(p); } void k(void (*memset)(void)) { memset(); }');
     expect(body(r)).not.toContain('__wb_free');

@@ -1,0 +1,159 @@
+// Process running for the harness: argument arrays only (never a shell string), a hard timeout that
+// kills the whole process group (test programs and build tools may fork), and bounded output capture
+// so a runaway program cannot exhaust the harness's memory.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Bytes kept of each of stdout and stderr; the rest is counted but dropped. */
+  maxOutput?: number;
+  input?: string;
+  /** Send stdout and stderr, interleaved, to this file (appending) instead of capturing them. */
+  logFile?: string;
+}
+
+export interface RunResult {
+  /** Exit status, or null when the process died of a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  /** Wall time in milliseconds. */
+  ms: number;
+  /** Set when the program could not be started at all (ENOENT, EACCES). */
+  spawnError?: string;
+}
+
+export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const maxOutput = options.maxOutput ?? 1 << 20;
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, 'a');
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', logFd ?? 'pipe', logFd ?? 'pipe'],
+      // Own process group, so a timeout kills grandchildren too (make, shells, test drivers).
+      detached: true,
+    });
+    if (child.pid !== undefined) live.add(child.pid);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outLen = 0;
+    let errLen = 0;
+    if (logFd !== undefined) closeSync(logFd); // the child holds its own copy
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (outLen < maxOutput) out.push(chunk.subarray(0, maxOutput - outLen));
+      outLen += chunk.length;
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (errLen < maxOutput) err.push(chunk.subarray(0, maxOutput - errLen));
+      errLen += chunk.length;
+    });
+    if (options.input !== undefined) {
+      child.stdin!.on('error', () => {
+        // The program may exit without reading its input; that is its business.
+      });
+      child.stdin!.end(options.input);
+    }
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            killGroup(child.pid);
+          }, options.timeoutMs);
+    let spawnError: string | undefined;
+    child.on('error', (e) => {
+      spawnError = e.message;
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (child.pid !== undefined) live.delete(child.pid);
+      // Stragglers that kept the pipes open are gone by now, but a daemonised grandchild is not.
+      killGroup(child.pid);
+      resolve({
+        code,
+        signal,
+        timedOut,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        ms: Date.now() - started,
+        spawnError,
+      });
+    });
+  });
+}
+
+const live = new Set<number>();
+
+/** Kills every process group this module started and has not reaped yet (for Ctrl-C). */
+export function killAllRunning(): void {
+  for (const pid of live) killGroup(pid);
+  live.clear();
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
+export async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= items.length) return;
+      results[i] = await work(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+/** Splits a command given as one string ("node /x/cc-wb.js", "ccache gcc") into argv; quotes allowed. */
+export function splitCommand(command: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let quote: '"' | "'" | null = null;
+  let inWord = false;
+  for (const ch of command) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new Error(`unbalanced ${quote} in command: ${command}`);
+  if (inWord) words.push(cur);
+  if (words.length === 0) throw new Error('empty compiler command');
+  return words;
+}
+
+/** Describes how a process ended, for tables and JSON: "exit 1", "SIGABRT", "timeout after 10 s". */
+export function describeEnd(r: RunResult, timeoutMs?: number): string {
+  if (r.spawnError) return `cannot start: ${r.spawnError}`;
+  if (r.timedOut) return `timeout after ${Math.round((timeoutMs ?? r.ms) / 1000)} s`;
+  if (r.signal) return r.signal;
+  return `exit ${r.code}`;
+}

@@ -1,0 +1,390 @@
+// Real projects' own test suites: each Debian source package is built twice from a pristine copy,
+// once with CC=cc and once with CC=cc-wb, and its own `make check` (or equivalent) run on each build.
+// cc-wb must fail no test that cc passes. Sources come from test/real/debian.ts (`apt-get source`
+// into the cache, shared with the real-program tests), which we reuse rather than duplicate.
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchDebianSource } from '../test/real/debian.js';
+import { Compiler, compilerShim, ResultCache, sha1 } from './compilers.js';
+import { cacheDir } from './paths.js';
+import { describeEnd, run } from './proc.js';
+import { formatSeconds, table } from './progress.js';
+import { PassSummary, readPassReport, UnitReport } from './wbreport.js';
+
+interface Step {
+  name: string;
+  argv: string[];
+  /** Folder relative to the copied tree. */
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** What a finished check run tells us: test names that failed, and counts when the suite reports them. */
+export interface CheckReport {
+  failed: string[];
+  passed?: number;
+  total?: number;
+}
+
+export interface ProjectSpec {
+  name: string;
+  /** Debian source package. */
+  source: string;
+  /** Configure and build steps, then the check step (always last). */
+  steps(cc: string, jobs: number): Step[];
+  /** Reads the check log (and the tree, for suites that leave marker files) into a report. */
+  parse(log: string, tree: string): CheckReport;
+  /** Why a test may fail under plain cc too, for the report. */
+  note?: string;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Test-suite output parsers
+
+/** Automake's parallel test harness (`PASS: name`, `FAIL: name`, `# TOTAL: n`), summed over subdirs. */
+function automakeLog(log: string): CheckReport {
+  const failed = [...log.matchAll(/^(?:FAIL|ERROR|XPASS): (\S+)/gm)].map((m) => m[1]!);
+  const sum = (key: string) => [...log.matchAll(new RegExp(`^# ${key}: +(\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  const total = sum('TOTAL');
+  return { failed, passed: sum('PASS') + sum('XFAIL'), total: total || undefined };
+}
+
+/** CTest: `n% tests passed, m tests failed out of t` and the list under "The following tests FAILED". */
+function ctest(log: string): CheckReport {
+  const m = /tests passed, (\d+) tests? failed out of (\d+)/.exec(log);
+  const failedBlock = /The following tests FAILED:\n((?:\s+\d+ - .*\n?)*)/.exec(log)?.[1] ?? '';
+  const failed = [...failedBlock.matchAll(/\d+ - (\S+)/g)].map((x) => x[1]!);
+  if (!m) return { failed: failed.length ? failed : ['(ctest did not finish)'] };
+  return { failed, total: Number(m[2]), passed: Number(m[2]) - Number(m[1]) };
+}
+
+/** gawk: `ALL TESTS PASSED` or `N TESTS FAILED`, leaving `test/_name` output files for each failure. */
+function gawk(log: string, tree: string): CheckReport {
+  const dir = join(tree, 'test');
+  const failed = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.startsWith('_') && !f.startsWith('_.'))
+        .map((f) => f.slice(1))
+        .sort()
+    : [];
+  if (!/ALL TESTS PASSED|TESTS FAILED/.test(log) && failed.length === 0) return { failed: ['(make check did not finish)'] };
+  return { failed };
+}
+
+/** Suites whose only verdict is make's exit status (bzip2, zstd, lz4): name the step that failed. */
+function exitOnly(name: string) {
+  return (log: string): CheckReport => ({ failed: /make(\[\d+\])?: \*\*\* .*Error/.test(log) ? [name] : [] });
+}
+
+/** zlib: `*** zlib test OK ***` / `*** zlib shared test FAILED ***` per variant. */
+function zlib(log: string): CheckReport {
+  const ok = [...log.matchAll(/\*\*\* (zlib.*?) test OK \*\*\*/g)].map((m) => m[1]!);
+  const failed = [...log.matchAll(/\*\*\* (zlib.*?) test FAILED \*\*\*/g)].map((m) => m[1]!);
+  if (ok.length + failed.length === 0) failed.push('(make test did not finish)');
+  return { failed, passed: ok.length, total: ok.length + failed.length };
+}
+
+// -------------------------------------------------------------------------------------------------
+// The projects
+
+const make = (jobs: number, ...args: string[]) => ['make', `-j${jobs}`, ...args];
+// Debian's patches leave some .texi newer than its .info; the manuals are not what we test, and
+// makeinfo is not installed.
+const automake = (jobs: number, ...args: string[]) => make(jobs, 'MAKEINFO=true', ...args);
+const configure = (cc: string, ...args: string[]): Step => ({ name: 'configure', argv: ['./configure', `CC=${cc}`, ...args] });
+
+export const PROJECTS: ProjectSpec[] = [
+  {
+    name: 'bzip2',
+    source: 'bzip2',
+    steps: (cc, j) => [
+      { name: 'build', argv: make(j, `CC=${cc}`, 'bzip2', 'bzip2recover') },
+      { name: 'check', argv: ['make', `CC=${cc}`, 'test'] },
+    ],
+    parse: exitOnly('make test (compress/decompress sample1-3 and cmp)'),
+  },
+  {
+    name: 'zlib',
+    source: 'zlib',
+    steps: (cc, j) => [
+      { name: 'configure', argv: ['./configure'], env: { CC: cc } },
+      { name: 'build', argv: make(j) },
+      { name: 'check', argv: ['make', 'test'] },
+    ],
+    parse: zlib,
+  },
+  {
+    name: 'gzip',
+    source: 'gzip',
+    steps: (cc, j) => [configure(cc, '--disable-dependency-tracking'), { name: 'build', argv: automake(j) }, { name: 'check', argv: automake(j, 'check') }],
+    parse: automakeLog,
+  },
+  {
+    name: 'lz4',
+    source: 'lz4',
+    steps: (cc, j) => [
+      { name: 'build', argv: make(j, `CC=${cc}`, 'lib', 'lz4') },
+      { name: 'check', argv: ['make', `CC=${cc}`, 'check'] },
+    ],
+    parse: exitOnly('make check (tests/test-lz4-essentials)'),
+  },
+  {
+    name: 'expat',
+    source: 'expat',
+    steps: (cc, j) => [
+      {
+        name: 'configure',
+        argv: ['cmake', '-S', 'expat', '-B', 'build', `-DCMAKE_C_COMPILER=${cc}`, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DEXPAT_BUILD_DOCS=OFF', '-DEXPAT_BUILD_TESTS=ON', '-DEXPAT_BUILD_EXAMPLES=ON'],
+      },
+      // Debian's security patches test `#if XML_DTD == 1`, as autotools' config.h defines it; CMake's
+      // header defines it empty. Debian builds with autotools, which needs libtool we do not have.
+      { name: 'fix-config', argv: ['sed', '-i', 's/^#define XML_DTD$/#define XML_DTD 1/', 'build/expat_config.h'] },
+      { name: 'build', argv: ['cmake', '--build', 'build', `-j${j}`] },
+      { name: 'check', argv: ['ctest', '--test-dir', 'build', '--output-on-failure', `-j${j}`] },
+    ],
+    parse: ctest,
+  },
+  {
+    name: 'xz-utils',
+    source: 'xz-utils',
+    steps: (cc, j) => [configure(cc, '--disable-dependency-tracking', '--enable-threads', '--disable-doc', '--disable-nls'), { name: 'build', argv: automake(j) }, { name: 'check', argv: automake(j, 'check') }],
+    parse: automakeLog,
+  },
+  {
+    name: 'pcre2',
+    source: 'pcre2',
+    steps: (cc, j) => [
+      configure(cc, '--disable-dependency-tracking', '--enable-pcre2-16', '--enable-pcre2-32', '--disable-pcre2grep-callout', '--enable-jit'),
+      { name: 'build', argv: automake(j) },
+      { name: 'check', argv: automake(j, 'check') },
+    ],
+    parse: automakeLog,
+  },
+  {
+    name: 'zstd',
+    source: 'zstd',
+    steps: (cc, j) => [
+      { name: 'build', argv: make(j, `CC=${cc}`, 'lib-release', 'zstd-release') },
+      { name: 'check', argv: ['make', `CC=${cc}`, 'check'] },
+    ],
+    parse: exitOnly('make check (tests/playTests.sh, shortest)'),
+  },
+  {
+    name: 'gawk',
+    source: 'gawk',
+    steps: (cc, j) => [
+      configure(cc, '--disable-dependency-tracking', '--disable-rpath', '--disable-nls'),
+      // As debian/rules does: the DFSG tarball lacks the GFDL manual sources; stand-ins keep make
+      // from trying to rebuild them.
+      {
+        name: 'stub-docs',
+        argv: ['touch', '--date=Jan 01 2000', ...['gawktexi.in', 'sidebar.awk', 'gawk.texi', 'gawk.info', 'gawkinet.texi', 'gawkinet.info', 'gawkworkflow.texi', 'gawkworkflow.info', 'pm-gawk.texi', 'pm-gawk.info'].map((f) => `doc/${f}`)],
+      },
+      { name: 'build', argv: automake(j) },
+      { name: 'check', argv: automake(1, 'check') },
+    ],
+    parse: gawk,
+    note: 'a few tests depend on installed locales and fail under plain cc too',
+  },
+];
+
+/** The two small projects the quick run builds. */
+export const QUICK_PROJECTS = ['bzip2', 'zlib'];
+
+// -------------------------------------------------------------------------------------------------
+// Building and checking
+
+export interface BuildOutcome {
+  /** The step that failed ("configure", "build"), or "check" when the suite itself failed. */
+  failedStep?: string;
+  stepDetail?: string;
+  report?: CheckReport;
+  seconds: Record<string, number>;
+  log: string;
+  /** From cc-wb's pass report over the project's own sources (configure probes left out). */
+  pass?: PassSummary;
+}
+
+export interface ProjectResult {
+  name: string;
+  version: string;
+  ref: BuildOutcome;
+  wb?: BuildOutcome;
+  /** 'ok': cc-wb fails nothing cc passes; 'regression' otherwise; 'error': could not even fetch/build with cc. */
+  verdict: 'ok' | 'regression' | 'uninstrumented' | 'error';
+  /** Tests failing under cc-wb but not under cc (or the step that broke). */
+  newFailures: string[];
+  note?: string;
+}
+
+const STEP_TIMEOUT_MS = 60 * 60_000;
+
+/** Configure-time probes (autoconf's conftest.c, CMake's try_compile) are meant to fail sometimes. */
+const PROBE = /(^|\/)conftest\.c$|CMakeFiles\/CMakeScratch|CMakeFiles\/CMakeTmp|CMakeCCompilerId\.c$|CheckFunctionExists\.c$|CheckSymbolExists\.c$/;
+
+function projectPass(reportPath: string): PassSummary {
+  const all = readPassReport(reportPath);
+  if (all.units === 0) return all;
+  // readPassReport counts every line; recount without the probes.
+  const lines = existsSync(reportPath) ? readFileSync(reportPath, 'utf8').split('\n').filter((l) => l.trim()) : [];
+  const units = lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as UnitReport];
+    } catch {
+      return [];
+    }
+  });
+  const own = units.filter((u) => !PROBE.test(u.source));
+  return {
+    units: own.length,
+    sites: own.filter((u) => u.instrumented).reduce((a, u) => a + (u.sites?.length ?? 0), 0),
+    fallbacks: own
+      .filter((u) => !u.instrumented)
+      .map((u) => ({ source: u.source, message: (u.diagnostics?.find((d) => d.severity === 'error') ?? u.diagnostics?.[0])?.message ?? 'compiled without write barriers' })),
+  };
+}
+
+async function buildAndCheck(spec: ProjectSpec, pristine: string, c: Compiler, jobs: number): Promise<BuildOutcome> {
+  const root = cacheDir('conformance', 'projects', spec.name);
+  const tree = join(root, c.name);
+  const log = join(root, `${c.name}.log`);
+  rmSync(tree, { recursive: true, force: true });
+  cpSync(pristine, tree, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  writeFileSync(log, '');
+  const shim = compilerShim(c);
+  const seconds: Record<string, number> = {};
+  // The tree is a copy: drop options the outer environment may carry that would change the build.
+  const reportPath = join(root, `${c.name}-report.jsonl`);
+  rmSync(reportPath, { force: true });
+  const env = { ...process.env, MAKEFLAGS: '', MFLAGS: '', MAKELEVEL: '', CFLAGS: '', CPPFLAGS: '', LDFLAGS: '', CC_WB_REPORT: reportPath };
+  const passSummary = () => projectPass(reportPath);
+  for (const step of spec.steps(shim, jobs)) {
+    writeFileSync(log, `\n===== ${step.name}: ${step.argv.join(' ')}\n`, { flag: 'a' });
+    const before = readFileSync(log, 'utf8').length;
+    const r = await run(step.argv, { cwd: join(tree, step.cwd ?? '.'), env: { ...env, ...step.env }, timeoutMs: STEP_TIMEOUT_MS, logFile: log });
+    seconds[step.name] = r.ms / 1000;
+    if (step.name === 'check') {
+      const text = readFileSync(log, 'utf8').slice(before);
+      const report = spec.parse(text, tree);
+      if (r.timedOut) report.failed.push(`(check ${describeEnd(r, STEP_TIMEOUT_MS)})`);
+      // A suite that exits non-zero with no failure we could name still failed.
+      if (r.code !== 0 && report.failed.length === 0) report.failed.push(`(check ${describeEnd(r)})`);
+      return { report, seconds, log, failedStep: report.failed.length ? 'check' : undefined, pass: passSummary() };
+    }
+    if (r.code !== 0) {
+      const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-15).join('\n');
+      return { failedStep: step.name, stepDetail: `${describeEnd(r, STEP_TIMEOUT_MS)}\n${tail}`, seconds, log, pass: passSummary() };
+    }
+  }
+  throw new Error(`conformance: project ${spec.name} has no check step`);
+}
+
+export interface ProjectsOptions {
+  ref: Compiler;
+  wb: Compiler;
+  jobs: number;
+  useRefCache?: boolean;
+  quiet?: boolean;
+}
+
+export async function runProjects(names: string[], o: ProjectsOptions): Promise<ProjectResult[]> {
+  const specs = names.map((n) => {
+    const s = PROJECTS.find((p) => p.name === n);
+    if (!s) throw new Error(`conformance: unknown project "${n}" (have ${PROJECTS.map((p) => p.name).join(', ')})`);
+    return s;
+  });
+  const cache = new ResultCache<BuildOutcome>('projects', o.ref, o.useRefCache ?? true);
+  const results: ProjectResult[] = [];
+  for (const [i, spec] of specs.entries()) {
+    const say = (msg: string) => {
+      if (!o.quiet) process.stderr.write(`[projects ${i + 1}/${specs.length}] ${spec.name}: ${msg}\n`);
+    };
+    say('fetching the Debian source');
+    const src = await fetchDebianSource({ name: spec.source, patches: { apply: 'all' } });
+    const key = sha1(spec.name, src.version, spec.steps('CC', o.jobs).map((s) => s.argv.join(' ')).join('\n'), spec.parse.toString());
+    let ref = cache.get(key);
+    if (!ref) {
+      say(`${src.version}: build + check with ${o.ref.name}`);
+      ref = await buildAndCheck(spec, src.dir, o.ref, o.jobs);
+      if (!ref.failedStep || ref.failedStep === 'check') {
+        cache.set(key, ref);
+        cache.save();
+      }
+    } else say(`${src.version}: ${o.ref.name} result from the cache`);
+    if (ref.failedStep && ref.failedStep !== 'check') {
+      say(`cannot ${ref.failedStep} with ${o.ref.name}: ${ref.stepDetail?.split('\n')[0]}`);
+      results.push({ name: spec.name, version: src.version, ref, verdict: 'error', newFailures: [], note: `${o.ref.name} ${ref.failedStep} failed` });
+      continue;
+    }
+    say(`build + check with ${o.wb.name}`);
+    const wb = await buildAndCheck(spec, src.dir, o.wb, o.jobs);
+    let newFailures: string[];
+    if (wb.failedStep && wb.failedStep !== 'check') newFailures = [`(${wb.failedStep} failed: ${wb.stepDetail?.split('\n')[0]})`];
+    else {
+      const refFailed = new Set(ref.report?.failed ?? []);
+      newFailures = (wb.report?.failed ?? []).filter((t) => !refFailed.has(t));
+    }
+    const unbarriered = wb.pass?.fallbacks ?? [];
+    const verdict = newFailures.length ? 'regression' : unbarriered.length ? 'uninstrumented' : 'ok';
+    say(`${verdict}${newFailures.length ? `: ${newFailures.join(', ')}` : ''} (${formatSeconds(sum(ref.seconds))} vs ${formatSeconds(sum(wb.seconds))})`);
+    results.push({ name: spec.name, version: src.version, ref, wb, verdict, newFailures, note: spec.note });
+  }
+  return results;
+}
+
+function sum(r: Record<string, number>): number {
+  return Object.values(r).reduce((a, b) => a + b, 0);
+}
+
+export interface ProjectsSummary {
+  projects: number;
+  ok: number;
+  regressions: number;
+  uninstrumented: number;
+  errors: number;
+}
+
+export function summarizeProjects(results: ProjectResult[]): ProjectsSummary {
+  return {
+    projects: results.length,
+    ok: results.filter((r) => r.verdict === 'ok').length,
+    regressions: results.filter((r) => r.verdict === 'regression').length,
+    uninstrumented: results.filter((r) => r.verdict === 'uninstrumented').length,
+    errors: results.filter((r) => r.verdict === 'error').length,
+  };
+}
+
+function describeChecks(b: BuildOutcome | undefined): string {
+  if (!b) return '-';
+  if (b.failedStep && b.failedStep !== 'check') return `${b.failedStep} failed`;
+  const r = b.report!;
+  if (r.total !== undefined) return `${r.total - r.failed.length}/${r.total} pass`;
+  return r.failed.length ? `${r.failed.length} failed` : 'pass';
+}
+
+export function projectsTable(results: ProjectResult[]): string {
+  const rows = results.map((r) => [
+    `${r.name} ${r.version}`,
+    describeChecks(r.ref),
+    describeChecks(r.wb),
+    `${formatSeconds(r.ref.seconds.build ?? 0)} / ${r.wb ? formatSeconds(r.wb.seconds.build ?? 0) : '-'}`,
+    r.wb?.pass ? `${r.wb.pass.units - r.wb.pass.fallbacks.length}/${r.wb.pass.units}` : '-',
+    r.wb?.pass ? r.wb.pass.sites : '-',
+    r.verdict === 'ok' ? 'ok' : r.verdict === 'error' ? 'ERROR' : r.verdict === 'uninstrumented' ? 'UNBARRIERED' : 'REGRESSION',
+    [
+      r.newFailures.join(', '),
+      r.ref.report?.failed.length ? `cc fails too: ${r.ref.report.failed.join(', ')}` : '',
+      ...(r.wb?.pass?.fallbacks ?? []).slice(0, 3).map((f) => `no barriers in ${f.source.replace(/^.*\/projects\/[^/]+\/[^/]+\//, '')}: ${f.message.split('\n')[0]!.slice(0, 160)}`),
+    ]
+      .filter(Boolean)
+      .join('; '),
+  ]);
+  return table(['project', 'cc', 'cc-wb', 'build time cc / cc-wb', 'units barriered', 'sites', 'verdict', 'notes'], rows);
+}
+
+/** The check-log parser of a project by name (tests and tools that re-read saved logs). */
+export function parseCheckLog(project: string, log: string, tree: string): CheckReport {
+  const spec = PROJECTS.find((p) => p.name === project);
+  if (!spec) throw new Error(`conformance: unknown project "${project}"`);
+  return spec.parse(log, tree);
+}

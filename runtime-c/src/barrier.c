@@ -1,0 +1,103 @@
+/* The barrier's out-of-line half: what the inline tests in wb_prelude.h call when a store may
+ * involve a HOST object, and the range operations while a host is active. */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+WB_HIDDEN void wb_store_note(void *slot, void *old_value, void *new_value, uint32_t origin);
+
+static inline __attribute__((always_inline)) void
+store_note(void *slot, void *old_value, void *new_value, uint32_t origin)
+{
+  WB_STAT_APPROX(slow_stores, 1);
+  uintptr_t ob = __wb_shadow_hit(old_value) ? wb_index_host_base((uintptr_t)old_value) : 0;
+  uintptr_t nb = __wb_shadow_hit(new_value) ? wb_index_host_base((uintptr_t)new_value) : 0;
+  if (ob == nb) return;                       /* same object (or none): nothing changed */
+  uintptr_t s = (uintptr_t)slot;
+  if (wb_on_stack(s, sizeof(void *))) return; /* locals are not counted */
+  if (nb != 0) wb_slot_note(s);
+  WB_STAT_APPROX(counted_stores, 1);
+  wb_emit(WB_EV_REF, origin, s, ob, nb);
+}
+
+void wb_store_note(void *slot, void *old_value, void *new_value, uint32_t origin)
+{
+  store_note(slot, old_value, new_value, origin);
+}
+
+void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value)
+{
+  store_note((void *)slot, old_value, new_value, WB_ORIGIN_STORE);
+}
+
+void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n)
+{
+  uintptr_t d = (uintptr_t)dst;
+  wb_slotmask m;
+  int counts = wb_slots_snapshot(d, (uintptr_t)src, n, &m);
+  wb_range_kill(d, n, WB_ORIGIN_RANGE_ASSIGN);
+  if (counts) {                               /* the copy has not happened: read the source */
+    wb_range_create(d, src, n, &m, WB_ORIGIN_RANGE_ASSIGN);
+    wb_slotmask_release(&m);
+  }
+}
+
+static inline void *copy_accounted(void *dst, const void *src, size_t n, int move, uint32_t origin)
+{
+  uintptr_t d = (uintptr_t)dst;
+  /* Taken before the kill, which clears the bits of words src may share with dst. */
+  wb_slotmask m;
+  int counts = wb_slots_snapshot(d, (uintptr_t)src, n, &m);
+  wb_range_kill(d, n, origin);
+  if (move) memmove(dst, src, n);
+  else memcpy(dst, src, n);
+  if (counts) {
+    wb_range_create(d, dst, n, &m, origin);
+    wb_slotmask_release(&m);
+  }
+  return dst;
+}
+
+void *__wb_memcpy_slow(void *dst, const void *src, __wb_size_t n)
+{
+  return copy_accounted(dst, src, n, 0, WB_ORIGIN_MEMCPY);
+}
+
+void *__wb_memmove_slow(void *dst, const void *src, __wb_size_t n)
+{
+  return copy_accounted(dst, src, n, 1, WB_ORIGIN_MEMMOVE);
+}
+
+void *__wb_memset_slow(void *dst, int c, __wb_size_t n)
+{
+  wb_range_kill((uintptr_t)dst, n, WB_ORIGIN_MEMSET);
+  return memset(dst, c, n);
+}
+
+void __wb_explicit_bzero(void *dst, __wb_size_t n)
+{
+  if (wb_load_relaxed(&__wb_active)) wb_range_kill((uintptr_t)dst, n, WB_ORIGIN_MEMSET);
+  explicit_bzero(dst, n);
+}
+
+void __wb_qsort(void *base, __wb_size_t nmemb, __wb_size_t size,
+                int (*cmp)(const void *, const void *))
+{
+  size_t total;
+  uintptr_t b = (uintptr_t)base;
+  int counted = wb_load_relaxed(&__wb_active) && !__builtin_mul_overflow(nmemb, size, &total) &&
+                wb_slots_any(b, total);
+  /* libc moves the elements without a barrier: retract the slots, sort, count them again. */
+  if (!counted) {
+    qsort(base, nmemb, size, cmp);
+    return;
+  }
+  /* The counted words end up anywhere in the range: look at all of them afterwards. */
+  wb_slotmask m;
+  wb_slots_snapshot(b, b, total, &m);
+  wb_slotmask_release(&m);
+  m.all = 1;
+  wb_range_kill(b, total, WB_ORIGIN_QSORT);
+  qsort(base, nmemb, size, cmp);
+  wb_range_create(b, base, total, &m, WB_ORIGIN_QSORT);
+}

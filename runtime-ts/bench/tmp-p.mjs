@@ -1,0 +1,11 @@
+import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);
+import koffi from 'koffi';
+import { readdirSync } from 'node:fs';
+const d = readdirSync('/tmp').filter((x) => x.startsWith('cc-wb-bench-')).map((x) => '/tmp/' + x).sort((x, y) => require('fs').statSync(y).mtimeMs - require('fs').statSync(x).mtimeMs)[0];
+const h = koffi.load(d + '/libadd.so');
+const libc = koffi.load('libc.so.6');
+const p = Number(libc.func('uintptr_t calloc(size_t, size_t)')(1, 16));
+const a = h.func('int node_value(uintptr_t)');
+const b = h.func('int node_value(void *)');
+const t = (f, v) => { const t0 = process.hrtime.bigint(); let s = 0; for (let i = 0; i < 1e6; i++) s += f(v); return Number(process.hrtime.bigint() - t0) / 1e6; };
+for (let r = 0; r < 3; r++) console.log('uintptr', t(a, p).toFixed(1), 'void* number', t(b, p).toFixed(1), 'void* bigint', t(b, BigInt(p)).toFixed(1));

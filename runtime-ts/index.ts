@@ -1,0 +1,6 @@
+// runtime-ts: use a C library built by cc-wb from TypeScript, with no declarations.
+export { load, LoadError, Lib, type LibraryModule, type LoadOptions, type MemoryHooks } from './library.js';
+export { NativeObject, NativeStruct, NativeArray, NativePointer } from './values.js';
+export { va, VarArg } from './marshal.js';
+export { calls, onSafePoint } from './callstate.js';
+export { readLibraryMeta, typeName, type LibraryMeta, type CType, type RecordMeta, type FunctionMeta, type GlobalMeta, type EnumMeta } from './meta.js';

@@ -1,0 +1,364 @@
+// Proxies for native objects and the conversions between JavaScript values and native memory.
+//
+// A proxy is a small object (address, memory window, offset) whose prototype has one accessor per
+// field: reads and writes go straight to native memory. There is one live proxy per (address,
+// type): the caches hold WeakRefs, so `lib.get() === lib.get()` while anyone holds the first.
+import { inspect } from 'node:util';
+import type { CType, RecordMeta } from './meta.js';
+import { recordName, typeName } from './meta.js';
+import { intReader, intWriter, readCString, readPointer, windowOf, windowOffset, writePointerRaw } from './memory.js';
+import type { Lib } from './library.js';
+
+type FuncType = Extract<CType, { k: 'func' }>;
+
+/** Marks the internal construction path (wrap an existing address instead of allocating). */
+export const WRAP: unique symbol = Symbol('wrap');
+
+const TWO63 = 2n ** 63n;
+const TWO64 = 2n ** 64n;
+
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`;
+  if (v instanceof NativeObject) return `${v.constructor.name} at 0x${v.$addr.toString(16)}`;
+  if (Array.isArray(v)) return `array(${v.length})`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return v.constructor && v.constructor !== Object ? v.constructor.name : 'object';
+  return String(v);
+}
+
+/** Integer range of a C integer type, for checks and messages. */
+export function intRange(size: number, signed: boolean): [bigint, bigint] {
+  const bits = BigInt(size * 8);
+  return signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
+}
+
+/**
+ * Checks and converts a JS value for a C integer (or enum, or _Bool) type. Numbers must be
+ * integers within range; bigints likewise; booleans are 0/1; an enum also takes its constants'
+ * names. Returns a number, or a bigint for 64-bit values beyond 2^53.
+ */
+export function toInteger(t: CType, v: unknown, where: () => string): number | bigint {
+  const it = t.k === 'enum' ? t.en.type : t;
+  if (it.k !== 'int') throw new TypeError(`${where()}: not an integer type`);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string' && t.k === 'enum') {
+    const named = t.en.values.get(v);
+    if (named !== undefined) return named;
+  }
+  const [min, max] = intRange(it.size, it.signed);
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    if (it.size <= 4 ? v >= Number(min) && v <= Number(max) : BigInt(v) >= min && BigInt(v) <= max) return v;
+  } else if (typeof v === 'bigint') {
+    if (v >= min && v <= max) return it.size <= 4 || (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) ? Number(v) : v;
+  }
+  const names = t.k === 'enum' ? ` or one of ${[...t.en.values.keys()].slice(0, 6).join(', ')}` : '';
+  throw new TypeError(`${where()}: expected ${typeName(t)} (an integer in ${min}..${max}${names}), got ${describeValue(v)}`);
+}
+
+/**
+ * toInteger specialised to one type, with a fast path for in-range numbers (field writes, array
+ * stores): the checks of toInteger without building its ranges each time.
+ */
+export function integerConverter(t: CType, where: () => string): (v: unknown) => number | bigint {
+  const it = t.k === 'enum' ? t.en.type : t;
+  if (it.k !== 'int') return (v) => toInteger(t, v, where);
+  const bits = it.size * 8;
+  const min = it.signed ? -(2 ** (bits - 1)) : 0;
+  const max = it.signed ? 2 ** (bits - 1) : 2 ** bits; // exclusive
+  return (v) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v < max ? v : toInteger(t, v, where));
+}
+
+export function toFloat(t: CType, v: unknown, where: () => string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  throw new TypeError(`${where()}: expected ${typeName(t)} (a number), got ${describeValue(v)}`);
+}
+
+/** The base class of every proxy. */
+export class NativeObject {
+  /** The object's address. */
+  declare $addr: number;
+  /** @internal memory window and offset of $addr in it */
+  declare $dv: DataView;
+  declare $o: number;
+
+  /** @internal */
+  $bind(addr: number): void {
+    this.$addr = addr;
+    this.$dv = windowOf(addr);
+    this.$o = windowOffset(addr);
+  }
+}
+
+export interface Accessor {
+  get(dv: DataView, o: number, addr: number): unknown;
+  set(dv: DataView, o: number, addr: number, v: unknown, accounted: boolean): void;
+}
+
+/** A proxy of a struct or union; `lib.SomeStruct` is a subclass with one accessor per field. */
+export class NativeStruct extends NativeObject {
+  declare static $rec: RecordMeta;
+  declare static $lib: Lib;
+
+  /** Allocates a zeroed object owned by the host and sets the given fields. */
+  constructor(init?: Record<string, unknown> | typeof WRAP, addr?: number) {
+    super();
+    const C = new.target as unknown as typeof NativeStruct;
+    const lib = C.$lib;
+    if (init === WRAP) {
+      this.$bind(addr!);
+      return;
+    }
+    const rec = C.$rec;
+    if (!rec.complete) throw new TypeError(`cannot allocate ${recordName(rec)}: its definition is not known (incomplete type)`);
+    this.$bind(lib.runtime.alloc(rec.size, rec.align, rec.id));
+    lib.remember(C, this);
+    lib.hooks.created(this.$addr, this);
+    if (init !== undefined && init !== null) lib.assignFields(rec, this.$dv, this.$o, this.$addr, init, true, () => `new ${C.name}()`);
+  }
+
+  /** The number of elements of this type the allocation holds from this address (null: unknown, foreign memory). */
+  get $length(): number | null {
+    const C = this.constructor as typeof NativeStruct;
+    return C.$lib.elementsAt(this.$addr, C.$rec.size);
+  }
+
+  /** The i-th element of the array this object starts (bounds-checked when the extent is known). */
+  $at(i: number): NativeStruct {
+    const C = this.constructor as typeof NativeStruct;
+    const n = this.$length;
+    if (!Number.isInteger(i) || i < 0 || (n !== null && i >= n)) throw new RangeError(`${C.name}.$at(${i}): index out of bounds (length ${n ?? 'unknown'})`);
+    return C.$lib.wrapRecord(C.$rec, this.$addr + i * C.$rec.size);
+  }
+
+  /** true when the object is not in a live heap allocation of the runtime (global, stack, foreign library). */
+  get $borrowed(): boolean {
+    const C = this.constructor as typeof NativeStruct;
+    return C.$lib.runtime.query(this.$addr) === null;
+  }
+
+  /** The fields as a plain object (nested records as plain objects too; pointers as proxies). */
+  toJSON(): Record<string, unknown> {
+    const C = this.constructor as typeof NativeStruct;
+    const out: Record<string, unknown> = {};
+    for (const f of C.$rec.fields) {
+      const v = (this as unknown as Record<string, unknown>)[f.name];
+      out[f.name] = v instanceof NativeStruct && f.type.k === 'record' ? v.toJSON() : v instanceof NativeArray && f.type.k === 'array' ? v.toArray() : v;
+    }
+    return out;
+  }
+
+  [inspect.custom](): string {
+    const C = this.constructor as typeof NativeStruct;
+    const parts = C.$rec.fields.map((f) => {
+      let v: unknown;
+      try {
+        v = (this as unknown as Record<string, unknown>)[f.name];
+      } catch {
+        v = '?';
+      }
+      return `${f.name}: ${v instanceof NativeObject ? `<${v.constructor.name} 0x${v.$addr.toString(16)}>` : inspect(v, { depth: 0 })}`;
+    });
+    return `${C.name} @0x${this.$addr.toString(16)} { ${parts.join(', ')} }`;
+  }
+}
+
+/** A pointer to something with no proxy of its own (void *, opaque types). */
+export class NativePointer extends NativeObject {
+  declare $to: CType;
+  declare $lib: Lib;
+
+  /** A typed proxy of the memory this points at: `p.$as(lib.hw)` or `p.$as('int')`. */
+  $as(target: typeof NativeStruct | string): unknown {
+    return this.$lib.cast(this, target);
+  }
+
+  override toString(): string {
+    return `[${typeName({ k: 'ptr', to: this.$to, constTo: false })} 0x${this.$addr.toString(16)}]`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** Canonical numeric property keys ('0', '-1', '1.5'): all are element accesses (and bounds-checked). */
+const INDEX = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
+
+/** A view of consecutive elements of one C type (a pointer to scalars, an array field, a global array). */
+export class NativeArray<T = unknown> extends NativeObject {
+  /** Element i (bounds-checked when the length is known). */
+  [index: number]: T;
+  declare $elem: CType;
+  declare $size: number;
+  declare $acc: Accessor;
+  declare $lib: Lib;
+  /** Known length (fixed arrays, or computed from the allocation); undefined until computed, null when unknown. */
+  declare $len: number | null | undefined;
+  declare $self: NativeArray<T>; // the proxy-free object, for methods called through the Proxy
+
+  get length(): number {
+    const n = this.$knownLength();
+    if (n === null) throw new RangeError(`length of ${typeName(this.$elem)} array at 0x${this.$addr.toString(16)} is unknown (foreign memory)`);
+    return n;
+  }
+
+  $knownLength(): number | null {
+    const self = this.$self;
+    if (self.$len === undefined) self.$len = self.$lib.elementsAt(self.$addr, self.$size);
+    return self.$len;
+  }
+
+  private $check(i: number): number {
+    const self = this.$self;
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0) throw new RangeError(`index ${describeValue(i)} out of bounds`);
+    const n = self.$knownLength();
+    if (n !== null && i >= n) throw new RangeError(`index ${i} out of bounds (length ${n})`);
+    return self.$o + i * self.$size;
+  }
+
+  get(i: number): T {
+    const self = this.$self;
+    const o = self.$check(i);
+    const addr = self.$addr + i * self.$size;
+    if (o + self.$size <= self.$dv.byteLength) return self.$acc.get(self.$dv, o, addr) as T;
+    return self.$acc.get(windowOf(addr), windowOffset(addr), addr) as T;
+  }
+
+  set(i: number, v: T | unknown): void {
+    const self = this.$self;
+    const o = self.$check(i);
+    const addr = self.$addr + i * self.$size;
+    if (o + self.$size <= self.$dv.byteLength) self.$acc.set(self.$dv, o, addr, v, true);
+    else self.$acc.set(windowOf(addr), windowOffset(addr), addr, v, true);
+  }
+
+  /** The value pointed at (element 0). */
+  get value(): T {
+    return this.get(0);
+  }
+  set value(v: T) {
+    this.set(0, v);
+  }
+
+  toArray(): T[] {
+    const n = this.length;
+    const out = new Array<T>(n);
+    for (let i = 0; i < n; i++) out[i] = this.get(i);
+    return out;
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    const n = this.length;
+    for (let i = 0; i < n; i++) yield this.get(i);
+  }
+
+  /** For char arrays: the NUL-terminated string they hold. */
+  override toString(): string {
+    const self = this.$self;
+    if (self.$elem.k === 'int' && self.$size === 1) return readCString(self.$addr, self.$knownLength() ?? Infinity);
+    return `[${typeName(self.$elem)} array 0x${self.$addr.toString(16)}]`;
+  }
+
+  [inspect.custom](): string {
+    const self = this.$self;
+    const n = self.$knownLength();
+    if (n === null || n > 64) return `${typeName(self.$elem)}[${n ?? '?'}] @0x${self.$addr.toString(16)}`;
+    return `${typeName(self.$elem)}[${n}] ${inspect(self.toArray(), { depth: 0 })}`;
+  }
+}
+
+/** Wraps an array so that `a[i]` reads and writes element i. */
+export function indexable<T>(arr: NativeArray<T>): NativeArray<T> {
+  arr.$self = arr;
+  return new Proxy(arr, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && INDEX.test(key)) return target.get(Number(key));
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' && key !== 'constructor' ? v.bind(receiver) : v;
+    },
+    set(target, key, value) {
+      if (typeof key === 'string' && INDEX.test(key)) {
+        target.set(Number(key), value);
+        return true;
+      }
+      return Reflect.set(target, key, value, target);
+    },
+    has(target, key) {
+      if (typeof key === 'string' && INDEX.test(key)) {
+        const n = target.$knownLength();
+        return n === null || Number(key) < n;
+      }
+      return Reflect.has(target, key);
+    },
+  });
+}
+
+/** Which accessor reads and writes a value of type t in native memory. */
+export function makeAccessor(lib: Lib, t: CType, where: () => string): Accessor {
+  switch (t.k) {
+    case 'int':
+    case 'enum': {
+      const it = t.k === 'enum' ? t.en.type : t;
+      const read = intReader(it.size, it.signed);
+      const write = intWriter(it.size);
+      const check = integerConverter(t, where);
+      if (it.bool) {
+        return {
+          get: (dv, o) => dv.getUint8(o) !== 0,
+          set: (dv, o, _a, v) => dv.setUint8(o, typeof v === 'boolean' ? (v ? 1 : 0) : Number(toInteger(t, v, where)) !== 0 ? 1 : 0),
+        };
+      }
+      return { get: read, set: (dv, o, _a, v) => write(dv, o, check(v)) };
+    }
+    case 'float':
+      if (t.size === 4) return { get: (dv, o) => dv.getFloat32(o, true), set: (dv, o, _a, v) => dv.setFloat32(o, toFloat(t, v, where), true) };
+      if (t.size === 8) return { get: (dv, o) => dv.getFloat64(o, true), set: (dv, o, _a, v) => dv.setFloat64(o, toFloat(t, v, where), true) };
+      return unsupported(t, where);
+    case 'ptr': {
+      const fromC = lib.pointerFromC(t);
+      const toC = lib.pointerToC(t, where);
+      return {
+        get: (dv, o) => fromC(readPointer(dv, o)),
+        set: (dv, o, addr, v, accounted) => {
+          const p = toC(v);
+          if (accounted) lib.runtime.storePointer(addr, p);
+          else writePointerRaw(dv, o, p);
+        },
+      };
+    }
+    case 'record': {
+      const rec = t.rec;
+      return {
+        get: (_dv, _o, addr) => lib.wrapRecord(rec, addr),
+        set: (dv, o, addr, v, accounted) => lib.assignRecord(rec, dv, o, addr, v, accounted, where),
+      };
+    }
+    case 'array': {
+      const elem = t.of;
+      const length = t.length;
+      return {
+        get: (_dv, _o, addr) => lib.arrayView(elem, addr, length),
+        set: (_dv, _o, addr, v, accounted) => lib.assignArray(t, addr, v, accounted, where),
+      };
+    }
+    default:
+      return unsupported(t, where);
+  }
+}
+
+function unsupported(t: CType, where: () => string): Accessor {
+  const fail = (): never => {
+    throw new TypeError(`${where()}: values of type ${typeName(t)} cannot be converted`);
+  };
+  return { get: fail, set: fail };
+}
+
+/** Range-checked 64-bit value for koffi (number when safe, bigint otherwise). */
+export function int64Value(v: number | bigint, signed: boolean): number | bigint {
+  if (typeof v === 'number') return v;
+  if (!signed && v >= TWO63 && v < TWO64) return v;
+  return v;
+}

@@ -1,0 +1,134 @@
+// Callbacks (qsort with a TypeScript comparator, nesting C→TS→C→TS, exceptions), function
+// pointers, and varargs.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { buildLibrary, fixtures, requireBuilt } from './helpers.js';
+import { calls, load, va, type LibraryModule } from '../../runtime-ts/index.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+let lib: LibraryModule & Record<string, any>;
+
+beforeAll(async () => {
+  await requireBuilt();
+  lib = load(await buildLibrary('callbacks', [join(fixtures, 'callbacks.c')])) as typeof lib;
+});
+
+describe('callbacks', () => {
+  it('sorts with qsort and a TypeScript comparator', () => {
+    const data = [5, 3, 9, 1, 7, 2, 8];
+    lib.sort_ints(data, data.length, (a: any, b: any) => a.$as('int').value - b.$as('int').value);
+    expect(data).toEqual([1, 2, 3, 5, 7, 8, 9]);
+    const desc = lib.$alloc('int', 4);
+    [4, 1, 3, 2].forEach((v, i) => (desc[i] = v));
+    lib.sort_ints(desc, 4, (a: any, b: any) => lib.$cast(b, 'int').value - lib.$cast(a, 'int').value);
+    expect(desc.toArray()).toEqual([4, 3, 2, 1]);
+  });
+
+  it('passes converted arguments (pointers as proxies, strings) and converts results', () => {
+    const pts = lib.$alloc('struct point', 3);
+    for (let i = 0; i < 3; i++) Object.assign(pts.$at(i), { x: i, y: 10 * i });
+    const labels: string[] = [];
+    const seen: unknown[] = [];
+    const total = lib.visit_points(pts, 3, (p: any, label: string) => {
+      labels.push(label);
+      seen.push(p);
+      return p.x + p.y;
+    });
+    expect(total).toBe(33);
+    expect(labels).toEqual(['p0', 'p1', 'p2']);
+    expect(seen[0]).toBe(pts);
+    expect(seen[2]).toBe(pts.$at(2));
+    expect(lib.apply((x: number) => x * 3, 7)).toBe(21);
+    expect(lib.apply_twice((x: number) => x + 1.5, 1)).toBe(3); // C int: results truncate
+  });
+
+  it('nests C → TypeScript → C → TypeScript to any depth', () => {
+    const depths: number[] = [];
+    const cb = (d: number): number => {
+      depths.push(calls.depth);
+      return d === 0 ? 100 : lib.descend(d - 1, cb);
+    };
+    expect(lib.descend(5, cb)).toBe(106);
+    expect(depths).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(calls.depth).toBe(0);
+  });
+
+  it('propagates an exception from a callback 3 levels deep to the outer caller', () => {
+    class Deep extends Error {}
+    let innermostRan = 0;
+    const cb = (d: number): number => {
+      if (d === 0) {
+        innermostRan++;
+        throw new Deep('from the innermost callback');
+      }
+      return lib.descend(d - 1, cb);
+    };
+    expect(() => lib.descend(2, cb)).toThrow(Deep);
+    expect(innermostRan).toBe(1);
+    expect(calls.depth).toBe(0);
+    expect(calls.errDepth).toBe(0);
+    // Everything still works afterwards, and a comparator that throws stops being called.
+    expect(lib.descend(1, (d: number) => (d === 0 ? 1 : lib.descend(0, () => 5)))).toBe(7);
+    let compared = 0;
+    const data = [3, 2, 1, 5, 4];
+    expect(() =>
+      lib.sort_ints(data, 5, () => {
+        compared++;
+        throw new RangeError('stop');
+      }),
+    ).toThrow(RangeError);
+    expect(compared).toBe(1);
+  });
+
+  it('keeps a registered callback valid after the call that passed it', () => {
+    const seen: number[] = [];
+    const h = (x: number) => {
+      seen.push(x);
+      return x * 2;
+    };
+    lib.set_handler(h);
+    expect(lib.fire(4)).toBe(8);
+    expect(lib.fire(5)).toBe(10);
+    expect(seen).toEqual([4, 5]);
+    expect(lib.get_handler()).toBe(h);
+    lib.set_handler(null);
+    expect(lib.fire(1)).toBe(-1);
+    expect(lib.$unregister(h)).toBe(1);
+  });
+});
+
+describe('function pointers', () => {
+  it('calls function pointers returned by C, and they are the library functions', () => {
+    const add = lib.get_op('add');
+    expect(add(2, 3)).toBe(5);
+    expect(add).toBe(lib.op_add);
+    expect(lib.get_op('sub')(2, 3)).toBe(-1);
+    expect(lib.get_op('mul')).toBeNull();
+  });
+
+  it('reads and writes function-pointer fields', () => {
+    expect(lib.default_ops.binary).toBe(lib.op_add);
+    expect(lib.default_ops.unary).toBeNull();
+    const ops = new lib.ops({ name: 'mine', unary: (a: number) => -a, binary: lib.op_sub });
+    expect(lib.ops_run(ops, 10, 3)).toBe(-10 + 7);
+    expect(ops.binary).toBe(lib.op_sub);
+    expect(lib.apply(lib.get_handler() ?? ((x: number) => x), 1)).toBe(1);
+  });
+});
+
+describe('varargs', () => {
+  it('infers int, double, long long and pointer arguments', () => {
+    expect(lib.vsum(3, 1, 2, 3)).toBe(6);
+    expect(lib.vsum(0)).toBe(0);
+    expect(lib.vavg(2, 1.5, 2.5)).toBe(2);
+    expect(lib.vsum64(2, 2n ** 40n, 1n)).toBe(2 ** 40 + 1);
+    expect(lib.format('%s=%d (%.2f) %c', 'x', 42, 0.5, va('char', 65))).toBe('x=42 (0.50) A');
+  });
+
+  it('takes explicit types where the JavaScript value is ambiguous', () => {
+    expect(lib.vavg(2, va('double', 1), va('double', 2))).toBe(1.5);
+    expect(lib.vsum64(1, va('long long', 5))).toBe(5);
+    expect(lib.format('%lu %hd', va('unsigned long', 7), va('short', -2))).toBe('7 -2');
+    expect(() => lib.vsum()).toThrow(/expected at least 1 argument/);
+  });
+});

@@ -1,0 +1,397 @@
+// cc-wb: a gcc-compatible driver that runs every C compile as
+//   cc -E (user's flags, into a private dir) → instrument/ → cc (the user's command, on the result)
+// and links the runtime into everything it links. Anything that is not a C compile goes to the real
+// compiler unchanged, so configure probes, -E, -print-*, assembler and C++ inputs behave as with cc.
+import { isUtf8 } from 'node:buffer';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isatty } from 'node:tty';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { InstrumentResult } from '../instrument/index.js';
+import type { Item } from './options.js';
+import { analyze, compileArgs, gccBase, keepDirFor, outputOf, preprocessArgs, saveTempsPath, tempFilesFor, withRuntime, type Analysis } from './plan.js';
+import { appendReport, EMPTY_STATS, formatDiagnostic, formatStats, type UnitReport } from './report.js';
+import { expandResponseFiles, quoteResponseArg } from './responsefile.js';
+import { dieBySignal, makeTempDir, NESTED_ENV, removeTempDir, run, say, type RunResult } from './run.js';
+
+type Env = NodeJS.ProcessEnv;
+type Input = Extract<Item, { kind: 'input' }>;
+
+export interface WbOptions {
+  strict: boolean;
+  stats: boolean;
+  noInstrument: boolean;
+  keep?: string; // '' = next to the output
+  report?: string;
+  help: boolean;
+}
+
+const HELP = `cc-wb: a drop-in C compiler (gcc/clang) that puts a write barrier on every pointer store.
+Usage: cc-wb [compiler] [gcc options] files...     (e.g. cc-wb -O2 -c foo.c, cc-wb gcc ..., cc-wb clang ...)
+cc-wb options (removed before the real compiler runs; each has an environment variable too):
+  --wb-strict          fail a compile the pass cannot instrument (default: warn, compile it plainly)  CC_WB_STRICT=1
+  --wb-stats           print per-unit counts of stores found / barriered / skipped to stderr       CC_WB_STATS=1
+  --wb-report=FILE     append one JSON line per unit to FILE                                         CC_WB_REPORT=FILE
+  --wb-keep[=DIR]      keep the preprocessed .i and instrumented .wb.i (next to the output or in DIR) CC_WB_KEEP=DIR
+  --wb-no-instrument   compile plainly (the runtime is still linked)                                 CC_WB_NO_INSTRUMENT=1
+Other environment: CC_WB_CC="ccache gcc" (the real compiler, default cc), CC_WB_RUNTIME_DIR (libwbrt*.a),
+  CC_WB_PASS_MODULE (a module exporting instrumentPreprocessed, used instead of instrument/).
+`;
+
+class UsageError extends Error {}
+
+function envFlag(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0';
+}
+
+/** Takes cc-wb's own --wb-* flags out of the argument list. */
+export function extractWbOptions(args: readonly string[], env: Env): { wb: WbOptions; rest: string[] } {
+  const wb: WbOptions = {
+    strict: envFlag(env.CC_WB_STRICT),
+    stats: envFlag(env.CC_WB_STATS),
+    noInstrument: envFlag(env.CC_WB_NO_INSTRUMENT),
+    keep: env.CC_WB_KEEP || undefined,
+    report: env.CC_WB_REPORT || undefined,
+    help: false,
+  };
+  const rest: string[] = [];
+  for (const arg of args) {
+    if (!arg.startsWith('--wb-')) rest.push(arg);
+    else if (arg === '--wb-strict') wb.strict = true;
+    else if (arg === '--wb-stats') wb.stats = true;
+    else if (arg === '--wb-no-instrument') wb.noInstrument = true;
+    else if (arg === '--wb-keep') wb.keep = '';
+    else if (arg.startsWith('--wb-keep=')) wb.keep = arg.slice('--wb-keep='.length);
+    else if (arg.startsWith('--wb-report=')) wb.report = arg.slice('--wb-report='.length);
+    else if (arg === '--wb-help') wb.help = true;
+    else throw new UsageError(`unrecognized cc-wb option '${arg}' (see cc-wb --wb-help)`);
+  }
+  return { wb, rest };
+}
+
+const WRAPPERS = new Set(['ccache', 'distcc', 'sccache', 'icecc', 'buildcache']);
+const COMPILER_NAME = /^(?:[\w.+]+-)*(?:gcc|cc|clang|c89|c99|icc|icx|tcc|pcc)(?:-[\d.]+)?$/;
+
+function isCompilerWord(word: string): boolean {
+  const base = basename(word);
+  return WRAPPERS.has(base) || COMPILER_NAME.test(base);
+}
+
+/**
+ * The real compiler: `cc-wb gcc ...` / `cc-wb ccache gcc ...` (ccache-style prefix), else CC_WB_CC
+ * (words, e.g. "ccache gcc"), else cc.
+ */
+export function splitCompiler(args: readonly string[], env: Env): { compiler: string[]; rest: string[] } {
+  let n = 0;
+  while (n < args.length && !args[n]!.startsWith('-') && isCompilerWord(args[n]!) && (n === 0 || WRAPPERS.has(basename(args[n - 1]!)))) n++;
+  if (n > 0) return { compiler: args.slice(0, n), rest: args.slice(n) };
+  const words = (env.CC_WB_CC ?? '').split(/\s+/).filter((w) => w !== '');
+  return { compiler: words.length > 0 ? words : ['cc'], rest: [...args] };
+}
+
+/** Preprocessing stays local: caching and distributing wrappers only see the instrumented compile. */
+function withoutWrappers(compiler: string[]): string[] {
+  let i = 0;
+  while (i < compiler.length && WRAPPERS.has(basename(compiler[i]!))) i++;
+  return i < compiler.length ? compiler.slice(i) : ['cc'];
+}
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function runtimeArchive(shared: boolean, env: Env): string {
+  const dir = env.CC_WB_RUNTIME_DIR || join(packageRoot, 'runtime-c', 'build');
+  return join(dir, shared ? 'libwbrt_pic.a' : 'libwbrt.a');
+}
+
+// Linux allows ~2 MiB of arguments and environment in all (ARG_MAX): an expanded @file can exceed
+// that, so such a list goes to the compiler as an @file again (gcc and clang both read them).
+const ARG_BYTES_LIMIT = 512 * 1024;
+
+/** @param trace print the command (-v), for commands that are not the user's own */
+async function runCompiler(compiler: string[], args: string[], trace: boolean, tmp?: string, captureStderr = false): Promise<RunResult> {
+  let spawnArgs = args;
+  if (args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0) > ARG_BYTES_LIMIT) {
+    const dir = tmp ?? makeTempDir();
+    const file = join(dir, 'args.rsp');
+    writeFileSync(file, args.map(quoteResponseArg).join('\n') + '\n');
+    spawnArgs = ['@' + file];
+    try {
+      return await runCompiler(compiler, spawnArgs, trace, dir, captureStderr);
+    } finally {
+      if (tmp === undefined) removeTempDir(dir);
+    }
+  }
+  if (trace) say(`cc-wb: ${[...compiler, ...spawnArgs].map(shellQuote).join(' ')}\n`);
+  const result = await run(compiler, spawnArgs, { captureStderr });
+  if (result.signal !== undefined) dieBySignal(result.signal);
+  return result;
+}
+
+/** For -v traces only (never executed). */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function looksInstrumented(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).includes('__wb_abi_version');
+  } catch {
+    return false; // the real compiler reports unreadable inputs
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const MARKER = /^# \d+ "(?:[^"\\]|\\.)*"[ \d]*$/;
+
+/**
+ * gcc takes the unit's name (DW_AT_name, `.file`) from the first line marker and the compilation
+ * directory from a `# 0 "/cwd//"` line right after it. If the code to compile does not start with
+ * them (a prelude in front, or `-E -P`), the name would be the temp file's: copy them to the front.
+ */
+export function anchorToSource(code: string, original: string, inputPath: string): string {
+  if (code.startsWith('# ')) return code;
+  const lines = original.split('\n', 2);
+  let head = '';
+  if (MARKER.test(lines[0] ?? '')) {
+    head = lines[0] + '\n';
+    if (lines[1] !== undefined && MARKER.test(lines[1]) && lines[1].includes('//"')) head += lines[1] + '\n';
+  } else {
+    const name = inputPath === '-' ? '<stdin>' : inputPath;
+    head = `# 1 "${name.replace(/[\\"]/g, (c) => '\\' + c)}"\n`;
+  }
+  return head + code;
+}
+
+type Instrument = (text: string, options: { fileName?: string }) => InstrumentResult;
+let instrumentFn: Instrument | undefined;
+
+/**
+ * The pass, imported on first use: tree-sitter's native addon is the slowest thing cc-wb loads.
+ * CC_WB_PASS_MODULE names another module with the same `instrumentPreprocessed` export (tests use
+ * it to make the pass fail; pass developers to try a variant without rebuilding).
+ */
+async function loadPass(env: Env): Promise<Instrument> {
+  if (instrumentFn === undefined) {
+    const alt = env.CC_WB_PASS_MODULE;
+    const mod = (alt ? await import(pathToFileURL(resolve(alt)).href) : await import('../instrument/index.js')) as { instrumentPreprocessed?: Instrument };
+    if (typeof mod.instrumentPreprocessed !== 'function') throw new UsageError(`${alt}: does not export instrumentPreprocessed`);
+    instrumentFn = mod.instrumentPreprocessed;
+  }
+  return instrumentFn;
+}
+
+function runPass(instrument: Instrument, text: string, input: Input): InstrumentResult {
+  try {
+    return instrument(text, { fileName: input.path });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return {
+      ok: false,
+      code: text,
+      sites: [],
+      stats: EMPTY_STATS,
+      diagnostics: [{ file: input.path, line: 0, col: 0, severity: 'error', message: `internal error in the pass: ${message}` }],
+    };
+  }
+}
+
+interface Unit {
+  input: Input;
+  result: InstrumentResult;
+  /** The file step 2 compiles, and the uninstrumented one to fall back to. */
+  compiled: string;
+  original: string;
+}
+
+/** The line that best says why a build failed: the first error, or the linker's first complaint. */
+function firstError(stderr: string): string | undefined {
+  const lines = stderr.split('\n');
+  return lines.find((l) => /\b(error|fatal error): /.test(l) && !/^collect2: /.test(l)) ?? lines.find((l) => /undefined reference to|error: /.test(l));
+}
+
+async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOptions, runtime: string[], verbose: boolean, env: Env): Promise<number> {
+  const tmp = makeTempDir();
+  try {
+    const instrument = await loadPass(env);
+    const replacement = new Map<Item, string | null>();
+    const units: Unit[] = [];
+    let failure = 0;
+    const preprocessor = withoutWrappers(compiler);
+
+    for (const [index, input] of a.cInputs.entries()) {
+      const files = tempFilesFor(tmp, index, input);
+      mkdirSync(dirname(files.pp), { recursive: true });
+      mkdirSync(dirname(files.wb), { recursive: true });
+      let original = input.path;
+      if (input.lang === 'c') {
+        const pp = await runCompiler(preprocessor, preprocessArgs(a, input, files.pp), verbose, tmp);
+        if (pp.code !== 0) {
+          failure ||= pp.code;
+          replacement.set(input, null);
+          continue;
+        }
+        original = files.pp;
+      }
+      const bytes = readFileSync(original);
+      // Text that is not UTF-8 (Latin-1 string literals...) goes through byte for byte.
+      const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
+      const text = bytes.toString(encoding);
+      if (!text.startsWith('# ')) {
+        // -P: no line markers, so name the source for debug info (or it is the temp file's name)
+        original = files.pp;
+        writeFileSync(original, anchorToSource(text, text, input.path), encoding);
+      }
+      const result = runPass(instrument, text, input);
+      // An instrumented unit's remarks are warnings; a unit that is not instrumented fails only if --wb-strict.
+      const severity = !result.ok && wb.strict ? 'error' : 'warning';
+      for (const d of result.diagnostics) say(formatDiagnostic(d, severity));
+      if (!result.ok && result.diagnostics.length === 0) {
+        say(`${input.path}: ${severity}: cc-wb: the pass could not instrument this unit\n`);
+      }
+      if (!result.ok && !wb.strict) say(`${input.path}: note: cc-wb: compiled without write barriers\n`);
+      if (wb.stats) say(formatStats(input.path, result));
+      if (wb.keep !== undefined) keepFiles(a, input, wb.keep, text, result, encoding);
+
+      let compiled = original;
+      if (result.ok) {
+        compiled = files.wb;
+        writeFileSync(compiled, anchorToSource(result.code, text, input.path), encoding);
+      }
+      const saved = saveTempsPath(a, input);
+      if (saved !== undefined && !(wb.strict && !result.ok) && resolve(saved) !== resolve(compiled)) copyFileSync(compiled, saved);
+      if (!result.ok && wb.strict) {
+        failure ||= 1;
+        replacement.set(input, null);
+        units.push({ input, result, compiled, original });
+        continue;
+      }
+      replacement.set(input, compiled);
+      units.push({ input, result, compiled, original });
+    }
+
+    let code = failure;
+    if (!(failure !== 0 && a.linking)) {
+      // Linking: one call, as the user wrote it. -c/-S: one call per C unit (a unit that must fall
+      // back is then recompiled alone), and one for whatever else the command compiles.
+      const groups: Set<Item>[] = [];
+      if (a.linking) groups.push(new Set(a.items.filter((it) => it.kind === 'input')));
+      else {
+        for (const u of units) if (replacement.get(u.input) !== null) groups.push(new Set([u.input]));
+        const rest = a.items.filter((it) => it.kind === 'input' && !replacement.has(it));
+        if (rest.length > 0) groups.push(new Set(rest));
+      }
+      for (const group of groups) {
+        const step2 = await compileGroup(compiler, a, wb, replacement, runtime, group, units, verbose, tmp);
+        code ||= step2;
+      }
+    }
+    if (wb.report !== undefined) {
+      for (const { input, result } of units) appendReport(wb.report, unitReport(a, input, result));
+    }
+    return code;
+  } finally {
+    removeTempDir(tmp);
+  }
+}
+
+/**
+ * Step 2 for one group of inputs. When instrumented code is in it, the compiler's stderr is held
+ * back: if the compile fails, the group is compiled again from the uninstrumented text; if that
+ * works the pass produced code that does not compile (a warning, the units count as not
+ * instrumented, as when the pass gives up), and if it fails too, the user sees exactly the errors
+ * the plain compiler gives for their code. --wb-strict skips this: failures stay failures.
+ */
+async function compileGroup(compiler: string[], a: Analysis, wb: WbOptions, replacement: Map<Item, string | null>, runtime: string[], group: Set<Item>, units: Unit[], verbose: boolean, tmp: string): Promise<number> {
+  const instrumented = units.filter((u) => group.has(u.input) && u.result.ok && replacement.get(u.input) === u.compiled);
+  if (instrumented.length === 0 || wb.strict) {
+    return (await runCompiler(compiler, compileArgs(a, replacement, runtime, group), verbose, tmp)).code;
+  }
+  const color = isatty(2) && !a.items.some((it) => it.kind === 'option' && /^-f(no-)?(diagnostics-)?colou?r/.test(it.name)) ? ['-fdiagnostics-color=always'] : [];
+  const first = await runCompiler(compiler, [...compileArgs(a, replacement, runtime, group), ...color], verbose, tmp, true);
+  if (first.code === 0) {
+    say(first.stderr ?? '');
+    return 0;
+  }
+  const fallback = new Map(replacement);
+  for (const u of instrumented) fallback.set(u.input, u.original);
+  const second = await runCompiler(compiler, [...compileArgs(a, fallback, runtime, group), ...color], verbose, tmp, true);
+  if (second.code !== 0) {
+    say(second.stderr ?? '');
+    return second.code;
+  }
+  const why = firstError(String(first.stderr ?? ''));
+  for (const u of instrumented) {
+    say(`${u.input.path}: warning: cc-wb: the instrumented code failed to build; compiled without write barriers\n`);
+    if (why !== undefined) say(`${u.input.path}: note: cc-wb: the compiler said: ${why}\n`);
+    u.result = {
+      ...u.result,
+      ok: false,
+      diagnostics: [...u.result.diagnostics, { file: u.input.path, line: 0, col: 0, severity: 'error', message: `instrumented code failed to build: ${why ?? `exit status ${first.code}`}` }],
+    };
+  }
+  say(second.stderr ?? '');
+  return 0;
+}
+
+function unitReport(a: Analysis, input: Input, result: InstrumentResult): UnitReport {
+  return {
+    source: input.path,
+    output: outputOf(a, input),
+    instrumented: result.ok,
+    stats: result.stats,
+    sites: result.sites,
+    diagnostics: result.diagnostics,
+  };
+}
+
+function keepFiles(a: Analysis, input: Input, keep: string, text: string, result: InstrumentResult, encoding: BufferEncoding): void {
+  const dir = keep === '' ? keepDirFor(a, input) : keep;
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, gccBase(input.path));
+  if (resolve(base + '.i') !== resolve(input.path)) writeFileSync(base + '.i', text, encoding);
+  if (result.ok) writeFileSync(base + '.wb.i', result.code, encoding);
+}
+
+/** Runs one cc-wb command line; resolves to the exit status. */
+export async function main(argv: readonly string[], env: Env = process.env): Promise<number> {
+  try {
+    if (env[NESTED_ENV] !== undefined) {
+      throw new UsageError('the real compiler started cc-wb again; set CC_WB_CC to the real compiler (e.g. CC_WB_CC=gcc)');
+    }
+    const expanded = expandResponseFiles(argv);
+    const { compiler, rest } = splitCompiler(expanded, env);
+    const { wb, rest: args } = extractWbOptions(rest, env);
+    if (wb.help) {
+      say(HELP, 1);
+      return 0;
+    }
+    const a = analyze(args, looksInstrumented);
+    const verbose = a.items.some((it) => it.kind === 'option' && it.name === '-v');
+    const gccWillFail = a.passThrough === 'info' || a.passThrough === 'preprocess-only' || a.passThrough === 'no-input' || a.passThrough === 'gcc-error';
+    const runtime: string[] = [];
+    if (a.linking && !a.relocatable && !gccWillFail) {
+      const archive = runtimeArchive(a.shared, env);
+      if (!existsSync(archive)) {
+        throw new UsageError(`runtime library ${archive} not found (build it with 'make -C runtime-c', or set CC_WB_RUNTIME_DIR)`);
+      }
+      runtime.push(archive);
+    }
+    if (a.passThrough !== undefined || wb.noInstrument) {
+      // -v output is parsed by configure and libtool: trace only a command the user did not write
+      return (await runCompiler(compiler, withRuntime(a, args, runtime), verbose && runtime.length > 0)).code;
+    }
+    return await compileInstrumented(compiler, a, wb, runtime, verbose, env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      say(`cc-wb: error: ${err.message}\n`);
+      return 1;
+    }
+    say(`cc-wb: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
