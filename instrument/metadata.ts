@@ -444,8 +444,15 @@ class Collector {
       // K&R definition: the declarations between the declarator and the body give the types;
       // callers pass promoted arguments, so that is what the function reads.
       const declared = new Map<string, IType>();
-      for (const c of n.namedChildren) {
-        if (c.type !== 'declaration') continue;
+      let decls = n.namedChildren.filter((c) => c.type === 'declaration');
+      const body = n.childForFieldName('body');
+      const declarator = n.childForFieldName('declarator');
+      if (decls.length === 0 && body && declarator && this.text.slice(declarator.endIndex, body.startIndex).includes(';')) {
+        // The parse copy may have dropped the declaration list (instrument/normalize.ts does, as
+        // the grammar cannot parse all of them): parse that stretch of the text on its own.
+        decls = parseRegion(this.text, declarator.endIndex, body.startIndex).namedChildren.filter((c) => c.type === 'declaration' && !c.hasError);
+      }
+      for (const c of decls) {
         const b = this.base(c, true);
         for (const d of c.childrenForFieldName('declarator')) {
           const r = this.declare(d, b, this.isConst(c), true);
@@ -510,6 +517,12 @@ class Collector {
   }
 }
 
+/** A stretch of the text parsed alone, at its own offsets (everything else blanked). */
+function parseRegion(text: string, start: number, end: number): Node {
+  const padded = text.slice(0, start).replace(/[^\n]/g, ' ') + text.slice(start, end);
+  return parse(normalize(padded, []).text).rootNode;
+}
+
 /** Parameters of array type are pointers; of function type, function pointers. */
 function adjustParameter(t: IType): IType {
   if (t.k === 'array') return { k: 'ptr', to: t.of, constTo: false };
@@ -520,7 +533,10 @@ function adjustParameter(t: IType): IType {
 /** Default argument promotions, for K&R parameters. */
 function promote(t: IType): IType {
   if (t.k === 'prim') {
-    if (/^\s*float\s*$/.test(t.spell)) return { k: 'prim', spell: 'double' };
+    const words = t.spell.split(/\s+/).filter((w) => w !== 'int' && w !== 'signed' && w !== 'const' && w !== 'volatile');
+    if (words.length === 1 && words[0] === 'float') return { k: 'prim', spell: 'double' };
+    if (words.every((w) => w === 'char' || w === 'short' || w === 'unsigned' || w === '_Bool') && !(words.length === 1 && words[0] === 'unsigned')) return { k: 'prim', spell: 'int' };
+    if (words.length === 0 || words.every((w) => w === 'long' || w === 'unsigned' || w === 'double')) return t;
     return { k: 'prim', spell: `__typeof__(+*(${t.spell} *)0)` };
   }
   if (t.k === 'enum' && t.en.cname) return { k: 'prim', spell: `__typeof__(+*(${t.en.cname} *)0)` };
@@ -694,7 +710,11 @@ class Emitter {
   }
 }
 
-/** A C string literal whose bytes are the Latin-1 code units of `s` (so UTF-8 input survives). */
+/**
+ * A C string literal of s. Non-ASCII characters are written as themselves, not escaped: they come
+ * from the unit's text, and the caller writes the unit back in the encoding it read it with
+ * (UTF-8, or Latin-1 for bytes that are not), so they become the source's own bytes again.
+ */
 function cString(s: string): string {
   let out = '"';
   let col = 0;
@@ -704,8 +724,8 @@ function cString(s: string): string {
     if (c === 34) piece = '\\"';
     else if (c === 92) piece = '\\\\';
     else if (c === 63) piece = '\\?'; // no trigraphs under -std=c89/c99
-    else if (c >= 32 && c < 127) piece = s[i]!;
-    else piece = '\\' + (c & 0xff).toString(8).padStart(3, '0');
+    else if (c >= 32 && c !== 127) piece = s[i]!;
+    else piece = '\\' + c.toString(8).padStart(3, '0');
     out += piece;
     col += piece.length;
     if (col > 100 && i + 1 < s.length) {
@@ -716,10 +736,6 @@ function cString(s: string): string {
   return out + '"';
 }
 
-/** UTF-16 JSON text → the Latin-1 string of its UTF-8 bytes (for cString). */
-function utf8Latin1(s: string): string {
-  return Buffer.from(s, 'utf8').toString('latin1');
-}
 
 export interface MetadataOptions {
   /** Name recorded as the unit's file (defaults to the main file named by the line markers). */
@@ -763,21 +779,23 @@ function knownIdentifiers(c: Collector): { enumerators: Set<string>; arithmeticT
 }
 
 function render(e: Emitter): string {
-  const json = JSON.stringify(e.unit);
-  const jsonBytes = utf8Latin1(json);
+  // Names keep their C spelling (cc -E writes extended identifiers as \u/\U names, which the
+  // reader decodes); any other non-ASCII character is written as the text has it (see cString).
+  const literal = cString(JSON.stringify(e.unit));
   const words = e.words.length ? e.words : ['0'];
   const members: string[] = [
     '  unsigned long long __wb_hdr[8];',
     `  unsigned long long __wb_w[${words.length}];`,
     `  double __wb_d[${Math.max(1, e.doubles.length)}];`,
-    `  char __wb_json[${jsonBytes.length}];`,
+    // Sized by the compiler: the literal's byte count depends on the encoding the unit is written in.
+    `  char __wb_json[sizeof(${literal})];`,
   ];
   const inits: string[] = [
     `  { 0x31304154454d4257ULL, sizeof(struct __wb_meta_blob), ${e.words.length}, __builtin_offsetof(struct __wb_meta_blob, __wb_w), ` +
-      `${jsonBytes.length}, __builtin_offsetof(struct __wb_meta_blob, __wb_json), ${e.doubles.length}, __builtin_offsetof(struct __wb_meta_blob, __wb_d) }`,
+      `sizeof(((struct __wb_meta_blob *)0)->__wb_json) - 1, __builtin_offsetof(struct __wb_meta_blob, __wb_json), ${e.doubles.length}, __builtin_offsetof(struct __wb_meta_blob, __wb_d) }`,
     `  {\n${words.map((w) => `    (unsigned long long)(${w})`).join(',\n')}\n  }`,
     `  { ${e.doubles.length ? e.doubles.join(', ') : '0'} }`,
-    `  ${cString(jsonBytes)}`,
+    `  ${literal}`,
   ];
   e.images.forEach((img, k) => {
     members.push(`  ${img.type} __wb_img${k};`);
@@ -799,6 +817,14 @@ function render(e: Emitter): string {
 
 let parser: Parser | null = null;
 
+function parse(t: string): Parser.Tree {
+  if (!parser) {
+    parser = new Parser();
+    parser.setLanguage(C as unknown as Parser.Language);
+  }
+  return parser.parse(t, undefined, { bufferSize: t.length * 2 + 1024 });
+}
+
 /**
  * Parses a preprocessed unit itself and returns its appendix: for callers that do not run the
  * pass (tests, `--wb-no-instrument` builds). Mirrors instrument/index.ts's parse of the unit.
@@ -807,11 +833,6 @@ export function metadataForPreprocessed(input: string | Buffer, fileName = '<std
   const text = typeof input === 'string' ? input : input.toString('latin1');
   const lines = new LineMap(text, fileName);
   const normalized = normalize(text, lines.directiveLines);
-  if (!parser) {
-    parser = new Parser();
-    parser.setLanguage(C as unknown as Parser.Language);
-  }
-  const parse = (t: string) => parser!.parse(t, undefined, { bufferSize: t.length * 2 + 1024 });
   let parseText = normalized.text;
   let tree = parse(parseText);
   const colons: number[] = [];
@@ -909,7 +930,7 @@ class MacroTable {
   readonly defs = new Map<string, MacroDef>();
 
   constructor(text: string, lines: UnitLines) {
-    const re = /^#[ \t]*(define|undef)[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)(.*)$/gm;
+    const re = /^#[ \t]*(define|undef)[ \t]+((?:[A-Za-z_$]|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8})(?:[\w$]|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8})*)(.*)$/gm;
     for (let m = re.exec(text); m; m = re.exec(text)) {
       const name = m[2]!;
       if (m[1] === 'undef') {
@@ -1095,4 +1116,13 @@ function macroCandidates(table: MacroTable, known: { enumerators: Set<string>; a
     else if (isConstantExpression(tokens, known)) out.push({ name, value: { kind: 'arith', expr: tokens.join(' ') }, loc: def.loc });
   }
   return out;
+}
+
+/**
+ * The unit with its `#define`/`#undef` lines (from `cc -E -dD`) emptied, newlines kept so line
+ * numbers do not move: what to hand the compiler once the macros have been read (clang would
+ * define them again, and warn about redefining built-in ones).
+ */
+export function blankDefineLines(code: string): string {
+  return code.replace(/^#[ \t]*(?:define|undef)\b.*$/gm, '');
 }

@@ -17,7 +17,7 @@ export const TYPEOF_PLACEHOLDER_PREFIX = '__wbty';
 const isIdentStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
 const isIdentChar = (c: number) => isIdentStart(c) || (c >= 48 && c <= 57);
 
-const renameTo: Record<string, string> = {
+const renameTo: ReadonlyMap<string, string> = new Map(Object.entries({
   __inline: 'inline',
   __inline__: 'inline',
   __const: 'const',
@@ -36,7 +36,7 @@ const renameTo: Record<string, string> = {
   _Complex: '',
   __complex__: '',
   __complex: '',
-};
+}));
 
 const asmWords = new Set(['asm', '__asm', '__asm__']);
 const asmQualifiers = new Set(['volatile', '__volatile', '__volatile__', 'inline', '__inline', '__inline__', 'goto']);
@@ -207,14 +207,14 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
       const afterParen = text[skipSpace(text, next + 1)];
       const afterWord = text[next];
       const implicitIntVariable =
-        top.atDeclarationStart() && top.prefixAt >= 0 && (afterWord === '=' || afterWord === ';' || afterWord === ',' || afterWord === '[') && !typeKeywords.has(word) && !declarationPrefixes.has(word) && !notImplicitInt.has(word) && !(word in renameTo);
+        top.atDeclarationStart() && top.prefixAt >= 0 && (afterWord === '=' || afterWord === ';' || afterWord === ',' || afterWord === '[') && !typeKeywords.has(word) && !declarationPrefixes.has(word) && !notImplicitInt.has(word) && !renameTo.has(word);
       const implicitInt =
-        implicitIntVariable || top.atDeclarationStart() && text[next] === '(' && !notImplicitInt.has(word) && !typeKeywords.has(word) && !(word in renameTo) && afterParen !== '*' && afterParen !== '(' && afterParen !== '^';
+        implicitIntVariable || top.atDeclarationStart() && text[next] === '(' && !notImplicitInt.has(word) && !typeKeywords.has(word) && !renameTo.has(word) && afterParen !== '*' && afterParen !== '(' && afterParen !== '^';
       const prefixAt = top.prefixAt;
       const prefixWord = top.prefixWord;
       top.word(word, i);
-      if (word in renameTo) {
-        out.put(i, j, renameTo[word]!);
+      if (renameTo.has(word)) {
+        out.put(i, j, renameTo.get(word)!);
       } else if (asmWords.has(word)) {
         // asm statements, asm labels on declarations and register-variable asm: the analysis
         // needs none of them (the operands are not stores it can barrier), so they vanish.

@@ -112,6 +112,13 @@ describe('library calls', () => {
   });
 });
 
+describe('names that mean something to JavaScript', () => {
+  it('handles C identifiers named constructor, toString, valueOf, __proto__, hasOwnProperty', () => {
+    const r = sitesOf('static struct node *constructor(struct node *n) { return n; }\nstruct node *toString, *valueOf, *__proto__;\nvoid hasOwnProperty(struct node *n) { toString = constructor(n); valueOf = n; __proto__ = n; }');
+    expect(r.sites.filter((s) => s.kind === 'assign')).toHaveLength(3);
+  });
+});
+
 describe('regions and errors', () => {
   it('does not touch code from system headers', () => {
     const text = '# 1 "x.c"\n# 1 "/usr/include/sys.h" 1 3 4\nstruct s { struct s *p; };\nstatic inline void sys(struct s *a) { a->p = a; memcpy(a, a, 1); }\n# 2 "x.c" 2\nvoid user(struct s *a) { a->p = a; }\n';
