@@ -131,7 +131,7 @@ class Collector {
   spelling(n: Node): string {
     let end = n.endIndex;
     while (end < this.text.length && /[\w$]/.test(this.text[end]!)) end++;
-    return this.text.slice(n.startIndex, end).trim();
+    return cleanSpelling(this.text.slice(n.startIndex, end));
   }
 
   loc(n: Node): string {
@@ -171,6 +171,11 @@ class Collector {
   private storage(n: Node): Set<string> {
     const out = new Set<string>();
     for (const c of n.namedChildren) if (c.type === 'storage_class_specifier') out.add(c.text.trim());
+    // The parse copy may have turned a storage class into a type name (K&R implicit int after
+    // `static`): read the words before the declarator in the text as well.
+    const d = n.childForFieldName('declarator');
+    const head = this.text.slice(n.startIndex, d ? d.startIndex : n.startIndex);
+    for (const m of head.matchAll(/\b(static|extern|inline|__inline|__inline__|_Thread_local|__thread)\b/g)) out.add(m[1]!.startsWith('__inline') ? 'inline' : m[1] === '_Thread_local' || m[1] === '__thread' ? 'static' : m[1]!);
     return out;
   }
 
@@ -201,6 +206,8 @@ class Collector {
       case 'type_identifier': {
         const name = spec.text;
         if (name.startsWith(TYPEOF_PLACEHOLDER_PREFIX)) return { k: 'prim', spell: this.src(spec).trim() };
+        // The parse copy invents a type name for K&R implicit int (`main () {`): the text has none.
+        if (this.src(spec) !== name) return { k: 'prim', spell: 'int' };
         if (this.typedefs.has(name)) return { k: 'typedef', name };
         return { k: 'prim', spell: name };
       }
@@ -517,6 +524,31 @@ class Collector {
   }
 }
 
+const NOT_TYPE_WORDS = /\b(?:static|extern|inline|__inline|__inline__|register|auto|typedef|_Thread_local|__thread|_Noreturn|const|__const|__const__|volatile|__volatile|__volatile__|restrict|__restrict|__restrict__|__extension__)\b/g;
+
+/** A type specifier's text as a type name: without alignment, attributes, storage classes and qualifiers. */
+function cleanSpelling(spell: string): string {
+  let out = spell;
+  for (const word of ['_Alignas', 'alignas', '__attribute__', '__attribute', '__declspec']) {
+    for (let i = out.indexOf(word); i >= 0; i = out.indexOf(word)) {
+      const open = out.indexOf('(', i);
+      if (open < 0) {
+        out = out.slice(0, i) + out.slice(i + word.length);
+        continue;
+      }
+      let depth = 0;
+      let j = open;
+      for (; j < out.length; j++) {
+        if (out[j] === '(') depth++;
+        else if (out[j] === ')' && --depth === 0) break;
+      }
+      out = out.slice(0, i) + ' ' + out.slice(j + 1);
+    }
+  }
+  out = out.replace(NOT_TYPE_WORDS, ' ').replace(/\s+/g, ' ').trim();
+  return out === '' ? 'int' : out;
+}
+
 /** A stretch of the text parsed alone, at its own offsets (everything else blanked). */
 function parseRegion(text: string, start: number, end: number): Node {
   const padded = text.slice(0, start).replace(/[^\n]/g, ' ') + text.slice(start, end);
@@ -619,7 +651,8 @@ class Emitter {
         return ['*', this.type(t.to, ctx && t.to.k !== 'func' && t.to.k !== 'void' ? `(*(${ctx}))` : null), t.constTo ? 1 : 0];
       case 'array': {
         const known = (t.sized || completedArray) && ctx !== null;
-        const len = known ? this.word(`sizeof(${ctx}) / sizeof((${ctx})[0])`) : null;
+        // `+ !sizeof`: a zero-length array of zero-size elements must not divide by zero.
+        const len = known ? this.word(`sizeof(${ctx}) / (sizeof((${ctx})[0]) + !sizeof((${ctx})[0]))`) : null;
         return ['[', this.type(t.of, known ? `(${ctx})[0]` : null), len];
       }
       case 'func':

@@ -471,7 +471,7 @@ export class Rewriter {
     const slot = `(__wb_word_t *)${s}`;
     if (op === '=') {
       this.addEdit(n, (r) => {
-        const ptrStore = `({ __wb_word_t __wb_o${k} = *${slot}; *${s} = ${v}; __wb_note_store(${slot}, __wb_o${k}, *(__wb_word_t *)&${v}); })`;
+        const ptrStore = `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} = ${v}; __wb_note_store(${slot}, __wb_o${k}, *(__wb_word_t *)&${v}); })`;
         const recStore = `({ __wb_note_range_assign(${s}, &${v}, sizeof ${v}); *${s} = ${v}; (void)0; })`;
         const cls = `__builtin_classify_type(*${s})`;
         return (
@@ -490,7 +490,7 @@ export class Rewriter {
         return (
           `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ` +
           `__builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ` +
-          `({ __wb_word_t __wb_o${k} = *${slot}; *${s} ${op} (${right}); __wb_note_store(${slot}, __wb_o${k}, *${slot});${result} }), ` +
+          `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} ${op} (${right}); __wb_note_store(${slot}, __wb_o${k}, *${slot});${result} }), ` +
           `${cast}(*${s} ${op} (${right}))); })`
         );
       });
@@ -512,10 +512,10 @@ export class Rewriter {
     const unused = this.valueUnused(n);
     this.addEdit(n, (r) => {
       const ptrPath = unused
-        ? `({ __wb_word_t __wb_o${k} = *${slot}; ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); })`
+        ? `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); })`
         : prefix
-        ? `({ __wb_word_t __wb_o${k} = *${slot}; ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); *${s}; })`
-        : `({ __wb_word_t __wb_o${k} = *${slot}; __typeof__(*${s}) __wb_r${k} = (*${s})${op}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); __wb_r${k}; })`;
+        ? `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); *${s}; })`
+        : `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); __typeof__(*${s}) __wb_r${k} = (*${s})${op}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); __wb_r${k}; })`;
       const plain = unused ? `(void)(${op}*${s})` : prefix ? `(${op}*${s})` : `((*${s})${op})`;
       return `__extension__ ({ __auto_type ${s} = &(${r(arg)}); __builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ${ptrPath}, ${plain}); })`;
     });

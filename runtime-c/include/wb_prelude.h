@@ -36,6 +36,16 @@ __wb_shadow_hit(const void *p)
                      (((__wb_uintptr_t)1 << __wb_shadow_bits) - 1)];
 }
 
+/* Reads a slot's value before a store. The empty asm hides where the slot is from the compiler's
+ * flow analysis: the first store into a fresh local (`struct s st; st.p = q;`, address taken)
+ * must not draw a "may be used uninitialized" warning the plain build never gave. */
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
+__wb_load_old(__wb_word_t *slot)
+{
+  __asm__("" : "+r"(slot));
+  return *slot;
+}
+
 /* Called after the store has been done through the correctly typed lvalue. */
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
 __wb_note_store(__wb_word_t *slot, void *old_value, void *new_value)
