@@ -144,7 +144,20 @@ class FileScope {
   /** Where the last storage-class/inline keyword of the current declaration starts, or -1. */
   prefixAt = -1;
   prefixWord = '';
+  /** The same for a declaration at the start of a statement inside a function (`static n = 0;`). */
+  private blockStart = false;
+  blockPrefixAt = -1;
+  blockPrefixWord = '';
+  atBlockDeclarationStart(): boolean {
+    return this.blockStart && this.braces > 0 && this.parens === 0;
+  }
   word(w: string, at: number): void {
+    if (this.braces > 0 && this.parens === 0 && !transparentWords.has(w)) {
+      if (this.blockStart && declarationPrefixes.has(w)) {
+        this.blockPrefixAt = at;
+        this.blockPrefixWord = w;
+      } else this.blockStart = false;
+    }
     if (this.braces !== 0 || this.parens !== 0) {
       this.lastToken = w;
       return;
@@ -170,6 +183,10 @@ class FileScope {
     else if (c === ')') this.parens--;
     else if (c === ';' && this.braces === 0 && this.parens === 0) this.start = true;
     if (this.start) this.prefixAt = -1;
+    if (this.parens === 0 && (c === ';' || c === '{' || c === '}')) {
+      this.blockStart = true;
+      this.blockPrefixAt = -1;
+    }
   }
 }
 
@@ -205,13 +222,14 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
       // `f (x)` at the start of a declaration is an implicit-int function unless `f` is a type
       // (a keyword, or a typedef name before a parenthesised declarator such as `T (*fp)(void)`).
       const afterParen = text[skipSpace(text, next + 1)];
+      const inBlock = top.atBlockDeclarationStart();
+      const prefixAt = inBlock ? top.blockPrefixAt : top.prefixAt;
+      const prefixWord = inBlock ? top.blockPrefixWord : top.prefixWord;
       const afterWord = text[next];
       const implicitIntVariable =
-        top.atDeclarationStart() && top.prefixAt >= 0 && (afterWord === '=' || afterWord === ';' || afterWord === ',' || afterWord === '[') && !typeKeywords.has(word) && !declarationPrefixes.has(word) && !notImplicitInt.has(word) && !renameTo.has(word);
+        (top.atDeclarationStart() || inBlock) && prefixAt >= 0 && (afterWord === '=' || afterWord === ';' || afterWord === ',' || afterWord === '[') && !typeKeywords.has(word) && !declarationPrefixes.has(word) && !notImplicitInt.has(word) && !renameTo.has(word);
       const implicitInt =
         implicitIntVariable || top.atDeclarationStart() && text[next] === '(' && !notImplicitInt.has(word) && !typeKeywords.has(word) && !renameTo.has(word) && afterParen !== '*' && afterParen !== '(' && afterParen !== '^';
-      const prefixAt = top.prefixAt;
-      const prefixWord = top.prefixWord;
       top.word(word, i);
       if (renameTo.has(word)) {
         out.put(i, j, renameTo.get(word)!);
