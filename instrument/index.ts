@@ -6,7 +6,7 @@ import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import { LineMap } from './linemap.js';
 import { normalize, nameUnnamedBitfields } from './normalize.js';
-import { Rewriter } from './rewrite.js';
+import { Rewriter, implicitIntDefinition } from './rewrite.js';
 
 export type SiteKind =
   | 'assign' // L = R where L may be a pointer or a struct/union holding pointers
@@ -127,8 +127,15 @@ export function instrumentPreprocessed(input: string | Buffer, options: Instrume
     tree = parse(parseText);
   }
 
+  // `x(){...}` parses as a call missing its ';' and a block: the rewriter knows that shape.
+  const top = tree.rootNode.namedChildren;
+  const implicitIntMissing = new Set<number>();
+  for (let i = 0; i < top.length; i++) {
+    if (implicitIntDefinition(top[i]!, top[i + 1])) implicitIntMissing.add(top[i]!.lastChild!.id);
+  }
   const diagnostics: Diagnostic[] = [];
   for (const n of problems(tree.rootNode)) {
+    if (implicitIntMissing.has(n.id)) continue;
     if (lines.isSystem(n.startIndex)) continue;
     const pos = lines.map(n.startIndex);
     const snippet = text.slice(n.startIndex, Math.min(n.endIndex, n.startIndex + 60)).replace(/\s+/g, ' ').trim();

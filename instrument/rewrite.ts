@@ -62,6 +62,19 @@ const renamedNames = [...RENAMED_FUNCTIONS.keys()].filter((n) => !n.startsWith('
 // An assignment operator (not ==, <=, >=, !=), ++, --, or a name the pass renames.
 const mayStoreOrCall = new RegExp(`(?:^|[^=!<>])=(?!=)|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
 
+/**
+ * The call in `x() {` / `f(a, b) {` at file scope: an expression statement holding only a call of
+ * a name with identifier arguments, its ';' missing, followed by a block.
+ */
+export function implicitIntDefinition(stmt: Node, next: Node | undefined): Node | null {
+  if (stmt.type !== 'expression_statement' || next?.type !== 'compound_statement') return null;
+  const call = stmt.namedChildren[0];
+  if (!call || call.type !== 'call_expression' || call.childForFieldName('function')?.type !== 'identifier') return null;
+  if (!stmt.lastChild?.isMissing) return null;
+  if (!(call.childForFieldName('arguments')?.namedChildren ?? []).every((a) => a.type === 'identifier')) return null;
+  return call;
+}
+
 /** libc's return type shape for a renamed function: 'ptr', 'void' or 'int'. */
 function libcReturnKind(name: string): 'ptr' | 'void' | 'int' {
   const base = name.replace(/^__builtin_/, '');
@@ -116,7 +129,12 @@ export class Rewriter {
         if (child.type === 'function_definition' || !returnKindMatchesLibc(name, declared)) this.definedFunctions.add(name);
       }
     }
-    for (const child of root.namedChildren) this.topLevel(child);
+    const top = root.namedChildren;
+    for (let i = 0; i < top.length; i++) {
+      const call = implicitIntDefinition(top[i]!, top[i + 1]);
+      if (call) this.implicitIntFunction(call, top[++i]!);
+      else this.topLevel(top[i]!);
+    }
     const body = this.render(root);
     return {
       code: this.text.slice(0, root.startIndex) + body + this.text.slice(root.endIndex),
@@ -189,8 +207,6 @@ export class Rewriter {
     const body = fn.childForFieldName('body');
     if (!body || this.lines.isSystem(fn.startIndex)) return;
 
-    const outerScopes = this.scopes;
-    const outerTaken = this.addressTaken;
     const params = new Map<string, VarInfo>();
     const fdecl = this.functionDeclaratorOf(declarator);
     for (const p of fdecl?.childForFieldName('parameters')?.namedChildren ?? []) {
@@ -214,12 +230,31 @@ export class Rewriter {
     // K&R parameter declarations sit between the declarator and the body.
     for (const c of fn.namedChildren) if (c.type === 'declaration') this.declaration(c, params, true);
 
+    this.functionBody(params, body);
+  }
+
+  private functionBody(params: Map<string, VarInfo>, body: Node): void {
+    const outerScopes = this.scopes;
+    const outerTaken = this.addressTaken;
     this.scopes = outerScopes.length ? [...outerScopes, params] : [params];
     this.addressTaken = new Set(outerTaken);
     this.collectAddressTaken(body);
     this.statement(body);
     this.scopes = outerScopes;
     this.addressTaken = outerTaken;
+  }
+
+  /**
+   * `x(){...}` and `f(a, b){...}` — K&R implicit-int definitions the grammar reads as a call
+   * statement missing its ';' followed by a block (see implicitIntDefinition).
+   */
+  private implicitIntFunction(call: Node, body: Node): void {
+    const name = call.childForFieldName('function')!.text;
+    this.globals.set(name, { type: { k: 'func', ret: ARITH }, local: false, register: false });
+    if (this.lines.isSystem(call.startIndex)) return;
+    const params = new Map<string, VarInfo>();
+    for (const a of call.childForFieldName('arguments')?.namedChildren ?? []) params.set(a.text, { type: UNKNOWN, local: true, register: false });
+    this.functionBody(params, body);
   }
 
   private functionDeclaratorOf(d: Node | null): Node | null {

@@ -36,6 +36,7 @@ const cases: Array<[string, string]> = [
   ['__extension__ and __inline__', 'static __inline__ int twice(int x) { return __extension__ (x * 2); } int f(struct node *n) { g = n; return twice(0); }'],
   ['designated range initializers', 'int f(struct node *n) { int a[8] = { [0 ... 7] = 1 }; g = n; return a[3] - 1; }'],
   ['K&R definitions, implicit int, pointer returns', 'static char *kr_id(s) char *s; { return s; }\nstatic kr_twice(x) int x; { return 2 * x; }\nstatic count = 0;\nint f(n) struct node *n; { g = n; count = kr_twice(0); return kr_id("x")[1] + count; }'],
+  ['implicit-int definition with a one-letter name and no space', 'int s2[2]; int *gp;\nx(){gp = &s2[1]; return 0;}\nint f(struct node *n) { g = n; return x(); }'],
   ['register asm variables', 'int f(struct node *n) { register long r __asm__("rbx") = 0; g = n; return (int)r; }'],
   ['asm statements', 'int f(struct node *n) { __asm__ __volatile__ ("" : : : "memory"); g = n; return 0; }'],
 ];
