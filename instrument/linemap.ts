@@ -35,6 +35,7 @@ export class LineMap {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
     let file = defaultFile;
     let system = false;
+    const systemFiles = new Set<string>();
     this.markers.push({ offset: 0, line: 1, file, system });
     for (let li = 0; li < this.lineStarts.length; li++) {
       const start = this.lineStarts[li]!;
@@ -46,7 +47,16 @@ export class LineMap {
       if (m[2] !== undefined) {
         file = unescapeFileName(m[2]);
         const flags = (m[3] ?? '').trim().split(/\s+/);
-        system = flags.includes('3');
+        if (flags.includes('1') || flags.includes('2')) {
+          // Entering or returning to a file: its flag says what the file is.
+          system = flags.includes('3');
+          if (system) systemFiles.add(file);
+          else systemFiles.delete(file);
+        } else {
+          // gcc also marks tokens from a system header's macro expanded in user code
+          // (`# 4 "user.c" 3 4` before `_Bool` from `bool`): that is still the user's code.
+          system = flags.includes('3') && systemFiles.has(file);
+        }
       }
       this.markers.push({ offset: Math.min(end + 1, text.length), line: Number(m[1]), file, system });
     }

@@ -129,6 +129,12 @@ describe('regions and errors', () => {
     expect(r.code).toContain('static inline void sys(struct s *a) { a->p = a; memcpy(a, a, 1); }');
   });
 
+  it('instruments user code that starts with a system header macro (bool from <stdbool.h>)', () => {
+    const r = instrument('#include <stdbool.h>\nstruct s { void *ptr; };\nbool set_b(struct s *p, void *v) { p->ptr = v; return 1; }');
+    expect(r.ok).toBe(true);
+    expect(r.sites.filter((x) => x.kind === 'assign')).toHaveLength(1);
+  });
+
   it('refuses, with file:line, a unit it cannot parse', () => {
     const text = '# 1 "bad.c"\nint x;\nvoid f(void) { int = ; }\n';
     const r = instrumentPreprocessed(text, { fileName: 'bad.c' });
