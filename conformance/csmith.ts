@@ -47,6 +47,8 @@ export interface CsmithOptions {
   useRefCache: boolean;
   /** Save each mismatch under test/conformance/regressions/ (off in unit tests). */
   saveRegressions: boolean;
+  /** Each seed at one level only, taking turns through `opts` (the quick run). */
+  alternate?: boolean;
   quiet?: boolean;
   label?: string;
 }
@@ -135,7 +137,7 @@ export async function runCsmith(o: CsmithOptions): Promise<CsmithResult[]> {
   const include = await csmithIncludeDir(o.ref);
   const cache = new ResultCache<CsmithRun>('csmith', o.ref, o.useRefCache);
   const work = mkdtempSync(join(tmpdir(), 'cc-wb-csmith-'));
-  const jobs = o.seeds.flatMap((seed) => o.opts.map((opt) => ({ seed, opt })));
+  const jobs = o.alternate ? o.seeds.map((seed, i) => ({ seed, opt: o.opts[i % o.opts.length]! })) : o.seeds.flatMap((seed) => o.opts.map((opt) => ({ seed, opt })));
   const progress = new Progress(o.label ?? 'csmith', jobs.length, o.quiet);
   try {
     return await pool(jobs, o.jobs, async ({ seed, opt }): Promise<CsmithResult> => {
@@ -170,6 +172,7 @@ export async function runCsmith(o: CsmithOptions): Promise<CsmithResult[]> {
         result.reason = wb.status === 'ok' ? `output differs: ${firstDifference(ref.stdout, wb.stdout)}` : `${o.wb.name}: ${wb.status}${wb.detail ? `: ${wb.detail}` : ''}`;
         if (o.saveRegressions) result.saved = saveRegression(seed, opt, version, src, ref, wb, result.reason);
       }
+      if (result.verdict === 'mismatch' || result.verdict === 'uninstrumented') progress.note(`${result.verdict.toUpperCase()} seed ${seed} ${opt}: ${result.reason?.split('\n')[0] ?? ''}`);
       progress.tick(result.verdict);
       return result;
     });

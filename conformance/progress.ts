@@ -24,6 +24,13 @@ export class Progress {
     this.print(false);
   }
 
+  /** A finding worth seeing before the run ends (a regression), on its own line. */
+  note(text: string): void {
+    if (this.quiet) return;
+    process.stderr.write((this.tty ? '\r\x1b[2K' : '') + text + '\n');
+    this.lastPrinted = 0;
+  }
+
   finish(): void {
     this.print(true);
   }

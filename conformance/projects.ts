@@ -203,6 +203,8 @@ export interface BuildOutcome {
   log: string;
   /** From cc-wb's pass report over the project's own sources (configure probes left out). */
   pass?: PassSummary;
+  /** Distinct compiler warning lines during the build step. */
+  warnings?: number;
 }
 
 export interface ProjectResult {
@@ -218,6 +220,8 @@ export interface ProjectResult {
 }
 
 const STEP_TIMEOUT_MS = 60 * 60_000;
+/** Bumped whenever BuildOutcome gains fields, so cached reference results are recomputed. */
+const RESULT_FORMAT = 'build-outcome-v2';
 
 /** Configure-time probes (autoconf's conftest.c, CMake's try_compile) are meant to fail sometimes. */
 const PROBE = /(^|\/)conftest\.c$|CMakeFiles\/CMakeScratch|CMakeFiles\/CMakeTmp|CMakeCCompilerId\.c$|CheckFunctionExists\.c$|CheckSymbolExists\.c$/;
@@ -253,6 +257,7 @@ async function buildAndCheck(spec: ProjectSpec, pristine: string, c: Compiler, j
   writeFileSync(log, '');
   const shim = compilerShim(c);
   const seconds: Record<string, number> = {};
+  let warnings = 0;
   // The tree is a copy: drop options the outer environment may carry that would change the build.
   const reportPath = join(root, `${c.name}-report.jsonl`);
   rmSync(reportPath, { force: true });
@@ -269,11 +274,16 @@ async function buildAndCheck(spec: ProjectSpec, pristine: string, c: Compiler, j
       if (r.timedOut) report.failed.push(`(check ${describeEnd(r, STEP_TIMEOUT_MS)})`);
       // A suite that exits non-zero with no failure we could name still failed.
       if (r.code !== 0 && report.failed.length === 0) report.failed.push(`(check ${describeEnd(r)})`);
-      return { report, seconds, log, failedStep: report.failed.length ? 'check' : undefined, pass: passSummary() };
+      return { report, seconds, log, failedStep: report.failed.length ? 'check' : undefined, pass: passSummary(), warnings };
+    }
+    if (step.name === 'build') {
+      // New compiler warnings matter: projects built with -Werror would break on them.
+      const text = readFileSync(log, 'utf8').slice(before);
+      warnings = new Set(text.split('\n').filter((l) => /: warning: /.test(l))).size;
     }
     if (r.code !== 0) {
       const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-15).join('\n');
-      return { failedStep: step.name, stepDetail: `${describeEnd(r, STEP_TIMEOUT_MS)}\n${tail}`, seconds, log, pass: passSummary() };
+      return { failedStep: step.name, stepDetail: `${describeEnd(r, STEP_TIMEOUT_MS)}\n${tail}`, seconds, log, pass: passSummary(), warnings };
     }
   }
   throw new Error(`conformance: project ${spec.name} has no check step`);
@@ -301,7 +311,7 @@ export async function runProjects(names: string[], o: ProjectsOptions): Promise<
     };
     say('fetching the Debian source');
     const src = await fetchDebianSource({ name: spec.source, patches: { apply: 'all' } });
-    const key = sha1(spec.name, src.version, spec.steps('CC', o.jobs).map((s) => s.argv.join(' ')).join('\n'), spec.parse.toString());
+    const key = sha1(RESULT_FORMAT, spec.name, src.version, spec.steps('CC', o.jobs).map((s) => s.argv.join(' ')).join('\n'), spec.parse.toString());
     let ref = cache.get(key);
     if (!ref) {
       say(`${src.version}: build + check with ${o.ref.name}`);
@@ -368,6 +378,7 @@ export function projectsTable(results: ProjectResult[]): string {
     describeChecks(r.ref),
     describeChecks(r.wb),
     `${formatSeconds(r.ref.seconds.build ?? 0)} / ${r.wb ? formatSeconds(r.wb.seconds.build ?? 0) : '-'}`,
+    `${r.ref.warnings ?? '?'} / ${r.wb?.warnings ?? '-'}`,
     r.wb?.pass ? `${r.wb.pass.units - r.wb.pass.fallbacks.length}/${r.wb.pass.units}` : '-',
     r.wb?.pass ? r.wb.pass.sites : '-',
     r.verdict === 'ok' ? 'ok' : r.verdict === 'error' ? 'ERROR' : r.verdict === 'uninstrumented' ? 'UNBARRIERED' : 'REGRESSION',
@@ -379,7 +390,7 @@ export function projectsTable(results: ProjectResult[]): string {
       .filter(Boolean)
       .join('; '),
   ]);
-  return table(['project', 'cc', 'cc-wb', 'build time cc / cc-wb', 'units barriered', 'sites', 'verdict', 'notes'], rows);
+  return table(['project', 'cc', 'cc-wb', 'build time cc / cc-wb', 'warnings cc / cc-wb', 'units barriered', 'sites', 'verdict', 'notes'], rows);
 }
 
 /** The check-log parser of a project by name (tests and tools that re-read saved logs). */

@@ -4,6 +4,9 @@
 //
 // A file may carry, anywhere in its first comment, `conformance-flags: -O2 -w` (the default) and
 // `conformance-link: -lm`; `@CSMITH@` in flags is replaced by csmith's include folder.
+// `conformance-status: open` marks a bug that is reported but not fixed yet: it still counts as a
+// failure in `npm run conformance`, while the unit test only checks it still reproduces (so a fix
+// is noticed and the mark removed), keeping CI about new breakage.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -29,6 +32,8 @@ export interface RegressionResult {
   ref: RegressionOutcome;
   wb: RegressionOutcome;
   same: boolean;
+  /** Marked `conformance-status: open`: a known, unfixed bug. */
+  open: boolean;
 }
 
 export function regressionFiles(dir = regressionsDir): string[] {
@@ -75,7 +80,8 @@ export async function runRegressions(ref: Compiler, wb: Compiler, options: { job
       const w = await outcome(wb, file, flags, link, work, timeoutMs);
       // A reproducer plain cc cannot build proves nothing: it counts as a difference until fixed.
       // Same behaviour only counts when cc-wb really instrumented the file.
-      return { file, flags, ref: r, wb: w, same: r.compiled && w.compiled && !w.fallback && r.end === w.end && r.stdout === w.stdout };
+      const open = /^open\b/.test(headerValue(text, 'conformance-status') ?? '');
+      return { file, flags, ref: r, wb: w, same: r.compiled && w.compiled && !w.fallback && r.end === w.end && r.stdout === w.stdout, open };
     });
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -167,6 +167,8 @@ export interface TortureOptions {
   runTimeoutMs: number;
   compileTimeoutMs: number;
   useRefCache: boolean;
+  /** Each test at one level only, taking turns through `opts` (the quick run: half the work). */
+  alternate?: boolean;
   quiet?: boolean;
   label?: string;
 }
@@ -213,7 +215,7 @@ function refKey(tc: TortureCase, opt: string, plan: TestPlan): string {
 export async function runTorture(cases: TortureCase[], o: TortureOptions): Promise<TortureResult[]> {
   const work = mkdtempSync(join(tmpdir(), 'cc-wb-torture-'));
   const cache = new ResultCache<Outcome>('torture', o.ref, o.useRefCache);
-  const jobs = cases.flatMap((tc) => o.opts.map((opt) => ({ tc, opt })));
+  const jobs = o.alternate ? cases.map((tc, i) => ({ tc, opt: o.opts[i % o.opts.length]! })) : cases.flatMap((tc) => o.opts.map((opt) => ({ tc, opt })));
   const progress = new Progress(o.label ?? 'torture', jobs.length, o.quiet);
   try {
     return await pool(jobs, o.jobs, async ({ tc, opt }) => {
@@ -251,6 +253,7 @@ export async function runTorture(cases: TortureCase[], o: TortureOptions): Promi
         verdict = 'uninstrumented';
         reason = wb.fallback;
       } else verdict = 'ok';
+      if (verdict === 'regression' || verdict === 'uninstrumented') progress.note(`${verdict.toUpperCase()} ${tc.name} ${opt}: ${verdict === 'regression' ? `${wb.status} ${wb.detail?.split('\n')[0] ?? ''}` : reason?.split('\n')[0]}`);
       progress.tick(verdict);
       return { ...base, ref, wb, verdict, reason, flaky };
     });

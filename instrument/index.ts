@@ -7,6 +7,7 @@ import C from 'tree-sitter-c';
 import { LineMap } from './linemap.js';
 import { normalize, nameUnnamedBitfields } from './normalize.js';
 import { Rewriter, implicitIntDefinition } from './rewrite.js';
+import { blankDefineLines, metadataAppendix } from './metadata.js';
 
 export type SiteKind =
   | 'assign' // L = R where L may be a pointer or a struct/union holding pointers
@@ -154,7 +155,15 @@ export function instrumentPreprocessed(input: string | Buffer, options: Instrume
   if (result.diagnostics.some((d) => d.severity === 'error')) {
     return { ok: false, code: text, sites: [], stats: result.stats, diagnostics: result.diagnostics };
   }
-  return { ok: true, code: withPrelude(result.code, lines, fileName), sites: result.sites, stats: result.stats, diagnostics: result.diagnostics };
+  // The host's metadata (runtime-ts): a failure there must never cost the unit its barriers.
+  let appendix = '';
+  try {
+    appendix = metadataAppendix(tree.rootNode, text, lines, { fileName });
+  } catch (err) {
+    result.diagnostics.push({ ...lines.map(0), severity: 'warning', message: `no host metadata for this unit: ${(err as Error).message}` });
+  }
+  const code = blankDefineLines(withPrelude(result.code, lines, fileName)) + appendix;
+  return { ok: true, code, sites: result.sites, stats: result.stats, diagnostics: result.diagnostics };
 }
 
 /**

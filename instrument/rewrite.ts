@@ -34,6 +34,8 @@ export const RENAMED_FUNCTIONS: ReadonlyMap<string, string> = new Map(
     ['strdup', '__wb_strdup'],
     ['strndup', '__wb_strndup'],
     ['free', '__wb_free'],
+    ['getline', '__wb_getline'],
+    ['getdelim', '__wb_getdelim'],
   ].flatMap(([name, abi]) => [
     [name!, abi!],
     ['__builtin_' + name!, abi!],
@@ -78,7 +80,7 @@ export function implicitIntDefinition(stmt: Node, next: Node | undefined): Node 
 /** libc's return type shape for a renamed function: 'ptr', 'void' or 'int'. */
 function libcReturnKind(name: string): 'ptr' | 'void' | 'int' {
   const base = name.replace(/^__builtin_/, '');
-  if (base === 'posix_memalign') return 'int';
+  if (base === 'posix_memalign' || base === 'getline' || base === 'getdelim') return 'int';
   if (base === 'free' || base === 'bzero' || base === 'explicit_bzero' || base === 'bcopy' || base === 'qsort') return 'void';
   return 'ptr';
 }

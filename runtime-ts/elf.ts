@@ -94,3 +94,26 @@ export function readElfSection(file: string, name: string): { bytes: Buffer; add
     closeSync(fd);
   }
 }
+
+/**
+ * Names the file's dynamic symbol table defines (what dlsym can find in a shared library), or null
+ * when it has none (an executable or object without exports).
+ */
+export function elfExportedSymbols(file: string): Set<string> | null {
+  const sections = elfSections(file);
+  const dynsym = sections.find((s) => s.name === '.dynsym');
+  const dynstr = sections.find((s) => s.name === '.dynstr');
+  if (!dynsym || !dynstr) return null;
+  const syms = readElfSection(file, '.dynsym')!.bytes;
+  const strs = readElfSection(file, '.dynstr')!.bytes;
+  const out = new Set<string>();
+  for (let o = 0; o + 24 <= syms.length; o += 24) {
+    const nameOff = syms.readUInt32LE(o);
+    const info = syms[o + 4]!;
+    const shndx = syms.readUInt16LE(o + 6);
+    if (shndx === 0 || info >> 4 === 0) continue; // undefined, or STB_LOCAL
+    const end = strs.indexOf(0, nameOff);
+    out.add(strs.toString('utf8', nameOff, end < 0 ? strs.length : end));
+  }
+  return out;
+}

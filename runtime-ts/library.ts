@@ -1,11 +1,11 @@
 // load(path): a library built by cc-wb, as a module object. Everything comes from the metadata
 // linked into the library (runtime-ts/meta.ts); koffi does the calls.
 import koffi from 'koffi';
-import type { CType, EnumMeta, FunctionMeta, GlobalMeta, LibraryMeta, RecordMeta } from './meta.js';
+import type { CType, FunctionMeta, GlobalMeta, LibraryMeta, RecordMeta } from './meta.js';
 import { readLibraryMeta, recordName, typeName } from './meta.js';
-import { bytesAt, readCString, readPointer, windowOf, windowOffset, writePointerRaw } from './memory.js';
+import { bytesAt, readCString, readPointer, windowOf, windowOffset } from './memory.js';
 import { NativeRuntime } from './native.js';
-import { ArgumentError, bindFunction, koffiProto, makeCallback, makeCallOut, signatureOf, VarArg } from './marshal.js';
+import { ArgumentError, bindFunction, koffiProto, makeCallback, makeCallOut, signatureOf } from './marshal.js';
 import { describeValue, indexable, makeAccessor, NativeArray, NativeObject, NativePointer, NativeStruct, toInteger, WRAP, type Accessor } from './values.js';
 import { exportedNames } from './names.js';
 
@@ -663,7 +663,7 @@ export class Lib {
       if (v instanceof NativeStruct && (v.constructor as typeof NativeStruct).$rec === rec) return koffi.decode(v.$addr, kt);
       let s = this.scratch.get(rec);
       if (s === undefined) {
-        s = this.runtime.alloc(rec.size, rec.align, 0);
+        s = this.runtime.allocForeign(rec.size, rec.align);
         this.scratch.set(rec, s);
       }
       bytesAt(s, rec.size).fill(0);
@@ -678,7 +678,7 @@ export class Lib {
       const kt = this.koffiRecord(rec)!;
       let s = this.scratch.get(rec);
       if (s === undefined) {
-        s = this.runtime.alloc(rec.size, rec.align, 0);
+        s = this.runtime.allocForeign(rec.size, rec.align);
         this.scratch.set(rec, s);
       }
       koffi.encode(s, kt, v);
@@ -951,5 +951,3 @@ function defineGlobal(lib: Lib, mod: LibraryModule, name: string, g: GlobalMeta)
       : (v: unknown) => acc.set(dv, o, addr, v, true),
   });
 }
-
-export { VarArg, writePointerRaw, type EnumMeta };

@@ -9,7 +9,7 @@ import koffi from 'koffi';
 import type { CType, FunctionMeta } from './meta.js';
 import { typeName } from './meta.js';
 import { calls, takePendingError } from './callstate.js';
-import { describeValue, toFloat, toInteger } from './values.js';
+import { toFloat, toInteger } from './values.js';
 import { bytesAt } from './memory.js';
 import type { Lib } from './library.js';
 
@@ -328,5 +328,3 @@ export function makeCallback(lib: Lib, fn: (...args: unknown[]) => unknown, ft: 
     }
   };
 }
-
-export { describeValue };

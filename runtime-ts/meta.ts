@@ -1,6 +1,6 @@
 // Reads the metadata cc-wb linked into a library (runtime-ts/schema.ts) and merges the units into
 // one description with every number resolved: the model the host and the .d.ts writer share.
-import { readElfSection } from './elf.js';
+import { elfExportedSymbols, readElfSection } from './elf.js';
 import { KIND, META_MAGIC, META_SECTION, type RawRecord, type RawType, type RawUnit } from './schema.js';
 
 export type CType =
@@ -118,12 +118,17 @@ export function parseSection(bytes: Buffer, file = '<section>'): Blob[] {
     for (let i = 0; i < nwords; i++) words.push(blob.readBigUInt64LE(wordsOff + 8 * i));
     const doubles: number[] = [];
     for (let i = 0; i < ndoubles; i++) doubles.push(blob.readDoubleLE(doublesOff + 8 * i));
-    const unit = JSON.parse(blob.toString('utf8', jsonOff, jsonOff + jsonLen)) as RawUnit;
+    // Extended identifiers arrive as C spells them after cc -E (`gr\u00f6\u00dfe`): decode them.
+    const unit = JSON.parse(blob.toString('utf8', jsonOff, jsonOff + jsonLen), (_k, v: unknown) => (typeof v === 'string' && v.includes('\\') ? decodeUcns(v) : v)) as RawUnit;
     if (unit.v !== 1) throw new MetadataError(`${file}: unit ${unit.file} has metadata version ${String(unit.v)}, this host reads version 1`);
     out.push({ words, doubles, unit, bytes: blob });
     o += (size + 7) & ~7;
   }
   return out;
+}
+
+function decodeUcns(s: string): string {
+  return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a: string | undefined, b: string | undefined) => String.fromCodePoint(parseInt(a ?? b!, 16)));
 }
 
 const num = (b: bigint): number => Number(b);
@@ -136,7 +141,15 @@ const intValue = (bits: bigint, negative: boolean): number | bigint => {
 export function readLibraryMeta(file: string): LibraryMeta | null {
   const section = readElfSection(file, META_SECTION);
   if (!section) return null;
-  return mergeUnits(file, parseSection(section.bytes, file));
+  const meta = mergeUnits(file, parseSection(section.bytes, file));
+  // Definitions the library does not export (hidden visibility, -fvisibility=hidden builds) are
+  // not callable: leave them out. Declarations stay (found in the library's dependencies).
+  const exported = elfExportedSymbols(file);
+  if (exported) {
+    for (const [name, f] of meta.functions) if (f.def && !exported.has(f.name)) meta.functions.delete(name);
+    for (const [name, g] of meta.globals) if (g.def && !exported.has(g.name)) meta.globals.delete(name);
+  }
+  return meta;
 }
 
 export function mergeUnits(file: string, blobs: Blob[]): LibraryMeta {

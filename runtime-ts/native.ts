@@ -42,7 +42,6 @@ export class NativeRuntime {
   private readonly hostAllocFn?: (size: number, align: number, type: number) => unknown;
   private readonly queryFn?: (p: number, out: Buffer) => number;
   private readonly storePtrFn?: (slot: number, value: number) => void;
-  private readonly adoptFn?: (p: number) => unknown;
   private readonly info = Buffer.alloc(32);
 
   constructor(lib: KoffiLib) {
@@ -58,7 +57,6 @@ export class NativeRuntime {
     this.hostAllocFn = lib.func('uintptr_t wb_host_alloc(size_t size, size_t align, uint32_t type_id)');
     this.queryFn = lib.func('int wb_query(uintptr_t p, void *out)') as unknown as (p: number, out: Buffer) => number;
     this.storePtrFn = lib.func('void wb_store_ptr(uintptr_t slot, uintptr_t value)');
-    this.adoptFn = lib.func('intptr_t wb_adopt(uintptr_t p)');
   }
 
   /** A zeroed object the host owns (HOST policy), tagged with the host's type id. */
@@ -67,6 +65,11 @@ export class NativeRuntime {
     const p = Number(this.hostAllocFn(Math.max(size, 1), align, typeId));
     if (!p) throw new RangeError(`wb_host_alloc: out of memory allocating ${size} bytes`);
     return p;
+  }
+
+  /** Memory outside the runtime (never HOST, never released): the host's own scratch buffers. */
+  allocForeign(size: number, align: number): number {
+    return libcAlloc(size, align);
   }
 
   /** The live heap allocation containing p, or null for foreign memory. */

@@ -9,13 +9,9 @@ import { recordName, typeName } from './meta.js';
 import { intReader, intWriter, readCString, readPointer, windowOf, windowOffset, writePointerRaw } from './memory.js';
 import type { Lib } from './library.js';
 
-type FuncType = Extract<CType, { k: 'func' }>;
 
 /** Marks the internal construction path (wrap an existing address instead of allocating). */
 export const WRAP: unique symbol = Symbol('wrap');
-
-const TWO63 = 2n ** 63n;
-const TWO64 = 2n ** 64n;
 
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
@@ -354,11 +350,4 @@ function unsupported(t: CType, where: () => string): Accessor {
     throw new TypeError(`${where()}: values of type ${typeName(t)} cannot be converted`);
   };
   return { get: fail, set: fail };
-}
-
-/** Range-checked 64-bit value for koffi (number when safe, bigint otherwise). */
-export function int64Value(v: number | bigint, signed: boolean): number | bigint {
-  if (typeof v === 'number') return v;
-  if (!signed && v >= TWO63 && v < TWO64) return v;
-  return v;
 }

@@ -133,6 +133,19 @@ describe('the harness catches a miscompiling compiler', () => {
     expect(s.excluded[0]).toMatchObject({ test: 'ccfails', reason: expect.stringMatching(/cc fail: SIGABRT/) });
   });
 
+  it('torture: a unit cc-wb compiled without barriers is reported, not passed', async () => {
+    // Stands in for cc-wb's fallback: a plain compile plus the pass report line cc-wb writes then.
+    const script = join(dir, 'fallback-cc');
+    writeFileSync(script, `#!/bin/sh\necho '{"source":"x.c","instrumented":false,"diagnostics":[{"severity":"error","message":"cannot parse x.c:3"}]}' >> "$CC_WB_REPORT"\nexec cc "$@"\n`);
+    chmodSync(script, 0o755);
+    const t = join(dir, 'fallback');
+    mkdirSync(t);
+    writeFileSync(join(t, 'plain.c'), 'int main(void) { return 0; }\n');
+    const results = await runTorture(loadTortureCases(t), { ref, wb: await makeCompiler('cc-wb', script), opts: ['-O2'], jobs: 1, runTimeoutMs: 10_000, compileTimeoutMs: 60_000, useRefCache: false, quiet: true });
+    expect(results.map((r) => [r.verdict, r.reason])).toEqual([['uninstrumented', 'cannot parse x.c:3']]);
+    expect(summarizeTorture(results).byOpt['-O2']).toMatchObject({ wbPass: 1, uninstrumented: 1 });
+  });
+
   it('csmith: an output mismatch is reported', async () => {
     const results = await runCsmith({ ref, wb: broken, seeds: [1], opts: ['-O1'], jobs: 2, runTimeoutMs: 20_000, compileTimeoutMs: 120_000, useRefCache: false, saveRegressions: false, quiet: true });
     expect(results).toHaveLength(1);
@@ -145,6 +158,10 @@ describe('the harness catches a miscompiling compiler', () => {
     const [r] = await runRegressions(ref, broken, { files: [file] });
     expect(r).toMatchObject({ same: false, ref: { end: 'exit 0', stdout: 'hi\n' }, wb: { end: 'exit 0', stdout: 'extra\nhi\n' } });
     const [same] = await runRegressions(ref, ref, { files: [file] });
-    expect(same!.same).toBe(true);
+    expect(same).toMatchObject({ same: true, open: false });
+    const openFile = join(dir, 'open.c');
+    writeFileSync(openFile, '/* conformance-status: open (known bug)\n * conformance-flags: -O0 */\nint main(void) { return 0; }\n');
+    const [open] = await runRegressions(ref, broken, { files: [openFile] });
+    expect(open).toMatchObject({ open: true, same: false, flags: ['-O0'] });
   });
 });

@@ -5,7 +5,7 @@
 //
 // CC_WB_TEST_CC=gcc puts another compiler in cc-wb's place, to check the harness itself.
 import { afterAll, describe, expect, it } from 'vitest';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compilerUnderTest, referenceCompiler } from './real/compilers.js';
 import { PROJECTS, buildProject, checkProject, runIn, type BuildResult, type Project } from './real/projects.js';
@@ -52,7 +52,7 @@ function summarize(project: Project, plain: BuildResult, test: BuildResult, chec
 function expectReportCoversBuild(build: BuildResult): void {
   if (underTest.label !== 'cc-wb') return;
   const reported = new Set(readReport(build.report).map((e) => e.source));
-  const compiled = build.commands.filter((c) => c.mode === 'compile').flatMap((c) => c.sources.map((s) => join(c.cwd, s)));
+  const compiled = build.commands.filter((c) => c.mode === 'compile').flatMap((c) => c.sources.map((s) => resolve(c.cwd, s)));
   expect(compiled.length).toBeGreaterThan(0);
   expect(compiled.filter((s) => !reported.has(s))).toEqual([]);
 }

@@ -1,6 +1,7 @@
-// The C runtime's own tests (runtime-c/test/*.c) run through make: once against the normal
-// archive and once against a runtime and tests built with -fsanitize=address,undefined. Each
-// binary exits non-zero on a failed check, a lost or duplicated event, or a sanitizer report.
+// The C runtime's own tests (runtime-c/test/*.c) run through make: against the normal archive,
+// against a runtime and tests built with -fsanitize=address,undefined, and (the threaded ones)
+// with -fsanitize=thread. Each binary exits non-zero on a failed check, a lost or duplicated
+// event, or a sanitizer report.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,5 +39,12 @@ describe('runtime-c', () => {
     expect(r.status, r.output).toBe(0);
     expect(r.output).toContain('runtime-c: all sanitizer tests passed');
     expect(r.output).not.toMatch(/runtime error|AddressSanitizer/);
+  });
+
+  it('has no data race under ThreadSanitizer in its threaded tests', () => {
+    const r = make('check-tsan');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toContain('runtime-c: all thread-sanitizer tests passed');
+    expect(r.output).not.toMatch(/ThreadSanitizer/);
   });
 });

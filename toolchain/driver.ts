@@ -257,6 +257,15 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
       if (wb.stats) say(formatStats(input.path, result));
       if (wb.keep !== undefined) keepFiles(a, input, wb.keep, text, result, encoding);
 
+      if (input.lang === 'c') {
+        // What a fallback compiles: the unit without its -dD lines, and with the host's metadata
+        // when the pass could not give it.
+        // Loaded here, not at start-up: --version, -E and links must not pay for tree-sitter.
+        const meta = await import('../instrument/metadata.js');
+        original = files.pp;
+        const appendix = result.ok ? '' : metadataOrNothing(() => meta.metadataForPreprocessed(text, input.path));
+        writeFileSync(original, anchorToSource(meta.blankDefineLines(text) + appendix, text, input.path), encoding);
+      }
       let compiled = original;
       if (result.ok) {
         compiled = files.wb;
@@ -296,6 +305,15 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
     return code;
   } finally {
     removeTempDir(tmp);
+  }
+}
+
+/** The unit's host metadata, or nothing when even that cannot be had from the text. */
+function metadataOrNothing(make: () => string): string {
+  try {
+    return make();
+  } catch {
+    return '';
   }
 }
 

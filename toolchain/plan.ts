@@ -117,7 +117,9 @@ export function preprocessArgs(a: Analysis, input: Extract<Item, { kind: 'input'
     if (!mf) out.push('-MF', safePath(a.output !== undefined ? replaceSuffix(a.output, '.d') : gccBase(input.path) + '.d'));
     if (!mt) out.push('-MQ', a.output ?? defaultDepsTarget(input.path));
   }
-  out.push('-E', '-x', 'c', input.path, '-o', tmpFile);
+  // -dD keeps the unit's #define lines: the pass reads integer and string macros from them into
+  // the host's metadata, then empties them before the compile.
+  out.push('-E', '-dD', '-x', 'c', input.path, '-o', tmpFile);
   return out;
 }
 

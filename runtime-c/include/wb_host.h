@@ -122,6 +122,8 @@ int wb_set_type(const void *base, uint32_t type_id);
 void wb_store_ptr(void **slot, void *value);
 
 /* ---- statistics ----------------------------------------------------------------------- */
+/* 30 u64 counters. slow_stores, counted_stores, range_ops and range_words are indicative (kept
+ * without locked instructions, concurrent increments may be lost); the others are exact. */
 typedef struct wb_stats {
   uint64_t version;            /* WB_HOST_API_VERSION */
   uint64_t mallocs, frees;     /* only with a -DWB_STATS=1 build, 0 otherwise */

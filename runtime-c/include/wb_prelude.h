@@ -32,6 +32,9 @@ void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n);
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
 __wb_shadow_hit(const void *p)
 {
+  /* A plain load: a relaxed atomic one stops gcc folding it into the `or` (one more instruction).
+   * The host thread marking a granule while another thread stores is a race on a byte, which the
+   * hardware we target reads whole; runtime-c/test/tsan.supp records it. */
   return __wb_shadow[((__wb_uintptr_t)p >> __wb_shadow_shift) &
                      (((__wb_uintptr_t)1 << __wb_shadow_bits) - 1)];
 }
@@ -124,3 +127,7 @@ void *__wb_valloc(__wb_size_t n) __attribute__((__malloc__, __alloc_size__(1)));
 char *__wb_strdup(const char *s) __attribute__((__malloc__));
 char *__wb_strndup(const char *s, __wb_size_t n) __attribute__((__malloc__));
 void __wb_free(void *p);
+/* getline/getdelim realloc the caller's buffer inside libc: the runtime re-registers it. The
+ * stream is void * so the prelude needs no <stdio.h>; ptrdiff_t is spelled without macros. */
+__typeof__((char *)0 - (char *)0) __wb_getline(char **lineptr, __wb_size_t *n, void *stream);
+__typeof__((char *)0 - (char *)0) __wb_getdelim(char **lineptr, __wb_size_t *n, int delim, void *stream);

@@ -13,12 +13,8 @@
 #define WB_HOT_STAT(f) ((void)0)
 #endif
 
-/* Allocations below this size take the inline path; 0 in stress mode, where every allocation
- * is tracked. */
-size_t wb_fast_limit = WB_LARGE;
-/* Non-zero while frees must do more than clear the start byte: a host is active, or the
- * quarantine holds C frees. */
-int wb_free_flags;
+const uintptr_t *wb_alloc_top = wb_map_top;
+const uintptr_t *wb_free_top = wb_map_top;
 
 static WB_NOINLINE void *register_slow(void *p, size_t n)
 {
@@ -33,7 +29,7 @@ static WB_NOINLINE void *register_slow(void *p, size_t n)
   return p;
 }
 
-/* The inline half: a table load and one or four byte stores for every size under WB_LARGE. */
+/* The inline half: a table load and one or four byte stores for every size under 2 KiB. */
 static inline void *registered(void *p, size_t n)
 {
   uintptr_t a = (uintptr_t)p;
@@ -41,14 +37,15 @@ static inline void *registered(void *p, size_t n)
   WB_HOT_STAT(mallocs);
   /* No NULL test: no leaf covers the first GiB in a PIE (and a byte written for address 0
    * would be harmless). libc returns canonical addresses. */
-  if (wb_likely(n < wb_load_relaxed(&wb_fast_limit)) && wb_likely((a & (WB_GRAIN - 1)) == 0) &&
-      wb_likely((t = wb_load_relaxed(&wb_map_top[(a >> WB_LEAF_SHIFT) & (WB_TOP_ENTRIES - 1)])) != 0)) {
+  if (wb_likely(n < WB_BIG_MIN) && wb_likely((a & (WB_GRAIN - 1)) == 0) &&
+      wb_likely((t = __atomic_load_n(&wb_load_relaxed(&wb_alloc_top)[(a >> WB_LEAF_SHIFT) &
+                                                                    (WB_TOP_ENTRIES - 1)],
+                                __ATOMIC_ACQUIRE)) != 0)) {
     unsigned char *m = (unsigned char *)(t + (a >> WB_GRAIN_SHIFT));
     if (n < WB_MAP_SMALL_MAX) {
       wb_store_relaxed(m, (unsigned char)(n + 1));
     } else {
-      uint32_t v = wb_map_medium(n);
-      __builtin_memcpy(m, &v, 4);
+      wb_map_put4(m, wb_map_medium(n));
     }
     return p;
   }
@@ -57,7 +54,8 @@ static inline void *registered(void *p, size_t n)
 
 void wb_alloc_register(void *p, size_t n) { registered(p, n); }
 
-void *__wb_malloc(__wb_size_t n) { return registered(malloc(n), n); }
+/* noinline: realloc(NULL, n) tail-calls it instead of growing a frame around an inlined copy. */
+WB_NOINLINE void *__wb_malloc(__wb_size_t n) { return registered(malloc(n), n); }
 
 void *__wb_calloc(__wb_size_t nmemb, __wb_size_t size)
 {
@@ -119,7 +117,7 @@ void wb_alloc_release(uintptr_t p, size_t size, unsigned map, unsigned quarantin
   if (size >= WB_LARGE || map == WB_MAP_LARGE) wb_large_remove(p);
   /* The start bytes go before the memory does: once libc has it, another thread may get the
    * same address from malloc and write its own. */
-  wb_map_clear(p, map);
+  wb_map_clear(p, map, size);
   if (quarantine_why != 0) {
     wb_map_set(p, quarantine_why);
     wb_quarantine_push(p, size, quarantine_why);
@@ -130,7 +128,7 @@ void wb_alloc_release(uintptr_t p, size_t size, unsigned map, unsigned quarantin
 
 static WB_NOINLINE void free_slow(uintptr_t a, unsigned b, const void *pc)
 {
-  if (wb_map_is_small(b) || b == WB_MAP_MEDIUM || b == WB_MAP_LARGE) {
+  if (wb_map_has_size(b) || b == WB_MAP_LARGE) {
     size_t size = 0;
     if (b == WB_MAP_LARGE) wb_large_size(a, &size);
     else size = wb_map_size(a, b);
@@ -167,8 +165,8 @@ void __wb_free(void *p)
   /* Grain-aligned, canonical, in a mapped leaf, no host: clear the start and hand it to libc. */
   uintptr_t t;
   if (wb_likely((a & ((WB_GRAIN - 1) | ~(WB_ADDR_LIMIT - 1))) == 0) &&
-      wb_likely(!wb_load_relaxed(&wb_free_flags)) &&
-      wb_likely((t = wb_load_relaxed(&wb_map_top[a >> WB_LEAF_SHIFT])) != 0)) {
+      wb_likely((t = __atomic_load_n(&wb_load_relaxed(&wb_free_top)[a >> WB_LEAF_SHIFT],
+                                __ATOMIC_ACQUIRE)) != 0)) {
     unsigned char *m = (unsigned char *)(t + (a >> WB_GRAIN_SHIFT));
     unsigned b = wb_load_relaxed(m);
     if (wb_likely(wb_map_is_small(b))) {
@@ -177,8 +175,7 @@ void __wb_free(void *p)
       return;
     }
     if (b == WB_MAP_MEDIUM) {
-      uint32_t z = 0;
-      __builtin_memcpy(m, &z, 4);
+      wb_map_put4(m, 0);
       free(p);
       return;
     }
@@ -196,7 +193,7 @@ void *wb_alloc_realloc_untracked(uintptr_t p, size_t size, unsigned map, size_t 
   wb_realloc_acct acct;
   wb_realloc_acct_begin(&acct, p, size, n);
   if (size >= WB_LARGE || map == WB_MAP_LARGE) wb_large_remove(p);
-  wb_map_clear(p, map);
+  wb_map_clear(p, map, size);
   void *q = realloc((void *)p, n);
   if (q == NULL) {
     if (map == WB_MAP_TRACKED) {
@@ -218,7 +215,7 @@ void *wb_alloc_realloc_untracked(uintptr_t p, size_t size, unsigned map, size_t 
 
 static WB_NOINLINE void *realloc_slow(uintptr_t a, unsigned b, size_t n, const void *pc)
 {
-  if (wb_map_is_small(b) || b == WB_MAP_MEDIUM || b == WB_MAP_LARGE) {
+  if (wb_map_has_size(b) || b == WB_MAP_LARGE) {
     size_t size = 0;
     if (b == WB_MAP_LARGE) wb_large_size(a, &size);
     else size = wb_map_size(a, b);
@@ -239,25 +236,42 @@ static WB_NOINLINE void *realloc_slow(uintptr_t a, unsigned b, size_t n, const v
   return realloc((void *)a, n);
 }
 
+/* realloc of a block whose start byte b says it is small or MEDIUM, with no host active: the
+ * start bytes go before libc sees the block (it may give the old place to another thread). */
+static WB_NOINLINE void *realloc_untracked_fast(void *p, unsigned char *m, unsigned b, size_t n)
+{
+  uint32_t saved = b;
+  if (b == WB_MAP_MEDIUM) {
+    for (int i = 1; i < 4; i++) saved |= (uint32_t)wb_load_relaxed(&m[i]) << (8 * i);
+    wb_map_put4(m, 0);
+  } else {
+    wb_store_relaxed(m, WB_MAP_NONE);
+  }
+  void *q = realloc(p, n);
+  if (wb_unlikely(q == NULL)) {
+    if (n != 0) {
+      if (b == WB_MAP_MEDIUM) wb_map_put4(m, saved);
+      else wb_store_relaxed(m, (unsigned char)b);
+    }
+    return NULL;
+  }
+  return registered(q, n);
+}
+
 void *__wb_realloc(void *p, __wb_size_t n)
 {
-  if (p == NULL) return __wb_malloc(n);
   uintptr_t a = (uintptr_t)p;
-  unsigned char *mb = start_byte(a);
-  unsigned b = mb ? wb_load_relaxed(mb) : WB_MAP_NONE;
-  if (wb_likely(wb_map_is_small(b) || b == WB_MAP_MEDIUM) &&
-      wb_likely(!wb_load_relaxed(&wb_free_flags)) && n < wb_fast_limit) {
-    size_t old = wb_map_size(a, b);
-    wb_map_clear(a, b);
-    void *q = realloc(p, n);
-    if (q == NULL) {
-      if (n != 0) wb_map_start(a, old);
-      return NULL;
-    }
-    wb_alloc_register(q, n);
-    return q;
+  uintptr_t t;
+  if (p == NULL) return __wb_malloc(n);
+  if (wb_likely((a & ((WB_GRAIN - 1) | ~(WB_ADDR_LIMIT - 1))) == 0) && wb_likely(n < WB_LARGE) &&
+      wb_likely((t = __atomic_load_n(&wb_load_relaxed(&wb_free_top)[a >> WB_LEAF_SHIFT],
+                                __ATOMIC_ACQUIRE)) != 0)) {
+    unsigned char *m = (unsigned char *)(t + (a >> WB_GRAIN_SHIFT));
+    unsigned b = wb_load_relaxed(m);
+    if (wb_likely(wb_map_is_small(b) || b == WB_MAP_MEDIUM)) return realloc_untracked_fast(p, m, b, n);
   }
-  return realloc_slow(a, b, n, __builtin_return_address(0));
+  unsigned char *mb = start_byte(a);
+  return realloc_slow(a, mb ? wb_load_relaxed(mb) : WB_MAP_NONE, n, __builtin_return_address(0));
 }
 
 void *__wb_reallocarray(void *p, __wb_size_t nmemb, __wb_size_t size)

@@ -1,20 +1,20 @@
 /* Knowing what is ours: the start map (a byte per 16-byte grain, see internal.h) and
- * the large list. A pointer is resolved to its allocation by finding the nearest start byte at
- * or before it; allocations under WB_LARGE start at most WB_LARGE before any interior pointer,
- * larger ones are found in the large list. Only the runtime's own tables are read, so any
+ * the large list. A pointer is resolved to its allocation by finding the nearest start byte (or
+ * back marker) at or before it, at most 2 KiB back for anything under WB_LARGE; larger
+ * allocations are found in the large list. Only the runtime's own tables are read, so any
  * pointer value is safe to ask about. */
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
 uintptr_t wb_map_top[WB_TOP_ENTRIES];
-static wb_lock leaf_lock;
+wb_lock wb_map_leaf_lock;
 
 unsigned char *wb_map_leaf_create(uintptr_t p)
 {
   if (p >= WB_ADDR_LIMIT) return NULL;
   size_t i = p >> WB_LEAF_SHIFT;
-  wb_lock_acquire(&leaf_lock);
+  wb_lock_acquire(&wb_map_leaf_lock);
   if (wb_map_top[i] == 0) {
     unsigned char *leaf = wb_os_reserve(WB_LEAF_BYTES + 4096);
     if (leaf != NULL) {
@@ -22,7 +22,7 @@ unsigned char *wb_map_leaf_create(uintptr_t p)
       __atomic_store_n(&wb_map_top[i], bias, __ATOMIC_RELEASE);
     }
   }
-  wb_lock_release(&leaf_lock);
+  wb_lock_release(&wb_map_leaf_lock);
   return wb_map_byte(p);
 }
 
@@ -81,20 +81,27 @@ uintptr_t wb_index_scan_start(uintptr_t v, unsigned *byte)
   uintptr_t g = v >> WB_GRAIN_SHIFT;
   const unsigned char *mv = wb_map_byte(v);
   unsigned x = mv ? wb_load_relaxed(mv) : 0;
-  if (x != 0 && !wb_map_is_cont(x)) {      /* the usual case: v is in a start's first grain */
+  if (x != 0 && !wb_map_is_cont(x) && !wb_map_is_back(x)) {   /* v is in a start's first grain */
     *byte = x;
     return g << WB_GRAIN_SHIFT;
   }
-  const uintptr_t span = WB_LARGE >> WB_GRAIN_SHIFT;   /* grains to look back, v's included */
-  intptr_t hit = scan_grains(g, g >= span - 1 ? g - (span - 1) : 0);
+  /* Anything under WB_LARGE has its start or a back marker within WB_SCAN_GRAINS. */
+  intptr_t hit = scan_grains(g, g >= WB_SCAN_GRAINS - 1 ? g - (WB_SCAN_GRAINS - 1) : 0);
   if (hit < 0) return 0;
   uintptr_t at = (uintptr_t)hit;
   x = wb_map_get(at << WB_GRAIN_SHIFT);
-  if (wb_map_is_cont(x)) {                 /* inside a MEDIUM object: its start is close */
+  if (wb_map_is_back(x)) {                 /* 128*k grains into a 2 KiB+ allocation */
+    uintptr_t s = at - ((uintptr_t)(x - WB_MAP_BACK) << 7);
+    x = wb_map_get(s << WB_GRAIN_SHIFT);
+    if (x != WB_MAP_BIG && x != WB_MAP_TRACKED) return 0;   /* torn by a racing free */
+    *byte = x;
+    return s << WB_GRAIN_SHIFT;
+  }
+  if (wb_map_is_cont(x)) {                 /* inside a MEDIUM/BIG start: the start is close */
     const unsigned char *m = wb_map_byte(at << WB_GRAIN_SHIFT);
     for (uintptr_t k = 1; k <= 3 && (at & (WB_LEAF_BYTES - 1)) >= k; k++) {
       unsigned s = wb_load_relaxed(m - k);
-      if (s == WB_MAP_MEDIUM) {
+      if (s == WB_MAP_MEDIUM || s == WB_MAP_BIG) {
         *byte = s;
         return (at - k) << WB_GRAIN_SHIFT;
       }
@@ -134,7 +141,7 @@ int wb_index_find(uintptr_t v, wb_hit *out)
   size_t size;
   if (s != 0) {
     /* The nearest start decides: any other allocation containing v would contain s too. */
-    if (wb_map_is_small(b) || b == WB_MAP_MEDIUM) {
+    if (wb_map_has_size(b)) {
       size = wb_map_size(s, b);
     } else if (b == WB_MAP_TRACKED) {
       return fill_tracked(v, s, out);
@@ -177,7 +184,7 @@ uintptr_t wb_index_host_base(uintptr_t v)
 
 /* ---- large list ------------------------------------------------------------------------- */
 typedef struct { uintptr_t base; size_t size; } wb_large_t;
-static wb_lock large_lock;
+wb_lock wb_large_lock;
 static wb_large_t *large;
 static size_t large_n, large_cap;
 
@@ -195,12 +202,12 @@ static ptrdiff_t large_pred(uintptr_t v)
 
 void wb_large_insert(uintptr_t base, size_t size)
 {
-  wb_lock_acquire(&large_lock);
+  wb_lock_acquire(&wb_large_lock);
   if (large_n == large_cap) {
     size_t cap = large_cap ? large_cap * 2 : 256;
     wb_large_t *n = realloc(large, cap * sizeof *n);
     if (n == NULL) {
-      wb_lock_release(&large_lock);
+      wb_lock_release(&wb_large_lock);
       return;                                  /* interior lookups degrade, nothing breaks */
     }
     large = n;
@@ -211,48 +218,48 @@ void wb_large_insert(uintptr_t base, size_t size)
   large[at].base = base;
   large[at].size = size;
   large_n++;
-  wb_lock_release(&large_lock);
+  wb_lock_release(&wb_large_lock);
 }
 
 void wb_large_remove(uintptr_t base)
 {
-  wb_lock_acquire(&large_lock);
+  wb_lock_acquire(&wb_large_lock);
   ptrdiff_t i = large_pred(base);
   if (i >= 0 && large[i].base == base) {
     memmove(&large[i], &large[i + 1], (large_n - (size_t)i - 1) * sizeof *large);
     large_n--;
   }
-  wb_lock_release(&large_lock);
+  wb_lock_release(&wb_large_lock);
 }
 
 void wb_large_resize(uintptr_t base, size_t size)
 {
-  wb_lock_acquire(&large_lock);
+  wb_lock_acquire(&wb_large_lock);
   ptrdiff_t i = large_pred(base);
   if (i >= 0 && large[i].base == base) large[i].size = size;
-  wb_lock_release(&large_lock);
+  wb_lock_release(&wb_large_lock);
 }
 
 int wb_large_find(uintptr_t v, uintptr_t *base, size_t *size)
 {
   if (wb_load_relaxed(&large_n) == 0) return 0;
-  wb_lock_acquire(&large_lock);
+  wb_lock_acquire(&wb_large_lock);
   ptrdiff_t i = large_pred(v);
   int ok = i >= 0 && in_extent(v, large[i].base, large[i].size);
   if (ok) {
     *base = large[i].base;
     *size = large[i].size;
   }
-  wb_lock_release(&large_lock);
+  wb_lock_release(&wb_large_lock);
   return ok;
 }
 
 int wb_large_size(uintptr_t base, size_t *size)
 {
-  wb_lock_acquire(&large_lock);
+  wb_lock_acquire(&wb_large_lock);
   ptrdiff_t i = large_pred(base);
   int ok = i >= 0 && large[i].base == base;
   if (ok) *size = large[i].size;
-  wb_lock_release(&large_lock);
+  wb_lock_release(&wb_large_lock);
   return ok;
 }

@@ -1,5 +1,7 @@
 /* Process-wide switches read once from the environment, OS helpers and activation. */
+#include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include "internal.h"
@@ -7,11 +9,54 @@
 wb_config_t wb_config;
 wb_stats wb_stats_g;
 
+/* WB_PRINT_STATS=1: the statistics as one JSON line on stderr at exit (for spec-bench). */
+static void print_stats(void)
+{
+  wb_stats s;
+  wb_get_stats(&s, sizeof s);
+  static const char *const names[] = {
+    "version", "mallocs", "frees", "foreign_frees", "tracked", "host_objects", "deferred",
+    "attaches", "detaches", "adopts", "host_allocs", "releases", "moves", "slow_stores",
+    "counted_stores", "range_ops", "range_words", "events", "events_drained", "flushes",
+    "log_chunks", "events_lost", "misuse", "double_frees", "invalid_frees",
+    "frees_after_release", "reallocs_after_free", "quarantined", "stress_refs",
+    "stress_released",
+  };
+  _Static_assert(sizeof names / sizeof names[0] == sizeof(wb_stats) / sizeof(uint64_t),
+                 "every wb_stats field has a name");
+  const uint64_t *v = (const uint64_t *)&s;
+  fprintf(stderr, "{\"cc-wb-stats\":{");
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    fprintf(stderr, "%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)v[i]);
+  fprintf(stderr, "}}\n");
+}
+
 static int env_flag(const char *name)
 {
   const char *v = getenv(name);
   return v != NULL && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
 }
+
+static void fork_locks(int acquire)
+{
+  wb_lock *const after_records[] = {
+    &wb_quar_lock, &wb_log_lock, &wb_large_lock, &wb_seg_lock, &wb_activate_lock,
+    &wb_flags_lock, &wb_counts_lock, &wb_slot_leaf_lock, &wb_map_leaf_lock,
+  };
+  if (acquire) {
+    wb_lock_acquire(&wb_stress_lock);
+    wb_rec_fork(1);
+    for (size_t i = 0; i < sizeof after_records / sizeof after_records[0]; i++)
+      wb_lock_acquire(after_records[i]);
+  } else {
+    for (size_t i = 0; i < sizeof after_records / sizeof after_records[0]; i++)
+      wb_lock_release(after_records[i]);
+    wb_rec_fork(0);
+    wb_lock_release(&wb_stress_lock);
+  }
+}
+static void fork_prepare(void) { fork_locks(1); }
+static void fork_after(void) { fork_locks(0); }
 
 /* A constructor, so the switches hold before main; the allocation paths never depend on it
  * having run (other constructors may allocate first). */
@@ -19,6 +64,7 @@ __attribute__((constructor(101))) void wb_config_init(void)
 {
   static int done;
   if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL)) return;
+  pthread_atfork(fork_prepare, fork_after, fork_after);
   wb_config.abort_on_error = env_flag("WB_ABORT_ON_ERROR");
   wb_config.quiet = env_flag("WB_QUIET");
   wb_config.scan_all = env_flag("WB_SCAN_ALL");
@@ -27,16 +73,18 @@ __attribute__((constructor(101))) void wb_config_init(void)
   wb_config.stress = env_flag("WB_STRESS");
   if (wb_config.stress) wb_stress_init();
   wb_flags_update();
+  if (env_flag("WB_PRINT_STATS")) atexit(print_stats);
 }
 
 void wb_flags_update(void)
 {
-  static wb_lock lock;
-  wb_lock_acquire(&lock);
-  int slow = __atomic_load_n(&__wb_active, __ATOMIC_ACQUIRE) || wb_config.quarantine;
-  __atomic_store_n(&wb_free_flags, slow, __ATOMIC_SEQ_CST);
-  __atomic_store_n(&wb_fast_limit, wb_config.stress ? 0 : WB_LARGE, __ATOMIC_SEQ_CST);
-  wb_lock_release(&lock);
+  wb_lock_acquire(&wb_flags_lock);
+  static const uintptr_t nothing[WB_TOP_ENTRIES];
+  int slow = __atomic_load_n(&__wb_active, __ATOMIC_ACQUIRE) || wb_config.quarantine ||
+             wb_config.stress;
+  __atomic_store_n(&wb_free_top, slow ? nothing : wb_map_top, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&wb_alloc_top, wb_config.stress ? nothing : wb_map_top, __ATOMIC_SEQ_CST);
+  wb_lock_release(&wb_flags_lock);
 }
 
 void wb_lock_slow(wb_lock *l)
@@ -60,15 +108,17 @@ void *wb_os_reserve(size_t bytes)
   return p == MAP_FAILED ? NULL : p;
 }
 
+wb_lock wb_activate_lock, wb_flags_lock;
+
 void wb_activate(void)
 {
-  static wb_lock lock;
+  wb_lock *lockp = &wb_activate_lock;
   if (wb_load_relaxed(&__wb_active)) return;
-  wb_lock_acquire(&lock);
+  wb_lock_acquire(lockp);
   if (!__wb_active) {
     wb_slots_init();
     __atomic_store_n(&__wb_active, 1, __ATOMIC_SEQ_CST);
   }
-  wb_lock_release(&lock);
+  wb_lock_release(lockp);
   wb_flags_update();
 }

@@ -31,12 +31,12 @@ static int host_thread_set;
 static int host_in_flush;
 
 static wb_chunk *cur;
-static wb_lock log_lock;
+wb_lock wb_log_lock;
 static wb_chunk *full_head, *full_tail;   /* sealed, oldest first */
 static wb_chunk *spare;                   /* recycled chunks */
 static wb_chunk *taken;                   /* returned by the last take, recycled by the next */
 static uint32_t taken_n;
-static volatile uint32_t hint;
+static uint32_t hint;            /* relaxed atomics; the host may read it through a view */
 
 static wb_chunk *chunk_get_locked(void)
 {
@@ -78,7 +78,7 @@ static void maybe_flush(void)
 static WB_NOINLINE int overflow(wb_chunk *c)
 {
   int ok = 1, swapped = 0;
-  wb_lock_acquire(&log_lock);
+  wb_lock_acquire(&wb_log_lock);
   if (__atomic_load_n(&cur, __ATOMIC_RELAXED) == c) {
     wb_chunk *n = chunk_get_locked();
     if (n == NULL) {
@@ -88,13 +88,13 @@ static WB_NOINLINE int overflow(wb_chunk *c)
         if (full_tail) full_tail->next = c;
         else __atomic_store_n(&full_head, c, __ATOMIC_RELEASE);
         full_tail = c;
-        hint = 1;
+        __atomic_store_n(&hint, 1, __ATOMIC_RELAXED);
         swapped = 1;
       }
       __atomic_store_n(&cur, n, __ATOMIC_RELEASE);
     }
   }
-  wb_lock_release(&log_lock);
+  wb_lock_release(&wb_log_lock);
   if (swapped) maybe_flush();
   return ok;
 }
@@ -112,7 +112,7 @@ void wb_event_append_slow(uint32_t kind, uint32_t origin, uintptr_t a, uintptr_t
         e->b = b;
         e->c = c;
         __atomic_store_n(&e->kind, kind, __ATOMIC_RELEASE);
-        if (i == 0) hint = 1;
+        if (i == 0) __atomic_store_n(&hint, 1, __ATOMIC_RELAXED);
         return;
       }
     }
@@ -126,30 +126,42 @@ void wb_event_append_slow(uint32_t kind, uint32_t origin, uintptr_t a, uintptr_t
 static void recycle(wb_chunk *c, uint32_t n)
 {
   for (uint32_t i = 0; i < n; i++) c->ev[i].kind = 0;
-  wb_lock_acquire(&log_lock);
+  wb_lock_acquire(&wb_log_lock);
   c->next = spare;
   spare = c;
-  wb_lock_release(&log_lock);
+  wb_lock_release(&wb_log_lock);
 }
 
+static WB_NOINLINE size_t log_take_slow(const wb_event **out);
+
+/* The empty case stays out of the way of the real work: a few loads and no frame. */
 size_t wb_log_take(const wb_event **out)
 {
   *out = NULL;
-  if (wb_unlikely(taken != NULL)) {
+  if (wb_likely(taken == NULL) && __atomic_load_n(&full_head, __ATOMIC_ACQUIRE) == NULL && __atomic_load_n(&hint, __ATOMIC_RELAXED) == 0) {
+    wb_chunk *c = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
+    if (c == NULL || __atomic_load_n(&c->reserved, __ATOMIC_ACQUIRE) == 0) return 0;
+  }
+  return log_take_slow(out);
+}
+
+static size_t log_take_slow(const wb_event **out)
+{
+  if (taken != NULL) {
     recycle(taken, taken_n);
     taken = NULL;
   }
   if (__atomic_load_n(&full_head, __ATOMIC_ACQUIRE) == NULL) {
     wb_chunk *c = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
     if (c == NULL || __atomic_load_n(&c->reserved, __ATOMIC_ACQUIRE) == 0) {
-      if (wb_likely(hint == 0)) return 0;
+      if (wb_likely(__atomic_load_n(&hint, __ATOMIC_RELAXED) == 0)) return 0;
       /* Clear the hint with a full fence before looking again: a producer that reserves
        * after the look sets it again itself. */
-      __atomic_store_n((uint32_t *)&hint, 0, __ATOMIC_SEQ_CST);
+      __atomic_store_n(&hint, 0, __ATOMIC_SEQ_CST);
       if (c == NULL || __atomic_load_n(&c->reserved, __ATOMIC_SEQ_CST) == 0) return 0;
     }
   }
-  wb_lock_acquire(&log_lock);
+  wb_lock_acquire(&wb_log_lock);
   wb_chunk *ch = full_head;
   if (ch != NULL) {
     __atomic_store_n(&full_head, ch->next, __ATOMIC_RELEASE);
@@ -157,19 +169,19 @@ size_t wb_log_take(const wb_event **out)
   } else {
     ch = cur;
     if (ch == NULL || __atomic_load_n(&ch->reserved, __ATOMIC_ACQUIRE) == 0) {
-      wb_lock_release(&log_lock);
+      wb_lock_release(&wb_log_lock);
       return 0;
     }
-    hint = 0;                    /* before the fresh chunk can take its first record */
+    __atomic_store_n(&hint, 0, __ATOMIC_RELAXED);   /* before the fresh chunk's first record */
     wb_chunk *n = chunk_get_locked();
     if (n == NULL) {
-      hint = 1;
-      wb_lock_release(&log_lock);
+      __atomic_store_n(&hint, 1, __ATOMIC_RELAXED);
+      wb_lock_release(&wb_log_lock);
       return 0;
     }
     __atomic_store_n(&cur, n, __ATOMIC_RELEASE);
   }
-  wb_lock_release(&log_lock);
+  wb_lock_release(&wb_log_lock);
   /* Seal: later reservations land past the end and retry on the new current chunk. Then wait
    * for the records already reserved to be committed. */
   uint32_t r = __atomic_fetch_add(&ch->reserved, WB_SEAL, __ATOMIC_ACQ_REL);
@@ -189,13 +201,13 @@ WB_HIDDEN uint64_t wb_log_pending(void);
 uint64_t wb_log_pending(void)
 {
   uint64_t n = 0;
-  wb_lock_acquire(&log_lock);
+  wb_lock_acquire(&wb_log_lock);
   for (wb_chunk *c = full_head; c != NULL; c = c->next) n += WB_CHUNK_EVENTS;
   if (cur != NULL) {
     uint32_t r = __atomic_load_n(&cur->reserved, __ATOMIC_ACQUIRE);
     n += r < WB_CHUNK_EVENTS ? r : WB_CHUNK_EVENTS;
   }
-  wb_lock_release(&log_lock);
+  wb_lock_release(&wb_log_lock);
   return n;
 }
 
@@ -225,4 +237,4 @@ void wb_host_unregister(void)
 
 size_t wb_drain(const wb_event **out) { return wb_log_take(out); }
 
-const volatile uint32_t *wb_log_hint(void) { return &hint; }
+const volatile uint32_t *wb_log_hint(void) { return (const volatile uint32_t *)&hint; }

@@ -57,6 +57,12 @@ static inline int wb_lock_try(wb_lock *l)
 }
 static inline void wb_lock_release(wb_lock *l) { __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE); }
 
+/* Every lock of the runtime, outermost first: fork takes them all in this order (so the child
+ * finds each structure consistent) and code that nests them follows it. */
+extern WB_HIDDEN wb_lock wb_stress_lock, wb_quar_lock, wb_log_lock, wb_large_lock, wb_seg_lock,
+    wb_activate_lock, wb_flags_lock, wb_counts_lock, wb_slot_leaf_lock, wb_map_leaf_lock;
+WB_HIDDEN void wb_rec_fork(int acquire);    /* the record stripes: after the stress lock */
+
 /* ---- configuration (config.c) ----------------------------------------------------------- */
 typedef struct {
   int abort_on_error;   /* WB_ABORT_ON_ERROR=1: misuse reports abort() */
@@ -76,8 +82,12 @@ WB_HIDDEN void wb_activate(void);               /* sets __wb_active and the rang
  * reading libc's metadata (so a stale byte left when uninstrumented code frees our memory can
  * give a wrong answer but never a crash, and any malloc works):
  *   1..128     an allocation of (byte - 1) bytes starts here;
- *   MEDIUM     one of 128..WB_LARGE-1 bytes starts here; the next three grains' bytes are
+ *   MEDIUM     one of 128..2047 bytes starts here; the next three grains' bytes are
  *              continuations (0xC0 | 6 bits) holding its size, written with one 32-bit store;
+ *   BIG        the same for 2 KiB..WB_LARGE-1 bytes;
+ *   BACK+k     (k = 1..31) inside an allocation of 2 KiB..WB_LARGE-1 bytes (BIG or TRACKED),
+ *              128*k grains after its start: one every 2 KiB, so the start of anything smaller
+ *              than WB_LARGE is found within 128 grains (16 map words) of any interior pointer;
  *   TRACKED    a record in the object table holds size and policies;
  *   LARGE      size in the large list;
  *   QUAR_*     freed memory held in quarantine. */
@@ -89,8 +99,12 @@ enum {
   WB_MAP_QUAR_C = 0x83,       /* freed by C */
   WB_MAP_QUAR_HOST = 0x84,    /* released by the host */
   WB_MAP_MEDIUM = 0x85,
-  WB_MAP_CONT = 0xC0,         /* 0xC0..0xFF: continuation of a MEDIUM start */
+  WB_MAP_BIG = 0x86,
+  WB_MAP_BACK = 0xA0,         /* 0xA1..0xBF: back markers */
+  WB_MAP_CONT = 0xC0,         /* 0xC0..0xFF: continuation of a MEDIUM or BIG start */
 };
+#define WB_BIG_MIN ((size_t)2048)
+#define WB_SCAN_GRAINS (WB_BIG_MIN >> WB_GRAIN_SHIFT)
 /* Two levels: a table indexed by the GiB of the address (1 MiB of .bss) whose entries are the
  * leaf's address biased by the GiB's first grain, so the byte for p is top[p >> 30] + (p >> 4)
  * with no masking; leaves (64 MiB of NORESERVE address space, plus a pad so a start's four
@@ -121,11 +135,31 @@ static inline void wb_map_set(uintptr_t p, unsigned v)
 }
 static inline int wb_map_is_small(unsigned b) { return b - 1u < WB_MAP_SMALL_MAX; }
 static inline int wb_map_is_cont(unsigned b) { return b >= WB_MAP_CONT; }
-/* The four bytes of a MEDIUM start, little-endian. */
+static inline int wb_map_is_back(unsigned b) { return b > WB_MAP_BACK && b < WB_MAP_CONT; }
+static inline int wb_map_has_size(unsigned b) { return wb_map_is_small(b) || b == WB_MAP_MEDIUM || b == WB_MAP_BIG; }
+/* Writes (or clears) the back markers of an allocation of n bytes at p. */
+static inline void wb_map_markers(uintptr_t p, size_t n, int set)
+{
+  if (n < WB_BIG_MIN || n >= WB_LARGE) return;
+  for (uintptr_t k = 1; (k << 11) < n; k++)
+    wb_map_set(p + (k << 11), set ? (unsigned)(WB_MAP_BACK + k) : WB_MAP_NONE);
+}
+/* The four bytes of a MEDIUM (or BIG) start, little-endian. */
 static inline uint32_t wb_map_medium(size_t n)
 {
-  return WB_MAP_MEDIUM | (WB_MAP_CONT | (uint32_t)(n & 63)) << 8 |
+  return (n < WB_BIG_MIN ? WB_MAP_MEDIUM : WB_MAP_BIG) | (WB_MAP_CONT | (uint32_t)(n & 63)) << 8 |
          (WB_MAP_CONT | (uint32_t)((n >> 6) & 63)) << 16 | (WB_MAP_CONT | (uint32_t)((n >> 12) & 15)) << 24;
+}
+/* Four map bytes in one store. ThreadSanitizer cannot see that libc orders a free and the
+ * malloc that reuses the address in another thread, so its builds store byte by byte with
+ * relaxed atomics instead. */
+static inline void wb_map_put4(unsigned char *m, uint32_t v)
+{
+#ifdef __SANITIZE_THREAD__
+  for (int i = 0; i < 4; i++) wb_store_relaxed(&m[i], (unsigned char)(v >> (8 * i)));
+#else
+  __builtin_memcpy(m, &v, 4);
+#endif
 }
 /* Writes the start of an untracked allocation of n < WB_LARGE bytes. */
 static inline void wb_map_start(uintptr_t p, size_t n)
@@ -135,23 +169,23 @@ static inline void wb_map_start(uintptr_t p, size_t n)
   if (n < WB_MAP_SMALL_MAX) {
     wb_store_relaxed(b, (unsigned char)(n + 1));
   } else {
-    uint32_t v = wb_map_medium(n);
-    __builtin_memcpy(b, &v, 4);
+    wb_map_put4(b, wb_map_medium(n));
+    wb_map_markers(p, n, 1);
   }
 }
-/* Clears the start of an untracked allocation whose start byte is b. */
-static inline void wb_map_clear(uintptr_t p, unsigned b)
+/* Clears the start (start byte b) and back markers of an allocation of size bytes. */
+static inline void wb_map_clear(uintptr_t p, unsigned b, size_t size)
 {
   unsigned char *m = wb_map_byte(p);
   if (wb_unlikely(m == NULL)) return;
-  if (b == WB_MAP_MEDIUM) {
-    uint32_t z = 0;
-    __builtin_memcpy(m, &z, 4);
+  if (b == WB_MAP_MEDIUM || b == WB_MAP_BIG) {
+    wb_map_put4(m, 0);
   } else {
     wb_store_relaxed(m, WB_MAP_NONE);
   }
+  wb_map_markers(p, size, 0);
 }
-/* Size of the untracked allocation starting at p with start byte b (small or MEDIUM). */
+/* Size of the untracked allocation starting at p with start byte b (small, MEDIUM or BIG). */
 WB_HIDDEN size_t wb_map_size(uintptr_t p, unsigned b);
 
 /* What the index knows about one address. */
@@ -168,7 +202,8 @@ typedef struct {
 WB_HIDDEN int wb_index_find(uintptr_t v, wb_hit *out);
 /* Base of the live HOST object containing v, or 0. The barrier slow path's resolver. */
 WB_HIDDEN uintptr_t wb_index_host_base(uintptr_t v);
-/* Nearest start byte at or before v within WB_LARGE; returns its address or 0. */
+/* Start of the allocation under WB_LARGE that contains v or is the nearest before it (found
+ * within WB_SCAN_GRAINS): its address and start byte, or 0. */
 WB_HIDDEN uintptr_t wb_index_scan_start(uintptr_t v, unsigned *byte);
 
 /* Large list: every live allocation of at least WB_LARGE bytes, sorted by base. */
@@ -256,8 +291,11 @@ WB_HIDDEN size_t wb_quarantine_count(void);
 WB_HIDDEN int wb_policy_release(uintptr_t base);        /* clears HOST; frees when no policy left */
 
 /* ---- allocation (alloc.c) --------------------------------------------------------------- */
-extern WB_HIDDEN size_t wb_fast_limit;
-extern WB_HIDDEN int wb_free_flags;
+/* The fast paths read the map through these: wb_map_top itself normally, an all-zero table
+ * (so every lookup misses and takes the slow path) when malloc must track everything (stress)
+ * or free must do more than clear the start byte (a host is active, quarantine). */
+extern WB_HIDDEN const uintptr_t *wb_alloc_top;
+extern WB_HIDDEN const uintptr_t *wb_free_top;
 /* Recomputes both from __wb_active, quarantine and stress mode. */
 WB_HIDDEN void wb_flags_update(void);
 /* Registers a fresh libc allocation of n bytes as ours (map byte or large list or record). */

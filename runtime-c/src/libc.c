@@ -25,7 +25,7 @@ __PTRDIFF_TYPE__ wb_getdelim(char **lineptr, size_t *n, int delim, void *stream)
     else size = wb_map_size(a, b);
     if (wb_load_relaxed(&__wb_active)) wb_range_kill(a, size, WB_ORIGIN_REALLOC);
     if (b == WB_MAP_LARGE) wb_large_remove(a);
-    wb_map_clear(a, b);
+    wb_map_clear(a, b, size);
     __PTRDIFF_TYPE__ r = getdelim(lineptr, n, delim, f);
     if (*lineptr != NULL) wb_alloc_register(*lineptr, *n);
     return r;

@@ -11,12 +11,10 @@
 #define wb_config __wbrt_config
 #define wb_config_init __wbrt_config_init
 #define wb_event_append_slow __wbrt_event_append_slow
-#define wb_fast_limit __wbrt_fast_limit
 #define wb_flags_update __wbrt_flags_update
 #define wb_flush_any_thread __wbrt_flush_any_thread
 #define wb_flush_cb __wbrt_flush_cb
 #define wb_flush_ctx __wbrt_flush_ctx
-#define wb_free_flags __wbrt_free_flags
 #define wb_index_find __wbrt_index_find
 #define wb_index_host_base __wbrt_index_host_base
 #define wb_index_scan_start __wbrt_index_scan_start
@@ -63,4 +61,17 @@
 #define wb_stress_flush __wbrt_stress_flush
 #define wb_stress_init __wbrt_stress_init
 #define wb_getdelim __wbrt_getdelim
+#define wb_alloc_top __wbrt_alloc_top
+#define wb_free_top __wbrt_free_top
+#define wb_stress_lock __wbrt_stress_lock
+#define wb_quar_lock __wbrt_quar_lock
+#define wb_log_lock __wbrt_log_lock
+#define wb_large_lock __wbrt_large_lock
+#define wb_seg_lock __wbrt_seg_lock
+#define wb_activate_lock __wbrt_activate_lock
+#define wb_flags_lock __wbrt_flags_lock
+#define wb_counts_lock __wbrt_counts_lock
+#define wb_slot_leaf_lock __wbrt_slot_leaf_lock
+#define wb_map_leaf_lock __wbrt_map_leaf_lock
+#define wb_rec_fork __wbrt_rec_fork
 #endif

@@ -18,8 +18,10 @@ int wb_policy_track(uintptr_t base, size_t size, unsigned map, uint32_t policy, 
   r->size = size;
   r->policy = policy;
   r->flags = flags;
-  if (map == WB_MAP_MEDIUM) wb_map_clear(base, map);    /* the record holds the size now */
+  /* The record holds the size now; the back markers stay meaningful for a tracked start. */
+  if (map == WB_MAP_MEDIUM || map == WB_MAP_BIG) wb_map_clear(base, map, size);
   wb_map_set(base, WB_MAP_TRACKED);
+  wb_map_markers(base, size, 1);
   wb_rec_unlock(s);
   if (policy & WB_HOST) {
     wb_shadow_adjust(base, size, +1);
@@ -138,7 +140,7 @@ void *wb_policy_realloc_tracked(uintptr_t p, size_t n, const void *pc)
   wb_realloc_acct acct;
   wb_realloc_acct_begin(&acct, p, old.size, n);
   if (old.size >= WB_LARGE) wb_large_remove(p);
-  wb_map_set(p, WB_MAP_NONE);
+  wb_map_clear(p, WB_MAP_TRACKED, old.size);
   void *q = realloc((void *)p, n);
   uintptr_t a = q ? (uintptr_t)q : p;
   size_t size = q ? n : old.size;
@@ -150,6 +152,7 @@ void *wb_policy_realloc_tracked(uintptr_t p, size_t n, const void *pc)
     r->size = size;
   }
   wb_map_set(a, WB_MAP_TRACKED);
+  wb_map_markers(a, size, 1);
   wb_rec_unlock(s);
   if (size >= WB_LARGE) wb_large_insert(a, size);
   if (q != NULL) {
@@ -169,7 +172,7 @@ void *wb_policy_realloc_tracked(uintptr_t p, size_t n, const void *pc)
 #define WB_QUAR_BYTES ((size_t)16 << 20)
 
 typedef struct { uintptr_t base; size_t size; } wb_quar_t;
-static wb_lock quar_lock;
+wb_lock wb_quar_lock;
 static wb_quar_t *quar;
 static size_t quar_cap, quar_head, quar_n, quar_bytes;
 
@@ -186,7 +189,7 @@ static void quar_evict_locked(void)
 void wb_quarantine_push(uintptr_t base, size_t size, unsigned why)
 {
   (void)why;
-  wb_lock_acquire(&quar_lock);
+  wb_lock_acquire(&wb_quar_lock);
   if (quar == NULL) {
     size_t cap = wb_config.quarantine > WB_QUAR_HOST_DEFAULT ? wb_config.quarantine
                                                                : WB_QUAR_HOST_DEFAULT;
@@ -194,7 +197,7 @@ void wb_quarantine_push(uintptr_t base, size_t size, unsigned why)
     if (quar != NULL) quar_cap = cap;
   }
   if (quar == NULL || size > WB_QUAR_BYTES / 4) {
-    wb_lock_release(&quar_lock);
+    wb_lock_release(&wb_quar_lock);
     wb_map_set(base, WB_MAP_NONE);
     free((void *)base);
     return;
@@ -204,7 +207,7 @@ void wb_quarantine_push(uintptr_t base, size_t size, unsigned why)
   quar[(quar_head + quar_n) % quar_cap] = (wb_quar_t){ base, size };
   quar_n++;
   quar_bytes += size;
-  wb_lock_release(&quar_lock);
+  wb_lock_release(&wb_quar_lock);
 }
 
 size_t wb_quarantine_count(void) { return wb_load_relaxed(&quar_n); }

@@ -100,6 +100,14 @@ void wb_rec_erase(wb_stripe *s, wb_rec *r)
   WB_STAT(tracked, -1);
 }
 
+void wb_rec_fork(int acquire)
+{
+  for (int i = 0; i < WB_STRIPES; i++) {
+    if (acquire) wb_lock_acquire(&stripes[i].lock);
+    else wb_lock_release(&stripes[i].lock);
+  }
+}
+
 int wb_rec_get(uintptr_t base, wb_rec *out)
 {
   wb_stripe *s = wb_rec_lock(base);

@@ -3,6 +3,7 @@
  * WB_ABORT_ON_ERROR. Only what can be proved is reported: a pointer libc may own is not. */
 #define _GNU_SOURCE 1
 #include <link.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "internal.h"
@@ -44,22 +45,62 @@ void wb_report(int kind, const void *addr, const wb_hit *obj, const char *what, 
   if (wb_config.abort_on_error) abort();
 }
 
-struct seg_query { uintptr_t p; int hit; };
+/* Loaded objects' PT_LOAD segments, rebuilt when the loader's counters say objects came or
+ * went (the first dl_iterate_phdr callback can read them and stop). */
+typedef struct { uintptr_t lo, hi; } wb_seg;
+wb_lock wb_seg_lock;
+static wb_seg *segs;
+static size_t nsegs, segs_cap;
+static unsigned long long seen_adds = ~0ull, seen_subs = ~0ull;
 
-static int in_segment(struct dl_phdr_info *info, size_t size, void *data)
+struct counters { unsigned long long adds, subs; };
+
+static int read_counters(struct dl_phdr_info *info, size_t size, void *data)
+{
+  struct counters *c = data;
+  if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+    c->adds = info->dlpi_adds;
+    c->subs = info->dlpi_subs;
+  }
+  return 1;
+}
+
+static int add_segments(struct dl_phdr_info *info, size_t size, void *data)
 {
   (void)size;
-  struct seg_query *q = data;
+  (void)data;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_LOAD) continue;
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (q->p >= lo && q->p < lo + ph->p_memsz) {
-      q->hit = 1;
-      return 1;
+    if (nsegs == segs_cap) {
+      size_t cap = segs_cap ? segs_cap * 2 : 64;
+      wb_seg *n = realloc(segs, cap * sizeof *n);
+      if (n == NULL) return 1;
+      segs = n;
+      segs_cap = cap;
     }
+    segs[nsegs].lo = info->dlpi_addr + ph->p_vaddr;
+    segs[nsegs].hi = segs[nsegs].lo + ph->p_memsz;
+    nsegs++;
   }
   return 0;
+}
+
+static int in_static_segment(uintptr_t p)
+{
+  struct counters c = { 0, 0 };
+  dl_iterate_phdr(read_counters, &c);
+  wb_lock_acquire(&wb_seg_lock);
+  if (c.adds != seen_adds || c.subs != seen_subs || c.adds == 0) {
+    nsegs = 0;
+    dl_iterate_phdr(add_segments, NULL);
+    seen_adds = c.adds;
+    seen_subs = c.subs;
+  }
+  int hit = 0;
+  for (size_t i = 0; i < nsegs && !hit; i++) hit = p >= segs[i].lo && p < segs[i].hi;
+  wb_lock_release(&wb_seg_lock);
+  return hit;
 }
 
 int wb_check_foreign_free(uintptr_t p, const char *what, const void *pc)
@@ -78,9 +119,7 @@ int wb_check_foreign_free(uintptr_t p, const char *what, const void *pc)
     wb_report(WB_MISUSE_NONHEAP_FREE, (void *)p, NULL, what, pc);
     return 1;
   }
-  struct seg_query q = { p, 0 };
-  dl_iterate_phdr(in_segment, &q);
-  if (q.hit) {
+  if (in_static_segment(p)) {
     wb_report(WB_MISUSE_NONHEAP_FREE, (void *)p, NULL, what, pc);
     return 1;
   }

@@ -6,19 +6,19 @@ unsigned char __wb_shadow[1u << __wb_shadow_bits];
 int __wb_active;
 
 static uint32_t *granule_counts;   /* 2^27 counters, reserved on first use */
-static wb_lock counts_lock;
+wb_lock wb_counts_lock;
 
 static uint32_t *counts(void)
 {
   uint32_t *c = __atomic_load_n(&granule_counts, __ATOMIC_ACQUIRE);
   if (wb_likely(c != NULL)) return c;
-  wb_lock_acquire(&counts_lock);
+  wb_lock_acquire(&wb_counts_lock);
   c = granule_counts;
   if (c == NULL) {
     c = wb_os_reserve(sizeof(uint32_t) << __wb_shadow_bits);
     if (c != NULL) __atomic_store_n(&granule_counts, c, __ATOMIC_RELEASE);
   }
-  wb_lock_release(&counts_lock);
+  wb_lock_release(&wb_counts_lock);
   return c;
 }
 

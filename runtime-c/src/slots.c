@@ -17,7 +17,7 @@
 #define LEAF_BITS ((uintptr_t)1 << (LEAF_SHIFT - 3))          /* words per GiB */
 #define LEAF_WORDS (LEAF_BITS / 64)
 static uint64_t *slot_top[(size_t)1 << (WB_ADDR_BITS - LEAF_SHIFT)];
-static wb_lock leaf_lock;
+wb_lock wb_slot_leaf_lock;
 
 void wb_slots_init(void) {}
 
@@ -28,13 +28,13 @@ static uint64_t *bits_word(uintptr_t i, int create)
   uint64_t *leaf = __atomic_load_n(&slot_top[leaf_i], __ATOMIC_ACQUIRE);
   if (wb_unlikely(leaf == NULL)) {
     if (!create) return NULL;
-    wb_lock_acquire(&leaf_lock);
+    wb_lock_acquire(&wb_slot_leaf_lock);
     leaf = slot_top[leaf_i];
     if (leaf == NULL) {
       leaf = wb_os_reserve(LEAF_WORDS * sizeof(uint64_t));
       if (leaf != NULL) __atomic_store_n(&slot_top[leaf_i], leaf, __ATOMIC_RELEASE);
     }
-    wb_lock_release(&leaf_lock);
+    wb_lock_release(&wb_slot_leaf_lock);
     if (leaf == NULL) return NULL;
   }
   return &leaf[(i % LEAF_BITS) / 64];

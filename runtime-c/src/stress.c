@@ -5,7 +5,7 @@
 #include "internal.h"
 
 extern WB_HIDDEN int wb_flush_any_thread;
-static wb_lock drain_lock;
+wb_lock wb_stress_lock;
 
 static void count(uintptr_t base, int delta)
 {
@@ -18,7 +18,7 @@ static void count(uintptr_t base, int delta)
 void wb_stress_flush(void *ctx)
 {
   (void)ctx;
-  if (!wb_lock_try(&drain_lock)) return;     /* someone is draining, or we are re-entered */
+  if (!wb_lock_try(&wb_stress_lock)) return;     /* someone is draining, or we are re-entered */
   WB_STAT(flushes, 1);
   const wb_event *ev;
   size_t n;
@@ -38,7 +38,7 @@ void wb_stress_flush(void *ctx)
       }
     }
   }
-  wb_lock_release(&drain_lock);
+  wb_lock_release(&wb_stress_lock);
 }
 
 void wb_stress_init(void)

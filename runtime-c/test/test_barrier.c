@@ -188,6 +188,27 @@ int main(void)
   __wb_free(big);
   CHECK_EQ(t_stats().range_words, before.range_words);
 
+  /* Interior pointers far into 2 KiB..64 KiB objects resolve to the base (back markers), for
+   * objects attached after allocation and for host-created ones. */
+  WB_STORE(c->f, NULL);
+  reset();
+  char *Big = __wb_malloc(40000), *HBig = wb_host_alloc(5000, 0, 0);
+  wb_attach(Big + 30000);
+  WB_STORE(c->f, Big + 39999);
+  WB_STORE(c->f, HBig + 4100);
+  WB_STORE(c->f, Big + 2048);
+  t_drain(&lg);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, 0, (uintptr_t)Big), 1);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, (uintptr_t)Big, (uintptr_t)HBig), 1);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, (uintptr_t)HBig, (uintptr_t)Big), 1);
+  wb_info bi;
+  CHECK_EQ(wb_query(Big + 20000, &bi), WB_KIND_HEAP);
+  CHECK_EQ(bi.size, 40000);
+  WB_STORE(c->f, NULL);
+  __wb_free(Big);
+  CHECK_EQ(wb_detach(Big), 1);
+  CHECK(wb_query(Big + 20000, &bi) == WB_KIND_FOREIGN || bi.base != (uintptr_t)Big);
+
   /* Unaligned pointer stores are events too; their slot is the exact address. */
   reset();
   struct __attribute__((packed)) odd { char c; void *p; } *raw = __wb_calloc(1, sizeof *raw);

@@ -34,10 +34,12 @@ static void destroy(struct tree *t)
 }
 
 /* Mixed work: trees, a growing array of pointers with memcpy/memmove, realloc. */
+static int rounds = 20;
+
 static long workload(unsigned seed)
 {
   long total = 0;
-  for (int round = 0; round < 20; round++) {
+  for (int round = 0; round < rounds; round++) {
     long next = 0;
     struct tree *t = build(10, &next);
     total += sum(t);
@@ -97,9 +99,9 @@ static int child(void)
   for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
   for (int i = 0; i < 3; i++) CHECK_EQ(res[i], single);
   wb_stats s = t_stats();
-  CHECK(s.stress_refs > 100000);
-  CHECK(s.stress_released > 100000);
-  CHECK(s.counted_stores > 100000);
+  CHECK(s.stress_refs > 10000u * (unsigned)rounds);
+  CHECK(s.stress_released > 5000u * (unsigned)rounds);
+  CHECK(s.counted_stores > 10000u * (unsigned)rounds);
   CHECK_EQ(s.misuse, 0);
   CHECK_EQ(s.events_lost, 0);
   /* Everything freed is released or still waiting for the next drain. */
@@ -110,10 +112,18 @@ static int child(void)
   return 0;
 }
 
+/* `stress [rounds]`; the child (WB_STRESS=1) gets the rounds through T_ROUNDS. */
 int main(int argc, char **argv)
 {
-  (void)argv;
-  if (argc > 1) return child();
+  const char *r = getenv("T_ROUNDS");
+  if (argc > 1 && strcmp(argv[1], "child") == 0) {
+    if (r) rounds = atoi(r);
+    return child();
+  }
+  if (argc > 1) {
+    rounds = atoi(argv[1]);
+    setenv("T_ROUNDS", argv[1], 1);
+  }
   long plain = workload(7);                          /* no host: the reference result */
   CHECK(plain > 0);
   char *env[] = { "WB_STRESS=1", NULL };

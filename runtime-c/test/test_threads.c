@@ -4,6 +4,8 @@
  * no lost and no duplicated event. */
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "t.h"
 
 enum { NOBJ = 48, T = 4, NCONT = 24, K = 16 };
@@ -136,6 +138,50 @@ static void tally(void *ctx)
   }
 }
 
+/* fork while other threads hold the runtime's locks: the child must not deadlock. */
+static int churning;
+static void *churn_large(void *arg)
+{
+  (void)arg;
+  while (__atomic_load_n(&churning, __ATOMIC_RELAXED)) {
+    void *p = __wb_malloc(100000 + (size_t)(rand() & 4095));
+    void *h = wb_host_alloc(3000, 0, 1);
+    WB_STORE(*(void **)p, h);
+    __wb_free(p);
+    (void)h;
+  }
+  return NULL;
+}
+
+static void test_fork(void)
+{
+  __atomic_store_n(&churning, 1, __ATOMIC_RELAXED);
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, churn_large, NULL);
+  int ok = 1;
+  for (int i = 0; i < 40; i++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      alarm(10);
+      void *p = __wb_malloc(200000);
+      void *q = __wb_malloc(40);
+      wb_info in;
+      int good = wb_query((char *)p + 100, &in) == WB_KIND_HEAP && in.base == (uintptr_t)p;
+      void *h = wb_host_alloc(64, 0, 0);
+      WB_STORE(*(void **)q, h);
+      __wb_free(p);
+      __wb_free(q);
+      _exit(good ? 0 : 1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
+  }
+  __atomic_store_n(&churning, 0, __ATOMIC_RELAXED);
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  CHECK(ok);
+}
+
 int main(int argc, char **argv)
 {
   if (argc > 1) OPS = atoi(argv[1]);
@@ -190,5 +236,6 @@ int main(int argc, char **argv)
   CHECK_EQ(st.host_objects, NOBJ);
   printf("threads: %ld events from %d threads, %llu log chunks\n", seen_events, T,
          (unsigned long long)st.log_chunks);
+  test_fork();
   T_DONE();
 }

@@ -23,7 +23,10 @@ export function instrument(source: string, cc = 'gcc', flags: string[] = []): In
 /** The instrumented code without the ABI prelude. */
 export function body(r: InstrumentResult): string {
   const i = r.code.indexOf('\n# ', r.code.indexOf('<cc-wb prelude>'));
-  return r.code.slice(r.code.indexOf('\n', i + 1) + 1);
+  const start = r.code.indexOf('\n', i + 1) + 1;
+  // The host metadata appendix follows the unit (see instrument/metadata.ts).
+  const appendix = r.code.indexOf('\n# 1 "<cc-wb metadata>"', start);
+  return r.code.slice(start, appendix < 0 ? undefined : appendix);
 }
 
 export interface RunResult {

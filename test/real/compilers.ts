@@ -56,7 +56,8 @@ export function ccWb(): Compiler {
       if (!existsSync(bin)) throw new Error(`${bin} does not exist: cc-wb is not built (npm run build)`);
       const h = createHash('sha256');
       h.update(`${process.version} ${process.env.CC_WB_CC ?? ''}\n`);
-      for (const p of ['toolchain/bin', 'dist/instrument', 'dist/toolchain', 'runtime-c/include', 'runtime-c/build']) {
+      const parts = ['toolchain/bin', 'dist/instrument', 'dist/toolchain', 'runtime-c/include', 'runtime-c/build/libwbrt.a', 'runtime-c/build/libwbrt_pic.a'];
+      for (const p of parts) {
         hashFiles(h, join(repoRoot, p));
       }
       return h.digest('hex').slice(0, 16);

@@ -3,7 +3,7 @@
 // files through a lock; every compiler invocation is logged (cclog.sh) and, for cc-wb, the pass's report
 // is collected in report.jsonl, for the barrier-completeness oracle.
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot, repoRoot, withLock } from './cache.js';
@@ -137,24 +137,45 @@ function buildEnv(dir: string): Record<string, string> {
   return { LC_ALL: 'C', CC_WB_REPORT: join(dir, 'report.jsonl'), CC_WB_CMDLOG: join(dir, 'cmdlog'), MAKEFLAGS: '' };
 }
 
+/** Builds of other keys, once nobody can still be using them (an hour old), or unfinished ones. */
+function removeStaleBuilds(base: string, keep: string): void {
+  if (!existsSync(base)) return;
+  for (const name of readdirSync(base)) {
+    const d = join(base, name);
+    if (d === keep) continue;
+    let age = Infinity;
+    try {
+      age = Date.now() - statSync(join(d, 'build.json')).mtimeMs;
+    } catch {
+      // no stamp: a failed or interrupted build
+      age = Date.now() - statSync(d).mtimeMs > 3_600_000 ? Infinity : 0;
+    }
+    if (age > 3_600_000) rmSync(d, { recursive: true, force: true });
+  }
+}
+
 /**
  * Builds `project` with `compiler`, or reuses the identical earlier build (same source, recipe and
  * compiler fingerprint; CC_WB_REBUILD=1 forces a new one). Throws StepFailed when a step fails.
  */
 export async function buildProject(project: Project, compiler: Compiler): Promise<BuildResult> {
   const src = await fetchDebianSource(project.source);
-  const dir = join(cacheRoot(), 'build', `${project.name}-${compiler.label}`);
-  const stampPath = join(dir, 'build.json');
   const key = createHash('sha256')
     .update(JSON.stringify([project.name, src.version, src.appliedPatches, RECIPE_VERSION, project.build('$CC'), compiler.words, compiler.fingerprint()]))
     .digest('hex');
-  return withLock(`${dir}.lock`, async () => {
+  // One directory per key: a build made for a changed compiler never pulls the tree from under a
+  // reader (another test file running the oracle or a check) of the previous one.
+  const base = join(cacheRoot(), 'build', `${project.name}-${compiler.label}`);
+  const dir = join(base, key.slice(0, 16));
+  const stampPath = join(dir, 'build.json');
+  return withLock(`${base}.lock`, async () => {
     if (existsSync(stampPath) && !process.env.CC_WB_REBUILD) {
       const stamp = JSON.parse(readFileSync(stampPath, 'utf8')) as BuildResult & { key: string };
       if (stamp.key === key) {
         return { ...stamp, commands: readCompileLog(join(dir, 'cmdlog'), compiler.words.length), reused: true };
       }
     }
+    removeStaleBuilds(base, dir);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, 'cmdlog'), { recursive: true });
     const tree = join(dir, 'tree');

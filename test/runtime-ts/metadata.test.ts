@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtures, requireBuilt, work } from './helpers.js';
+import { buildLibrary, fixtures, requireBuilt, work } from './helpers.js';
 import { metadataForPreprocessed } from '../../instrument/metadata.js';
 import { readLibraryMeta, typeName, type LibraryMeta, type RecordMeta } from '../../runtime-ts/meta.js';
 import { parseSection } from '../../runtime-ts/meta.js';
@@ -18,7 +18,7 @@ async function compileWithMetadata(src: string, out: string, cc: string, flags: 
   const text = pre.stdout + '\n';
   const unit = text.replace(/^#[ \t]*(?:define|undef)\b.*$/gm, '') + metadataForPreprocessed(text, src);
   const i = out.replace(/\.o$/, '.i');
-  writeFileSync(i, unit, 'latin1');
+  writeFileSync(i, unit);
   const r = await execa(cc, ['-x', 'cpp-output', '-c', '-fPIC', ...flags, i, '-o', out], { reject: false });
   if (r.exitCode !== 0) throw new Error(`${cc} ${flags.join(' ')} ${src}:\n${r.stderr}`);
   return r.stderr;
@@ -128,11 +128,13 @@ describe('layouts computed by the compiler', () => {
 describe('what is exported', () => {
   it('functions: definitions, prototypes, K&R (promoted), unprototyped; not static or inline', () => {
     expect(meta.functions.get('kr_add')!.type.params.map((p) => typeName(p))).toEqual(['int', 'int']);
+    expect(meta.functions.get('kr_len')!.type.params.map((p) => p.k === 'int' ? p.size : typeName(p))).toEqual(['const char *', 8]);
     expect(meta.functions.get('unproto')!.type.unproto).toBe(false); // the definition's prototype wins
     expect(meta.functions.get('declared_elsewhere')!.def).toBe(false);
     expect(typeName(meta.functions.get('pick')!.type)).toBe('int (*(int))(int, int)');
     expect(meta.functions.has('hidden')).toBe(false);
     expect(meta.functions.has('also_hidden')).toBe(false);
+    expect(meta.functions.has('hidden_visibility')).toBe(false); // not in .dynsym
     expect(meta.globals.get('int_out')!.type.k).toBe('ptr');
   });
 
@@ -173,6 +175,7 @@ describe('using the layouts (library built without the runtime)', () => {
     items[2] = 3;
     expect(lib.fam_sum(f)).toBe(6);
     expect(lib.kr_add(2, 3)).toBe(5);
+    expect(lib.kr_len('x', 2 ** 40)).toBe(1);
     expect(lib.unproto(4)).toBe(12);
   });
 
@@ -193,6 +196,15 @@ describe('using the layouts (library built without the runtime)', () => {
   });
 });
 
+describe('names beyond ASCII', () => {
+  it('decodes extended identifiers and keeps UTF-8 strings (built by cc-wb)', async () => {
+    const u = load(await buildLibrary('unicode', [join(fixtures, 'unicode.c')])) as Record<string, any>;
+    expect(u['größe_von']({ wert: 5 })).toBe(5);
+    expect(u['größe'].size).toBe(4);
+    expect(u['GRÜSSE']).toBe('grüße ☃');
+  });
+});
+
 describe('the appendix adds no diagnostics', () => {
   for (const [cc, flags] of [
     ['gcc', ['-std=gnu89', '-pedantic', '-Wall', '-Wextra']],
@@ -207,7 +219,7 @@ describe('the appendix adds no diagnostics', () => {
       const text = pre.stdout.replace(/^#[ \t]*(?:define|undef)\b.*$/gm, '') + '\n';
       const compile = async (unit: string, name: string) => {
         const i = join(work(), name);
-        writeFileSync(i, unit, 'latin1');
+        writeFileSync(i, unit);
         const r = await execa(cc, ['-x', 'cpp-output', '-fsyntax-only', ...flags, i], { reject: false });
         return r.stderr.replaceAll(i, 'UNIT');
       };

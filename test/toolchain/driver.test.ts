@@ -171,7 +171,7 @@ describe('queries are answered by the real compiler without loading the pass', (
   const table: string[][] = [
     ['--version'], ['-v'], ['-dumpversion'], ['-dumpmachine'], ['-print-search-dirs'], ['-print-prog-name=ld'],
     ['-print-file-name=libc.so'], ['-print-libgcc-file-name'], ['-print-multiarch'], ['-###', '-c', 'b.c'], ['-E', '-DX=1', 'b.c'],
-    ['-dM', '-E', '-x', 'c', '/dev/null'], ['-fsyntax-only', 'b.c'], [],
+    ['-dM', '-E', '-dD', '-x', 'c', '/dev/null'], ['-fsyntax-only', 'b.c'], [],
   ];
   it.each(table)('%j', async (...args) => {
     const g = project('q-gcc');
@@ -492,7 +492,7 @@ describe('composition with compiler wrappers', () => {
     const [pp, cc] = loggedCalls(w);
     const tmp = pp!.at(-1)!;
     expect(tmp).toMatch(new RegExp(`^${driverTmp}/cc-wb-\\w+/0/pp/a\\.i$`));
-    expect(pp).toEqual(['gcc', '-O2', '-Iinc', '-DX', '-MD', '-MF', 'out/a.d', '-MQ', 'out/a.o', '-E', '-x', 'c', 'sub/a.c', '-o', tmp]);
+    expect(pp).toEqual(['gcc', '-O2', '-Iinc', '-DX', '-MD', '-MF', 'out/a.d', '-MQ', 'out/a.o', '-E', '-dD', '-x', 'c', 'sub/a.c', '-o', tmp]);
     expect(cc).toEqual(['gcc', '-c', '-O2', '-Wa,--noexecstack', tmp.replace('/pp/', '/wb/'), '-o', 'out/a.o']);
   });
   it('-c of several files: one compile per unit, one for the rest', async () => {
@@ -503,8 +503,8 @@ describe('composition with compiler wrappers', () => {
     expect([r.exitCode, r.stderr]).toEqual([0, '']);
     const calls = loggedCalls(w).map((c) => c.map((x) => x.replace(/^.*\/cc-wb-\w+\//, 'T/')));
     expect(calls).toEqual([
-      ['gcc', '-Iinc', '-E', '-x', 'c', 'sub/a.c', '-o', 'T/0/pp/a.i'],
-      ['gcc', '-Iinc', '-E', '-x', 'c', 'b.c', '-o', 'T/1/pp/b.i'],
+      ['gcc', '-Iinc', '-E', '-dD', '-x', 'c', 'sub/a.c', '-o', 'T/0/pp/a.i'],
+      ['gcc', '-Iinc', '-E', '-dD', '-x', 'c', 'b.c', '-o', 'T/1/pp/b.i'],
       ['gcc', '-c', 'T/0/wb/a.i'],
       ['gcc', '-c', 'T/1/wb/b.i'],
       ['gcc', '-c', '-Iinc', 'd.s', 'c.S'],

@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick]`: what does the barrier cost real C programs? Builds each program of the
+// suite from its Debian source with plain cc and with cc-wb (same flags), checks that every build's
+// output is identical, times interleaved runs, and writes a table, JSON and an SVG chart to
+// spec-bench/results/. Exits 1 when a benchmark's output differs or a build or run fails.
+import { Command, Option } from 'commander';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { configurations } from './build.js';
+import { describeMachine } from './machine.js';
+import { profileDiff, renderProfile } from './profile.js';
+import { runMicro } from './micro.js';
+import { resultsDir } from './paths.js';
+import { Progress } from './progress.js';
+import { renderSvg, renderTable, summarize, type SuiteResult } from './report.js';
+import { expectedPath, readExpected, runBenchmark, writeExpected, type BenchResult, type Metric } from './runner.js';
+import { QUICK, SUITE, type Benchmark } from './suite.js';
+
+interface CliOptions {
+  quick: boolean;
+  runs?: string;
+  only?: string;
+  clang: boolean;
+  stress: boolean;
+  metric: Metric;
+  micro: boolean;
+  programs: boolean;
+  warmup: boolean;
+  pin: boolean;
+  expected?: string;
+  out?: string;
+  timeout: string;
+  quiet: boolean;
+  list: boolean;
+  profile?: string;
+}
+
+export interface SuiteOptions {
+  size: 'ref' | 'quick';
+  runs: number;
+  benchmarks: Benchmark[];
+  clang: boolean;
+  stress: boolean;
+  metric: Metric;
+  micro: boolean;
+  warmup: boolean;
+  pin: boolean;
+  expectedFile: string;
+  timeoutMs: number;
+  quiet: boolean;
+}
+
+/** Runs the suite and returns the result (also the entry point the harness test uses). */
+export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
+  const machine = describeMachine();
+  const started = new Date().toISOString();
+  const configs = configurations(o.clang).filter((c) => o.stress || c.name !== 'wb-stress');
+  const perBench = configs.length * (o.runs + (o.warmup ? 1 : 0));
+  const progress = new Progress(perBench * o.benchmarks.length, o.quiet);
+  const expected = readExpected(o.expectedFile);
+  const benchmarks: BenchResult[] = [];
+  progress.note(`spec-bench ${o.size === 'quick' ? '--quick' : ''}: ${o.benchmarks.map((b) => b.name).join(', ')}; ${configs.map((c) => c.name).join(', ')}; ${o.runs} runs; load ${machine.loadBefore.join(' ')}`);
+  for (const b of o.benchmarks) {
+    const r = await runBenchmark(b, { size: o.size, runs: o.runs, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress });
+    benchmarks.push(r);
+    const wb = r.ratios.wb?.[o.metric];
+    progress.note(`${b.name}: ${r.status}${wb ? `, wb/base ${((wb.ratio - 1) * 100).toFixed(1)}%` : ''}${r.problems.length ? ` (${r.problems.length} problem(s))` : ''}`);
+  }
+  if (o.pin) writeExpected(expected, o.expectedFile);
+  progress.finish();
+  const micro = o.micro ? runMicro(o.size === 'quick', (m) => progress.note(m)) : [];
+  return {
+    tool: 'spec-bench',
+    format: 1,
+    size: o.size,
+    runs: o.runs,
+    metric: o.metric,
+    started,
+    finished: new Date().toISOString(),
+    machine,
+    loadAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+    configs: configs.map((c) => ({ name: c.name, baseline: c.baseline, compiler: c.compiler.words.join(' '), runEnv: c.runEnv, describe: c.describe })),
+    benchmarks,
+    ...summarize(benchmarks, configs, o.metric),
+    micro,
+  };
+}
+
+/** Writes <out>.txt, .json and .svg; returns their paths. */
+export function writeResults(result: SuiteResult, outBase: string): string[] {
+  mkdirSync(join(outBase, '..'), { recursive: true });
+  const files = [`${outBase}.txt`, `${outBase}.json`, `${outBase}.svg`];
+  writeFileSync(files[0]!, renderTable(result));
+  writeFileSync(files[1]!, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(files[2]!, renderSvg(result));
+  return files;
+}
+
+const program = new Command()
+  .name('spec-bench')
+  .description(
+    'SPEC-style overhead benchmark of cc-wb: real programs from Debian sources built with plain cc (base), with cc-wb (wb) and run with WB_STRESS=1 (wb-stress); outputs verified, interleaved timed runs, medians and ratios.',
+  )
+  .option('--quick', `small subset (${QUICK.join(', ')}) with short workloads and 3 runs: a few minutes`, false)
+  .option('-n, --runs <n>', 'timed runs per configuration (default 5; 3 with --quick)')
+  .option('--only <list>', `comma-separated benchmarks (of ${SUITE.map((b) => b.name).join(', ')})`)
+  .option('--clang', 'also build with clang and cc-wb over clang (configurations clang, wb-clang)', false)
+  .option('--no-stress', 'skip the wb-stress configuration')
+  .addOption(new Option('--metric <m>', 'time the ratios use: cpu (user + sys, steadier on a shared machine) or wall').choices(['cpu', 'wall']).default('cpu'))
+  .option('--no-micro', 'skip the micro-benchmarks')
+  .option('--no-programs', 'only the micro-benchmarks')
+  .option('--no-warmup', 'no untimed check run per configuration before the timed rounds')
+  .option('--pin', 'record base outputs as the reference (spec-bench/expected.json) where none is pinned for the source version', false)
+  .option('--expected <file>', 'pinned reference outputs', relative(process.cwd(), expectedPath) || expectedPath)
+  .option('--out <base>', 'results path without extension (default spec-bench/results/<suite|quick>)')
+  .option('--timeout <s>', 'limit per run, seconds', '600')
+  .option('-q, --quiet', 'no progress display', false)
+  .option('--list', 'list the benchmarks and exit', false)
+  .option('--profile <list>', 'instead of timing: run the workloads (--quick size unless --ref-size) under callgrind in base and wb and list the functions and source lines that got more expensive')
+  .option('--ref-size', 'with --profile: the reference workloads', false);
+
+async function main(): Promise<number> {
+  program.parse();
+  const o = program.opts<CliOptions>();
+  if (o.profile) {
+    const configs = configurations(false);
+    for (const n of o.profile.split(',').map((x) => x.trim())) {
+      const b = SUITE.find((x) => x.name === n);
+      if (!b) throw new Error(`spec-bench: unknown benchmark "${n}" (have ${SUITE.map((x) => x.name).join(', ')})`);
+      process.stderr.write(`spec-bench: profiling ${n} under callgrind (base, then wb)\n`);
+      const size = (o as CliOptions & { refSize: boolean }).refSize ? 'ref' : 'quick';
+      const text = renderProfile(`${n} (${size} workload)`, await profileDiff(b, configs[0]!, configs[1]!, size));
+      process.stdout.write(text + '\n');
+      mkdirSync(resultsDir, { recursive: true });
+      writeFileSync(join(resultsDir, `profile-${n}.txt`), text);
+    }
+    return 0;
+  }
+  if (o.list) {
+    for (const b of SUITE) console.log(`${b.name.padEnd(8)} ${b.project.source.name.padEnd(10)} ${b.program.padEnd(20)} ${b.what}`);
+    return 0;
+  }
+  const size = o.quick ? 'quick' : 'ref';
+  const names = o.only ? o.only.split(',').map((s) => s.trim()) : o.quick ? QUICK : SUITE.map((b) => b.name);
+  const benchmarks = names.map((n) => {
+    const b = SUITE.find((x) => x.name === n);
+    if (!b) throw new Error(`spec-bench: unknown benchmark "${n}" (have ${SUITE.map((x) => x.name).join(', ')})`);
+    return b;
+  });
+  const runs = o.runs !== undefined ? Number(o.runs) : o.quick ? 3 : 5;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`spec-bench: --runs must be a positive integer, not "${o.runs}"`);
+  const result = await runSuite({
+    size,
+    runs,
+    benchmarks: o.programs ? benchmarks : [],
+    clang: o.clang,
+    stress: o.stress,
+    metric: o.metric,
+    micro: o.micro,
+    warmup: o.warmup,
+    pin: o.pin,
+    expectedFile: o.expected ?? expectedPath,
+    timeoutMs: Number(o.timeout) * 1000,
+    quiet: o.quiet,
+  });
+  const text = renderTable(result);
+  process.stdout.write(text);
+  const outBase = o.out ?? join(resultsDir, o.quick ? 'quick' : o.only ? `only-${names.join('-')}` : 'suite');
+  const files = writeResults(result, outBase);
+  process.stderr.write(`results: ${files.map((f) => relative(process.cwd(), f) || f).join(', ')}\n`);
+  const failed = result.benchmarks.filter((b) => b.status !== 'ok');
+  if (failed.length) {
+    process.stderr.write(`spec-bench: FAILED: ${failed.map((b) => `${b.name} (${b.status})`).join(', ')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+// Run as a program, not when imported by the test.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  main().then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      process.stderr.write(`${e.stack ?? e.message}\n`);
+      process.exit(2);
+    },
+  );
+}

@@ -1,0 +1,243 @@
+// The benchmark loop: build every configuration, check that each one's output is exactly base's (and
+// base's the pinned reference), then time N rounds with the configurations interleaved (base, wb,
+// wb-stress, base, wb, ...) so drift of a shared machine hits all of them alike.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchDebianSource } from '../test/real/debian.js';
+import { buildFor, passFacts, type BuiltConfig, type Config, type PassFacts } from './build.js';
+import { inputFile } from './corpus.js';
+import { compareDigests, firstDifference, runWorkload, RunFailed, type RunResult, type Timing } from './measure.js';
+import { Progress } from './progress.js';
+import { ratio, spread, type Ratio, type Spread } from './stats.js';
+import { benchCache, repoRoot } from './paths.js';
+import type { Benchmark, RunContext, Size } from './suite.js';
+
+export type Metric = 'cpu' | 'wall';
+
+/** Pinned reference outputs: sha256 of every output file, per benchmark, size and source version. */
+export type Expected = Record<string, { version: string; digests: Record<string, string> }>;
+
+export const expectedPath = join(repoRoot, 'spec-bench', 'expected.json');
+
+export function readExpected(path = expectedPath): Expected {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Expected) : {};
+}
+
+export function writeExpected(e: Expected, path = expectedPath): void {
+  const sorted = Object.fromEntries(Object.entries(e).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(path, JSON.stringify(sorted, null, 2) + '\n');
+}
+
+export interface BenchOptions {
+  size: Size;
+  runs: number;
+  configs: Config[];
+  /** One untimed run per configuration first (it checks outputs and warms the page cache). */
+  warmup: boolean;
+  expected: Expected;
+  /** Record base's outputs as the new reference where none is pinned for this source version. */
+  pin: boolean;
+  timeoutMs: number;
+  progress: Progress;
+}
+
+export interface BuildFacts {
+  buildMs: number;
+  buildCpuMs: number;
+  reused: boolean;
+  textBytes: number | null;
+  dir: string;
+}
+
+export type Status = 'ok' | 'mismatch' | 'build-failed' | 'run-failed';
+
+export interface BenchResult {
+  name: string;
+  what: string;
+  version: string;
+  program: string;
+  status: Status;
+  /** Everything that went wrong, one line each (mismatches name the file and the first differing byte). */
+  problems: string[];
+  /** How the reference output was checked: against the pinned digests, or newly pinned, or not pinned. */
+  reference: 'pinned' | 'newly pinned' | 'not pinned' | 'pinned for another version';
+  pass: PassFacts | null;
+  builds: Record<string, BuildFacts>;
+  /** Build time of a configuration against its baseline's: CPU (user + sys of the whole build) and wall. */
+  buildRatio: Record<string, { cpu: number; wall: number }>;
+  runs: Record<string, Timing[]>;
+  summary: Record<string, { cpu: Spread; wall: Spread }>;
+  ratios: Record<string, { cpu: Ratio; wall: Ratio }>;
+  /** sha256 of base's output files. */
+  digests: Record<string, string>;
+}
+
+function context(tree: string): RunContext {
+  const inputs = benchCache('inputs');
+  return {
+    tree,
+    input: (kind, mb) => inputFile(inputs, kind, mb),
+    text: (name, content) => {
+      const p = join(inputs, name);
+      if (!existsSync(p) || readFileSync(p, 'utf8') !== content) writeFileSync(p, content);
+      return p;
+    },
+  };
+}
+
+/** The builds a configuration list needs: wb-stress runs wb's binaries. */
+function buildsNeeded(configs: Config[]): Config[] {
+  return configs.filter((c) => !c.buildOf);
+}
+
+export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<BenchResult> {
+  const p = o.progress;
+  const src = await fetchDebianSource(bench.project.source);
+  const result: BenchResult = {
+    name: bench.name,
+    what: bench.what,
+    version: src.version,
+    program: bench.program,
+    status: 'ok',
+    problems: [],
+    reference: 'not pinned',
+    pass: null,
+    builds: {},
+    buildRatio: {},
+    runs: {},
+    summary: {},
+    ratios: {},
+    digests: {},
+  };
+
+  // 1. Builds.
+  const built = new Map<string, BuiltConfig>();
+  for (const c of buildsNeeded(o.configs)) {
+    p.status(`${bench.name}: building with ${c.compiler.label}`);
+    try {
+      const b = await buildFor(bench, c);
+      built.set(c.name, b);
+      result.builds[c.name] = { buildMs: b.build.buildMs, buildCpuMs: b.build.buildCpuMs, reused: b.build.reused, textBytes: b.textBytes, dir: b.build.dir };
+      p.note(`${bench.name}: ${c.name} build ${b.build.reused ? 'reused' : 'done'} (${(b.build.buildCpuMs / 1000).toFixed(1)} s CPU)`);
+    } catch (e) {
+      result.status = 'build-failed';
+      result.problems.push(`${c.name} build: ${(e as Error).message.split('\n').slice(0, 12).join('\n')}`);
+      p.skip(o.runs * o.configs.length + (o.warmup ? o.configs.length : 0));
+      return result;
+    }
+  }
+  const buildOf = (c: Config): BuiltConfig => built.get(c.buildOf ?? c.name)!;
+  for (const c of o.configs) {
+    if (!c.baseline || c.buildOf) continue;
+    const mine = result.builds[c.name]!;
+    const theirs = result.builds[c.baseline]!;
+    result.buildRatio[c.name] = { cpu: mine.buildCpuMs / theirs.buildCpuMs, wall: mine.buildMs / theirs.buildMs };
+  }
+  const wb = built.get('wb');
+  if (wb) result.pass = passFacts(wb.build.report, wb.build.dir);
+  if (result.pass && result.pass.units > 0 && result.pass.stores + result.pass.calls === 0) {
+    // Every program of the suite has pointer stores: a report without any means the pass did not run.
+    result.status = 'build-failed';
+    result.problems.push(`wb build: cc-wb's report lists ${result.pass.units} units and not one barriered store or call (${wb!.build.report}): is the pass broken?`);
+    p.loud(`${bench.name}: the wb build has no barriers at all`);
+    p.skip(o.runs * o.configs.length + (o.warmup ? o.configs.length : 0));
+    return result;
+  }
+  if (result.pass?.uninstrumented.length) {
+    result.problems.push(`${result.pass.uninstrumented.length} unit(s) compiled without barriers: ${result.pass.uninstrumented.slice(0, 5).join(', ')}`);
+  }
+
+  // 2. Runs. The first round checks outputs (timed too when there is no warm-up round).
+  const key = `${bench.name}/${o.size}`;
+  const runDir = (c: Config) => benchCache('runs', bench.name, o.size, c.name);
+  const bad = new Set<string>();
+  let reference: RunResult | null = null;
+  const check = (c: Config, r: RunResult): void => {
+    // The first run of the first configuration (base) is the reference every other run must equal.
+    if (!reference) {
+      reference = r;
+      result.digests = r.digests;
+      const ctx = context(buildOf(c).build.dir);
+      const own = bench.verify?.(ctx, o.size, r.output) ?? [];
+      const wrong = own.map((msg) => `${c.name}: ${msg}`);
+      const pin = o.expected[key];
+      if (pin && pin.version === src.version) {
+        const diff = compareDigests(pin.digests, r.digests);
+        result.reference = 'pinned';
+        if (diff.length) wrong.push(`${c.name}: output differs from the pinned reference (spec-bench/expected.json ${key}): ${diff.join('; ')}`);
+      } else if (o.pin && own.length === 0) {
+        o.expected[key] = { version: src.version, digests: r.digests };
+        result.reference = 'newly pinned';
+      } else result.reference = pin ? 'pinned for another version' : 'not pinned';
+      if (wrong.length) {
+        bad.add(c.name);
+        result.status = 'mismatch';
+        result.problems.push(...wrong);
+        p.loud(`MISMATCH ${bench.name} ${c.name}: ${wrong[0]}`);
+      }
+      return;
+    }
+    const diff = compareDigests(reference.digests, r.digests);
+    const own = bench.verify?.(context(buildOf(c).build.dir), o.size, r.output) ?? [];
+    if ((diff.length || own.length) && !bad.has(c.name)) {
+      bad.add(c.name);
+      result.status = 'mismatch';
+      const where = Object.keys(reference.digests)
+        .filter((f) => reference!.digests[f] !== r.digests[f] && f in r.digests)
+        .slice(0, 3)
+        .map((f) => `${f} first differs at byte ${firstDifference(reference!.output.read(f), r.output.read(f))}`);
+      result.problems.push(`${c.name}: OUTPUT DIFFERS from base (${[...diff, ...own, ...where].join('; ')}; see ${r.output.dir})`);
+      p.loud(`MISMATCH ${bench.name} ${c.name}: output differs from base; see ${r.output.dir}`);
+    }
+  };
+  const once = async (c: Config, round: string): Promise<RunResult | null> => {
+    if (bad.has(c.name) || (c.baseline && bad.has(c.baseline))) return null;
+    const b = buildOf(c);
+    const ctx = context(b.build.dir);
+    p.status(`${bench.name}: ${c.name} ${round}`);
+    try {
+      const r = await runWorkload(bench.workload(ctx, o.size), b.build.dir, runDir(c), c.runEnv, o.timeoutMs);
+      check(c, r);
+      return r;
+    } catch (e) {
+      if (!(e instanceof RunFailed)) throw e;
+      bad.add(c.name);
+      result.status = result.status === 'ok' ? 'run-failed' : result.status;
+      result.problems.push(`${c.name}: ${e.message}`);
+      p.loud(`FAILED ${bench.name} ${c.name}: ${e.message.split('\n')[0]}`);
+      return null;
+    } finally {
+      p.tick();
+    }
+  };
+
+  for (const c of o.configs) result.runs[c.name] = [];
+  if (o.warmup) for (const c of o.configs) await once(c, 'check run');
+  for (let i = 0; i < o.runs; i++) {
+    for (const c of o.configs) {
+      const r = await once(c, `run ${i + 1}/${o.runs}`);
+      if (r) result.runs[c.name]!.push(r.timing);
+    }
+  }
+
+  // 3. Summary.
+  for (const c of o.configs) {
+    const t = result.runs[c.name]!;
+    if (t.length === 0) continue;
+    result.summary[c.name] = { cpu: spread(t.map((x) => x.cpu)), wall: spread(t.map((x) => x.wall)) };
+    const base = c.baseline ? result.runs[c.baseline] : undefined;
+    if (base && base.length) {
+      result.ratios[c.name] = {
+        cpu: ratio(
+          t.map((x) => x.cpu),
+          base.map((x) => x.cpu),
+        ),
+        wall: ratio(
+          t.map((x) => x.wall),
+          base.map((x) => x.wall),
+        ),
+      };
+    }
+  }
+  return result;
+}
