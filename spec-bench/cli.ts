@@ -15,12 +15,13 @@ import { runMicro } from './micro.js';
 import { resultsDir } from './paths.js';
 import { Progress } from './progress.js';
 import { renderSvg, renderTable, summarize, type SuiteResult } from './report.js';
-import { expectedPath, readExpected, runBenchmark, writeExpected, type BenchResult, type Metric } from './runner.js';
+import { expectedPath, plannedRuns, readExpected, runBenchmark, writeExpected, type BenchResult, type Metric } from './runner.js';
 import { QUICK, SUITE, type Benchmark } from './suite.js';
 
 interface CliOptions {
   quick: boolean;
   runs?: string;
+  stressRuns: string;
   only?: string;
   clang: boolean;
   stress: boolean;
@@ -40,6 +41,8 @@ interface CliOptions {
 export interface SuiteOptions {
   size: 'ref' | 'quick';
   runs: number;
+  /** Timed runs of wb-stress (at most `runs`). */
+  stressRuns: number;
   benchmarks: Benchmark[];
   clang: boolean;
   stress: boolean;
@@ -57,13 +60,12 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const machine = describeMachine();
   const started = new Date().toISOString();
   const configs = configurations(o.clang).filter((c) => o.stress || c.name !== 'wb-stress');
-  const perBench = configs.length * (o.runs + (o.warmup ? 1 : 0));
-  const progress = new Progress(perBench * o.benchmarks.length, o.quiet);
+  const progress = new Progress(plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length, o.quiet);
   const expected = readExpected(o.expectedFile);
   const benchmarks: BenchResult[] = [];
   progress.note(`spec-bench ${o.size === 'quick' ? '--quick' : ''}: ${o.benchmarks.map((b) => b.name).join(', ')}; ${configs.map((c) => c.name).join(', ')}; ${o.runs} runs; load ${machine.loadBefore.join(' ')}`);
   for (const b of o.benchmarks) {
-    const r = await runBenchmark(b, { size: o.size, runs: o.runs, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress });
+    const r = await runBenchmark(b, { size: o.size, runs: o.runs, fewerRuns: o.stressRuns, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress });
     benchmarks.push(r);
     const wb = r.ratios.wb?.[o.metric];
     progress.note(`${b.name}: ${r.status}${wb ? `, wb/base ${((wb.ratio - 1) * 100).toFixed(1)}%` : ''}${r.problems.length ? ` (${r.problems.length} problem(s))` : ''}`);
@@ -76,6 +78,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     format: 1,
     size: o.size,
     runs: o.runs,
+    stressRuns: Math.min(o.runs, o.stressRuns),
     metric: o.metric,
     started,
     finished: new Date().toISOString(),
@@ -105,6 +108,7 @@ const program = new Command()
   )
   .option('--quick', `small subset (${QUICK.join(', ')}) with short workloads and 3 runs: a few minutes`, false)
   .option('-n, --runs <n>', 'timed runs per configuration (default 5; 3 with --quick)')
+  .option('--stress-runs <n>', 'timed runs of wb-stress (its slow path makes some programs 10-20x slower)', '3')
   .option('--only <list>', `comma-separated benchmarks (of ${SUITE.map((b) => b.name).join(', ')})`)
   .option('--clang', 'also build with clang and cc-wb over clang (configurations clang, wb-clang)', false)
   .option('--no-stress', 'skip the wb-stress configuration')
@@ -154,6 +158,7 @@ async function main(): Promise<number> {
   const result = await runSuite({
     size,
     runs,
+    stressRuns: Math.max(1, Number(o.stressRuns) || 1),
     benchmarks: o.programs ? benchmarks : [],
     clang: o.clang,
     stress: o.stress,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { buildFor, type Config } from './build.js';
 import { inputFile } from './corpus.js';
 import { compareDigests, runWorkload } from './measure.js';
-import { benchCache } from './paths.js';
+import { benchCache, repoRoot } from './paths.js';
 import type { Benchmark, RunContext, Size } from './suite.js';
 import { table } from '../conformance/progress.js';
 
@@ -39,11 +39,14 @@ export function parseCallgrind(text: string, into?: Profile): Profile {
   let fn = '???';
   let last = 0;
   let skipNext = false;
+  // With --dump-instr=yes a position is "address line": the line is the second field, the cost the third.
+  let fields = 1;
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
     const c = line.charCodeAt(0);
     const isCost = (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 42; // digit + - *
     if (!isCost) {
+      if (line.startsWith('positions:')) fields = line.slice(10).trim().split(/\s+/).length;
       const eq = line.indexOf('=');
       if (eq < 0) continue;
       const key = line.slice(0, eq);
@@ -58,8 +61,8 @@ export function parseCallgrind(text: string, into?: Profile): Profile {
       else if (key === 'calls') skipNext = true;
       continue;
     }
-    const sp = line.indexOf(' ');
-    const pos = sp < 0 ? line : line.slice(0, sp);
+    const parts = line.split(' ');
+    const pos = parts[fields - 1]!;
     if (pos === '*') {
       // same position
     } else if (pos[0] === '+') last += Number(pos.slice(1));
@@ -69,7 +72,7 @@ export function parseCallgrind(text: string, into?: Profile): Profile {
       skipNext = false;
       continue;
     }
-    const ir = sp < 0 ? 0 : Number(line.slice(sp + 1).split(' ')[0]);
+    const ir = Number(parts[fields] ?? 0);
     if (!ir) continue;
     p.total += ir;
     const f = p.byFunction.get(fn);
@@ -272,6 +275,17 @@ export async function profileDiff(bench: Benchmark, base: Config, wb: Config, si
   return { base: a.profile.total, wb: b.profile.total, functions, lines, sites: b.sites };
 }
 
+function preludeLegend(sites: BarrierSite[]): string[] {
+  const used = [...new Set(sites.flatMap((x) => Object.keys(x.byPreludeLine).map(Number)))].sort((a, b) => a - b);
+  let text: string[] = [];
+  try {
+    text = readFileSync(join(repoRoot, 'runtime-c', 'include', 'wb_prelude.h'), 'utf8').split('\n');
+  } catch {
+    // no legend then
+  }
+  return used.map((n) => `  ${n}: ${(text[n - 1] ?? '?').trim()}`);
+}
+
 const pct = (d: number, total: number) => `${d >= 0 ? '+' : ''}${((d / total) * 100).toFixed(2)}%`;
 const num = (n: number) => n.toLocaleString('en-US');
 
@@ -306,6 +320,9 @@ export function renderProfile(name: string, d: ProfileDiff): string {
         x.text,
       ]),
     ),
+    '',
+    'prelude lines (runtime-c/include/wb_prelude.h, spliced verbatim as <cc-wb prelude>):',
+    ...preludeLegend(d.sites),
   ];
   return out.join('\n') + '\n';
 }

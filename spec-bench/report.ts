@@ -12,6 +12,7 @@ export interface SuiteResult {
   format: 1;
   size: 'ref' | 'quick';
   runs: number;
+  stressRuns: number;
   /** The time the headline ratios use (both are recorded for every run). */
   metric: Metric;
   started: string;
@@ -101,7 +102,7 @@ export function renderTable(s: SuiteResult): string {
   ]);
   const mc = s.machine;
   const lines = [
-    `spec-bench ${s.size === 'quick' ? '--quick' : '(reference workloads)'}: ${s.runs} timed runs per configuration, interleaved; ${m === 'cpu' ? 'CPU seconds (user + sys of the workload)' : 'wall seconds'}, median (min-max)`,
+    `spec-bench ${s.size === 'quick' ? '--quick' : '(reference workloads)'}: ${s.runs} timed runs per configuration${s.configs.some((c) => c.name === 'wb-stress') && s.stressRuns < s.runs ? ` (wb-stress: ${s.stressRuns})` : ''}, interleaved after an untimed check run; ${m === 'cpu' ? 'CPU seconds (user + sys of the workload)' : 'wall seconds'}, median (min-max)`,
     `machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memGiB} GiB; ${mc.uname}`,
     `compilers: ${mc.cc}${mc.clang ? `; ${mc.clang}` : ''}; node ${mc.node}; cc-wb at ${mc.commit.slice(0, 12)}${mc.dirty ? ' + local changes' : ''}`,
     `load average (1/5/15 min): ${mc.loadBefore.join(' ')} before, ${s.loadAfter.join(' ')} after; median 1-min load at run start ${medianLoad(s).toFixed(2)}`,

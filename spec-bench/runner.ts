@@ -39,6 +39,8 @@ export interface BenchOptions {
   pin: boolean;
   timeoutMs: number;
   progress: Progress;
+  /** Timed runs of configurations with `fewerRuns` set (wb-stress: 10-20x slower on some programs). */
+  fewerRuns: number;
 }
 
 export interface BuildFacts {
@@ -90,6 +92,11 @@ function buildsNeeded(configs: Config[]): Config[] {
   return configs.filter((c) => !c.buildOf);
 }
 
+/** Runs one benchmark plans (for the progress display). */
+export function plannedRuns(o: Pick<BenchOptions, 'configs' | 'runs' | 'fewerRuns' | 'warmup'>): number {
+  return o.configs.reduce((a, c) => a + (c.fewerRuns ? Math.min(o.runs, o.fewerRuns) : o.runs) + (o.warmup ? 1 : 0), 0);
+}
+
 export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<BenchResult> {
   const p = o.progress;
   const src = await fetchDebianSource(bench.project.source);
@@ -122,7 +129,7 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     } catch (e) {
       result.status = 'build-failed';
       result.problems.push(`${c.name} build: ${(e as Error).message.split('\n').slice(0, 12).join('\n')}`);
-      p.skip(o.runs * o.configs.length + (o.warmup ? o.configs.length : 0));
+      p.skip(plannedRuns(o));
       return result;
     }
   }
@@ -140,7 +147,7 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     result.status = 'build-failed';
     result.problems.push(`wb build: cc-wb's report lists ${result.pass.units} units and not one barriered store or call (${wb!.build.report}): is the pass broken?`);
     p.loud(`${bench.name}: the wb build has no barriers at all`);
-    p.skip(o.runs * o.configs.length + (o.warmup ? o.configs.length : 0));
+    p.skip(plannedRuns(o));
     return result;
   }
   if (result.pass?.uninstrumented.length) {
@@ -215,7 +222,9 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
   if (o.warmup) for (const c of o.configs) await once(c, 'check run');
   for (let i = 0; i < o.runs; i++) {
     for (const c of o.configs) {
-      const r = await once(c, `run ${i + 1}/${o.runs}`);
+      const n = c.fewerRuns ? Math.min(o.runs, o.fewerRuns) : o.runs;
+      if (i >= n) continue;
+      const r = await once(c, `run ${i + 1}/${n}`);
       if (r) result.runs[c.name]!.push(r.timing);
     }
   }

@@ -246,6 +246,7 @@ const gawk: Benchmark = {
       {
         argv: ['touch', '--date=Jan 01 2000', ...['gawktexi.in', 'sidebar.awk', 'gawk.texi', 'gawk.info', 'gawkinet.texi', 'gawkinet.info', 'gawkworkflow.texi', 'gawkworkflow.info', 'pm-gawk.texi', 'pm-gawk.info'].map((f) => `doc/${f}`)],
       },
+      make('-C', 'support'),
       make('gawk'),
     ],
     check: () => [],
@@ -267,8 +268,10 @@ const bc: Benchmark = {
   project: {
     name: 'bench-bc',
     source: { name: 'bc', patches: { apply: 'all' } },
-    // The build compiles `fbc` with $CC and runs it to make libmath.h: under cc-wb that runs instrumented too.
-    build: (cc) => [autoconf(cc, '--without-readline', '--without-libedit'), make()],
+    // Debian's 08_no-make-circular-dependencies patch edits bc/Makefile.am: regenerate with this
+    // machine's autotools. The build compiles `fbc` with $CC and runs it to make libmath.h: under
+    // cc-wb that runs instrumented too.
+    build: (cc) => [{ argv: ['autoreconf', '-fi'] }, autoconf(cc, '--without-readline', '--without-libedit'), make()],
     check: () => [],
     artifacts: ['bc/bc'],
   },

@@ -20,6 +20,7 @@ function options(over: Partial<SuiteOptions>): SuiteOptions {
   return {
     size: 'quick',
     runs: 1,
+    stressRuns: 1,
     benchmarks: [bzip2],
     clang: false,
     stress: true,

@@ -1,7 +1,7 @@
 /* Found by: GCC torture execute/920428-2, 920501-1, 920812-1, 920908-2, 921113-1 (cc-wb warns
  * "cannot parse" and compiles the whole unit without write barriers).
  * conformance-flags: -O2 -w
- * conformance-status: open (reported to the lead, 2026-11-22)
+ * conformance-status: fixed (2026-11-22, instrument/)
  *
  * Expected: cc-wb instruments this unit (the store `g = &s[1]` is a pointer store into a global) and the program
  * exits 0 as under cc. GNU C (gnu17, gcc's default) still accepts K&R-era definitions whose

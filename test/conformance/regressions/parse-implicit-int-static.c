@@ -1,7 +1,7 @@
 /* Found by: GCC torture execute/pr34176 (cc-wb warns "cannot parse: expected identifier" at
  * `static count = 0;` and compiles the unit without write barriers).
  * conformance-flags: -O2 -w
- * conformance-status: open (reported to the lead, 2026-11-22)
+ * conformance-status: fixed (2026-11-22, instrument/)
  *
  * Expected: cc-wb instruments this unit (the store to `last` is a pointer store into static
  * memory) and the program exits 0 as under cc. `static count = 0;` declares an implicit-int

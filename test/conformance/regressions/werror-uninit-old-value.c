@@ -1,7 +1,7 @@
 /* Found by: the conformance projects suite (bzip2's bzlib.c:1267, BZ2_bzBuffToBuffCompress, warns
  * "'strm' may be used uninitialized" only under cc-wb).
  * conformance-flags: -O2 -Wall -Werror
- * conformance-status: open (reported to the lead, 2026-11-22)
+ * conformance-status: fixed (2026-11-22, instrument/)
  *
  * Expected (as plain cc): compiles cleanly with -Wall -Werror, with barriers on the two pointer
  * stores into `st` (a local whose address escapes), and exits 0.
