@@ -63,7 +63,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const progress = new Progress(plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length, o.quiet);
   const expected = readExpected(o.expectedFile);
   const benchmarks: BenchResult[] = [];
-  progress.note(`spec-bench ${o.size === 'quick' ? '--quick' : ''}: ${o.benchmarks.map((b) => b.name).join(', ')}; ${configs.map((c) => c.name).join(', ')}; ${o.runs} runs; load ${machine.loadBefore.join(' ')}`);
+  progress.note(`spec-bench${o.size === 'quick' ? ' --quick' : ''}: ${o.benchmarks.map((b) => b.name).join(', ')}; ${configs.map((c) => c.name).join(', ')}; ${o.runs} runs; load ${machine.loadBefore.join(' ')}`);
   for (const b of o.benchmarks) {
     const r = await runBenchmark(b, { size: o.size, runs: o.runs, fewerRuns: o.stressRuns, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress });
     benchmarks.push(r);

@@ -205,7 +205,8 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     try {
       const r = await runWorkload(bench.workload(ctx, o.size), b.build.dir, runDir(c), c.runEnv, o.timeoutMs);
       check(c, r);
-      return r;
+      // A run whose output is wrong measures nothing.
+      return bad.has(c.name) ? null : r;
     } catch (e) {
       if (!(e instanceof RunFailed)) throw e;
       bad.add(c.name);
