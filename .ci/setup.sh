@@ -10,7 +10,7 @@
 #   csmith libcsmith-dev   conformance (random differential testing)
 set -euo pipefail
 
-packages=(clang csmith libcsmith-dev dpkg-dev patch bzip2 xz-utils gcc g++ make ccache distcc autoconf automake libtool cmake binutils procps valgrind)
+packages=(clang csmith libcsmith-dev dpkg-dev patch bzip2 xz-utils gcc g++ make ccache distcc autoconf automake libtool cmake binutils procps valgrind gcc-12-source)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
