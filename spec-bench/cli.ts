@@ -53,6 +53,8 @@ export interface SuiteOptions {
   expectedFile: string;
   timeoutMs: number;
   quiet: boolean;
+  /** Called with the results so far after each benchmark. */
+  onProgress?: (partial: SuiteResult) => void;
 }
 
 /** Runs the suite and returns the result (also the entry point the harness test uses). */
@@ -64,16 +66,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const expected = readExpected(o.expectedFile);
   const benchmarks: BenchResult[] = [];
   progress.note(`spec-bench${o.size === 'quick' ? ' --quick' : ''}: ${o.benchmarks.map((b) => b.name).join(', ')}; ${configs.map((c) => c.name).join(', ')}; ${o.runs} runs; load ${machine.loadBefore.join(' ')}`);
-  for (const b of o.benchmarks) {
-    const r = await runBenchmark(b, { size: o.size, runs: o.runs, fewerRuns: o.stressRuns, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress });
-    benchmarks.push(r);
-    const wb = r.ratios.wb?.[o.metric];
-    progress.note(`${b.name}: ${r.status}${wb ? `, wb/base ${((wb.ratio - 1) * 100).toFixed(1)}%` : ''}${r.problems.length ? ` (${r.problems.length} problem(s))` : ''}`);
-  }
-  if (o.pin) writeExpected(expected, o.expectedFile);
-  progress.finish();
-  const micro = o.micro ? runMicro(o.size === 'quick', (m) => progress.note(m)) : [];
-  return {
+  const assemble = (micro: SuiteResult['micro']): SuiteResult => ({
     tool: 'spec-bench',
     format: 1,
     size: o.size,
@@ -88,7 +81,20 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     benchmarks,
     ...summarize(benchmarks, configs, o.metric),
     micro,
-  };
+  });
+  for (const b of o.benchmarks) {
+    const r = await runBenchmark(b, { size: o.size, runs: o.runs, fewerRuns: o.stressRuns, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress });
+    benchmarks.push(r);
+    const wb = r.ratios.wb?.[o.metric];
+    progress.note(`${b.name}: ${r.status}${wb ? `, wb/base ${((wb.ratio - 1) * 100).toFixed(1)}%` : ''}${r.problems.length ? ` (${r.problems.length} problem(s))` : ''}`);
+    // A long run interrupted later still leaves what it measured so far.
+    if (o.pin) writeExpected(expected, o.expectedFile);
+    o.onProgress?.(assemble([]));
+  }
+  if (o.pin) writeExpected(expected, o.expectedFile);
+  progress.finish();
+  const micro = o.micro ? runMicro(o.size === 'quick', (m) => progress.note(m)) : [];
+  return assemble(micro);
 }
 
 /** Writes <out>.txt, .json and .svg; returns their paths. */
@@ -154,6 +160,7 @@ async function main(): Promise<number> {
     return b;
   });
   const runs = o.runs !== undefined ? Number(o.runs) : o.quick ? 3 : 5;
+  const outBase = o.out ?? join(resultsDir, o.quick ? 'quick' : o.only ? `only-${names.join('-')}` : 'suite');
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`spec-bench: --runs must be a positive integer, not "${o.runs}"`);
   const result = await runSuite({
     size,
@@ -169,10 +176,10 @@ async function main(): Promise<number> {
     expectedFile: o.expected ?? expectedPath,
     timeoutMs: Number(o.timeout) * 1000,
     quiet: o.quiet,
+    onProgress: (partial) => writeResults(partial, outBase),
   });
   const text = renderTable(result);
   process.stdout.write(text);
-  const outBase = o.out ?? join(resultsDir, o.quick ? 'quick' : o.only ? `only-${names.join('-')}` : 'suite');
   const files = writeResults(result, outBase);
   process.stderr.write(`results: ${files.map((f) => relative(process.cwd(), f) || f).join(', ')}\n`);
   const failed = result.benchmarks.filter((b) => b.status !== 'ok');

@@ -107,11 +107,15 @@ export function renderTable(s: SuiteResult): string {
     `compilers: ${mc.cc}${mc.clang ? `; ${mc.clang}` : ''}; node ${mc.node}; cc-wb at ${mc.commit.slice(0, 12)}${mc.dirty ? ' + local changes' : ''}`,
     `load average (1/5/15 min): ${mc.loadBefore.join(' ')} before, ${s.loadAfter.join(' ')} after; median 1-min load at run start ${medianLoad(s).toFixed(2)}`,
     `${s.started} .. ${s.finished}`,
-    '',
-    table(head, rows),
-    '',
-    `ratios: ratio of the medians, [min..max] of the per-round pairs; "stores": barriered stores the pass reported (sites of kind != call), "calls": calls it rewrote (malloc, free, memcpy...); build: CPU time of the whole build vs its baseline's.`,
   ];
+  if (s.benchmarks.length) {
+    lines.push(
+      '',
+      table(head, rows),
+      '',
+      `ratios: ratio of the medians, [min..max] of the per-round pairs; "stores": barriered stores the pass reported (sites of kind != call), "calls": calls it rewrote (malloc, free, memcpy...); build: CPU time of the whole build vs its baseline's.`,
+    );
+  }
   const wallRatios = others
     .filter((c) => s.geomean[c.name])
     .map((c) => `${c.name}/${c.baseline} ${percent(s.geomean[c.name]![m === 'cpu' ? 'wall' : 'cpu'])}`)
@@ -131,7 +135,10 @@ export function renderTable(s: SuiteResult): string {
   if (unbarriered.length) lines.push(`units compiled without barriers: ${unbarriered.map((b) => `${b.name} ${b.pass!.uninstrumented.length}/${b.pass!.units}`).join(', ')}`);
   if (s.micro.length) {
     lines.push('', 'micro-benchmarks:');
-    for (const x of s.micro) lines.push(`  ${x.name}: ${x.available ? x.text : `not available (${x.text})`}`);
+    for (const x of s.micro) {
+      const bar = x.bar ? ` [bar: ${x.bar}${x.met === undefined ? '' : x.met ? ': met' : ': NOT MET'}]` : '';
+      lines.push(`  ${x.name}: ${x.available ? x.text + bar : `not available (${x.text})`}`);
+    }
   }
   return lines.join('\n') + '\n';
 }
