@@ -536,9 +536,18 @@ export class Rewriter {
   }
 
   private update(n: Node): void {
-    const arg = n.childForFieldName('argument')!;
+    let arg = n.childForFieldName('argument')!;
     const op = n.childForFieldName('operator')?.type ?? '++';
     const prefix = n.child(0)?.type === op;
+    // tree-sitter-c 0.24 groups `!x++` as `(!x)++`; C means `!(x++)`. The operand of the postfix
+    // operator is what the prefix operators apply to, and they stay in front of the rewrite.
+    let prefixOps = '';
+    if (!prefix && arg.type === 'unary_expression') {
+      let inner = arg;
+      while (inner.type === 'unary_expression') inner = inner.childForFieldName('argument')!;
+      prefixOps = this.text.slice(n.startIndex, inner.startIndex);
+      arg = inner;
+    }
     this.expression(arg);
     if (this.lines.isSystem(n.startIndex)) return;
     this.stats.assignments++;
@@ -546,7 +555,7 @@ export class Rewriter {
     const k = ++this.counter;
     const s = `__wb_s${k}`;
     const slot = `(__wb_word_t *)${s}`;
-    const unused = this.valueUnused(n);
+    const unused = !prefixOps && this.valueUnused(n);
     this.addEdit(n, (r) => {
       const ptrPath = unused
         ? `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); })`
@@ -554,7 +563,8 @@ export class Rewriter {
         ? `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); *${s}; })`
         : `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); __typeof__(*${s}) __wb_r${k} = (*${s})${op}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); __wb_r${k}; })`;
       const plain = unused ? `(void)(${op}*${s})` : prefix ? `(${op}*${s})` : `((*${s})${op})`;
-      return `__extension__ ({ __auto_type ${s} = &(${r(arg)}); __builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ${ptrPath}, ${plain}); })`;
+      const form = `__extension__ ({ __auto_type ${s} = &(${r(arg)}); __builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ${ptrPath}, ${plain}); })`;
+      return prefixOps ? `${prefixOps}(${form})` : form;
     });
     this.site(n, 'incdec', op);
   }

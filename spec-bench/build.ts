@@ -146,7 +146,7 @@ export async function buildFor(bench: Benchmark, config: Config): Promise<BuiltC
   for (let attempt = 1; ; attempt++) {
     const before = config.compiler.fingerprint();
     const build = await buildProject(project, config.compiler);
-    if (config.compiler.fingerprint() === before || attempt === 3) {
+    if (config.compiler.fingerprint() === before || attempt === 2) {
       return { config: config.name, build, textBytes: textSize(join(build.dir, bench.program)) };
     }
   }

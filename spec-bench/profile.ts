@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFor, type Config } from './build.js';
-import { inputFile } from './corpus.js';
 import { compareDigests, runWorkload } from './measure.js';
 import { benchCache, repoRoot } from './paths.js';
-import type { Benchmark, RunContext, Size } from './suite.js';
+import { context } from './runner.js';
+import type { Benchmark, Size } from './suite.js';
 import { table } from '../conformance/progress.js';
 
 /** Self cost per function and per source line of one callgrind output file (or several, summed). */
@@ -217,8 +217,7 @@ async function profileOne(
   withSites: boolean,
 ): Promise<{ profile: Profile; tree: string; digests: Record<string, string>; sites: BarrierSite[] }> {
   const { build } = await buildFor(bench, config);
-  const inputs = benchCache('inputs');
-  const ctx: RunContext = { tree: build.dir, input: (k, mb) => inputFile(inputs, k, mb), text: (n) => join(inputs, n) };
+  const ctx = context(build.dir);
   const dir = benchCache('profile', bench.name, size, config.name);
   const cg = join(dir, '..', `${config.name}.cg`);
   const r = await runWorkload(bench.workload(ctx, size), build.dir, dir, config.runEnv, 3_600_000, (i) => [

@@ -148,10 +148,6 @@ function medianLoad(s: SuiteResult): number {
   return loads.length ? loads[loads.length >> 1]! : NaN;
 }
 
-export function loadDuringRuns(s: SuiteResult): number {
-  return medianLoad(s);
-}
-
 // ------------------------------------------------------------------------------------------------
 // SVG
 
@@ -213,7 +209,9 @@ export function renderSvg(s: SuiteResult): string {
     for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) {
       const x = sx(t);
       out.push(`<line x1="${x}" y1="${top - 4}" x2="${x}" y2="${bottom}" stroke="#e4e4e4"/>`);
-      out.push(`<text x="${x}" y="${bottom + 12}" text-anchor="middle" fill="#555">${esc(`${t >= 0 ? '+' : ''}${Math.round(t * 1000) / 10}%`)}</text>`);
+      // Overheads past +100% read better as ratios.
+      const label = hi > 1 ? `${Math.round((1 + t) * 10) / 10}x` : `${t >= 0 ? '+' : ''}${Math.round(t * 1000) / 10}%`;
+      out.push(`<text x="${x}" y="${bottom + 12}" text-anchor="middle" fill="#555">${esc(label)}</text>`);
     }
     out.push(`<line x1="${sx(0)}" y1="${top - 4}" x2="${sx(0)}" y2="${bottom}" stroke="#000"/>`);
     p.marks.forEach(([r, label], k) => {

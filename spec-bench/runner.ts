@@ -74,7 +74,8 @@ export interface BenchResult {
   digests: Record<string, string>;
 }
 
-function context(tree: string): RunContext {
+/** The inputs a workload reads, generated into the cache on first use. */
+export function context(tree: string): RunContext {
   const inputs = benchCache('inputs');
   return {
     tree,

@@ -58,6 +58,12 @@ describe('assignments', () => {
     expect(r.sites.map((s) => s.kind + s.detail)).toEqual(['compound+=', 'compound-=', 'incdec++', 'incdec--']);
   });
 
+  it('applies postfix ++ before prefix ! and - (tree-sitter groups !x++ as (!x)++)', () => {
+    const r = sitesOf('int f(void) { return !arr[1]++ + -gi--; }');
+    expect(r.sites.map((x) => x.kind)).toEqual(['incdec']);
+    expect(body(r)).toMatch(/return !\(__extension__ \(\{ __auto_type __wb_s1 = &\(arr\[1\]\)/);
+  });
+
   it('keeps every byte outside the rewritten expressions', () => {
     const src = 'int gx;\nvoid f(struct node *n) {\n  /* keep */ gx = 1;\n  g = n; return;\n}\n';
     const r = sitesOf(src);

@@ -9,6 +9,7 @@
  * first store, so gcc reports "'st' is used uninitialized [-Werror=uninitialized]"; the driver then
  * compiles the unit without barriers (a warning, but every pointer store in it goes unrecorded),
  * and without -Werror the build shows a new -Wmaybe-uninitialized warning it did not have before.
+ * Fixed in the pass (the old value is now read through __wb_load_old); kept as a guard.
  * Any project built with -Werror, or whose first store to an address-taken local is a pointer store,
  * hits this.
  */
