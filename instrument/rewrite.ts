@@ -4,7 +4,7 @@
 // it must go through the runtime. Each decision becomes an edit on a node; edits are rendered
 // by re-printing only the nodes that contain one, so all other bytes stay as they were.
 import type Parser from 'tree-sitter';
-import { ARITH, TypeEnv, UNKNOWN, isArithmetic, pointee, type CType, type FieldInfo } from './types.js';
+import { ARITH, TypeEnv, UNKNOWN, isArithmetic, isRecord, pointee, type CType, type FieldInfo } from './types.js';
 import type { LineMap } from './linemap.js';
 import type { Diagnostic, InstrumentStats, Site, SiteKind } from './index.js';
 
@@ -97,6 +97,15 @@ const scalarCopyFunctions = new Set(['memcpy', '__builtin_memcpy', 'memmove', '_
 const POINTER_CLASS = 5; // __builtin_classify_type: pointer_type_class
 const RECORD_CLASS = 12; // record_type_class
 const UNION_CLASS = 13; // union_type_class
+
+/**
+ * A slot address as the barrier's word type. The detour through an integer drops qualifiers
+ * (`const char **`, `T *volatile *`) without the -Wcast-qual warning a direct cast would draw.
+ */
+const slotOf = (addr: string): string => `(__wb_word_t *)(__wb_uintptr_t)(${addr})`;
+const untyped = (addr: string): string => `(void *)(__wb_uintptr_t)(${addr})`;
+/** The store's barrier runs only once a host is active (__wb_active never goes back to 0). */
+const gated = (barriered: string, plain: string): string => `({ if (__wb_on()) { ${barriered} } else ${plain} })`;
 
 export class Rewriter {
   private readonly env = new TypeEnv();
@@ -227,7 +236,7 @@ export class Rewriter {
       const { name: pname, type: ptype } = this.env.applyDeclarator(pdecl, this.env.typeOfSpecifier(ptypeNode));
       // A parameter declared as an array or function is a pointer.
       const adjusted: CType = ptype.k === 'array' ? { k: 'ptr', to: ptype.of } : ptype.k === 'func' ? { k: 'ptr', to: ptype } : ptype;
-      if (pname) params.set(pname, { type: adjusted, local: true, register: false });
+      if (pname) params.set(pname, { type: adjusted, local: true, register: this.storageOf(p).has('register') });
     }
     // K&R parameter declarations sit between the declarator and the body.
     for (const c of fn.namedChildren) if (c.type === 'declaration') this.declaration(c, params, true);
@@ -503,16 +512,25 @@ export class Rewriter {
     if (!this.apply(lhs, this.decide(lhs))) return;
     const k = ++this.counter;
     const s = `__wb_s${k}`;
-    const v = `__wb_v${k}`;
     const unused = this.valueUnused(n);
-    const slot = `(__wb_word_t *)${s}`;
+    const slot = slotOf(s);
     if (op === '=') {
+      // A record-typed right-hand side that is an lvalue is copied straight from where it lives:
+      // copying it into an addressable temporary first (to give the range barrier a source
+      // address) would force every such copy through the stack.
+      const fromLvalue = isRecord(this.typeOf(rhs)) && this.addressable(rhs);
       this.addEdit(n, (r) => {
-        const ptrStore = `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} = ${v}; __wb_note_store(${slot}, __wb_o${k}, *(__wb_word_t *)&${v}); })`;
-        const recStore = `({ __wb_note_range_assign(${s}, &${v}, sizeof ${v}); *${s} = ${v}; (void)0; })`;
+        const [prologue, v, vAddr] = fromLvalue
+          ? [`__auto_type __wb_r${k} = &(${r(rhs)}); `, `*__wb_r${k}`, `__wb_r${k}`]
+          : [`__typeof__(*${s}) __wb_v${k}; __wb_v${k} = (${r(rhs)}); `, `__wb_v${k}`, `&__wb_v${k}`];
+        const ptrStore = gated(
+          `__wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} = ${v}; __wb_note_store(${slot}, __wb_o${k}, *${slotOf(vAddr)});`,
+          `*${s} = ${v};`,
+        );
+        const recStore = `({ __wb_note_range_assign(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
         const cls = `__builtin_classify_type(*${s})`;
         return (
-          `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); __typeof__(*${s}) ${v}; ${v} = (${r(rhs)}); ` +
+          `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ${prologue}` +
           `__builtin_choose_expr(${cls} == ${POINTER_CLASS}, ${ptrStore}, ` +
           `__builtin_choose_expr(${cls} == ${RECORD_CLASS} || ${cls} == ${UNION_CLASS}, ${recStore}, (void)(*${s} = ${v})));` +
           (unused ? ' })' : ` ${v}; })`)
@@ -524,14 +542,47 @@ export class Rewriter {
         const right = r(rhs);
         const result = unused ? '' : ` *${s};`;
         const cast = unused ? '(void)' : '';
+        // The pointer branch names the offset once (`+ 0` so a bit-field operand is allowed) and
+        // stores it in either arm of the gate.
+        const d = `__wb_d${k}`;
+        const ptrPath =
+          `({ __auto_type ${d} = (${right}) + 0; ` +
+          `if (__wb_on()) { __wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} ${op} ${d}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); } ` +
+          `else *${s} ${op} ${d};${result} })`;
         return (
           `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ` +
-          `__builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ` +
-          `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} ${op} (${right}); __wb_note_store(${slot}, __wb_o${k}, *${slot});${result} }), ` +
+          `__builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ${ptrPath}, ` +
           `${cast}(*${s} ${op} (${right}))); })`
         );
       });
       this.site(n, 'compound', op);
+    }
+  }
+
+  /**
+   * Whether `&(n)` is valid and names the object n designates: not a bit-field (callers ask only
+   * about record-typed expressions), not a register variable, not an rvalue such as a call result.
+   */
+  private addressable(n: Node): boolean {
+    switch (n.type) {
+      case 'parenthesized_expression':
+        return n.namedChildren.length === 1 && this.addressable(n.namedChildren[0]!);
+      case 'identifier': {
+        const v = this.lookup(n.text);
+        return v !== undefined && !v.register;
+      }
+      case 'field_expression':
+        return n.child(1)?.type === '->' || this.addressable(n.childForFieldName('argument')!);
+      case 'subscript_expression': {
+        const a = n.childForFieldName('argument')!;
+        return this.typeOf(a).k === 'ptr' || this.addressable(a);
+      }
+      case 'pointer_expression':
+        return n.child(0)?.type === '*';
+      case 'compound_literal_expression':
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -554,14 +605,16 @@ export class Rewriter {
     if (!this.apply(arg, this.decide(arg))) return;
     const k = ++this.counter;
     const s = `__wb_s${k}`;
-    const slot = `(__wb_word_t *)${s}`;
+    const slot = slotOf(s);
     const unused = !prefixOps && this.valueUnused(n);
     this.addEdit(n, (r) => {
+      const old = `__wb_word_t __wb_o${k} = __wb_load_old(${slot});`;
+      const note = `__wb_note_store(${slot}, __wb_o${k}, *${slot});`;
       const ptrPath = unused
-        ? `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); })`
+        ? gated(`${old} ${op}*${s}; ${note}`, `${op}*${s};`)
         : prefix
-        ? `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); ${op}*${s}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); *${s}; })`
-        : `({ __wb_word_t __wb_o${k} = __wb_load_old(${slot}); __typeof__(*${s}) __wb_r${k} = (*${s})${op}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); __wb_r${k}; })`;
+        ? `({ if (__wb_on()) { ${old} ${op}*${s}; ${note} } else ${op}*${s}; *${s}; })`
+        : `({ __typeof__(*${s}) __wb_r${k}; if (__wb_on()) { ${old} __wb_r${k} = (*${s})${op}; ${note} } else __wb_r${k} = (*${s})${op}; __wb_r${k}; })`;
       const plain = unused ? `(void)(${op}*${s})` : prefix ? `(${op}*${s})` : `((*${s})${op})`;
       const form = `__extension__ ({ __auto_type ${s} = &(${r(arg)}); __builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ${ptrPath}, ${plain}); })`;
       return prefixOps ? `${prefixOps}(${form})` : form;

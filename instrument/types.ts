@@ -183,6 +183,10 @@ export class TypeEnv {
 }
 
 /** True when no value of this type can be or contain a pointer. */
+export function isRecord(t: CType): boolean {
+  return t.k === 'record';
+}
+
 export function isArithmetic(t: CType): boolean {
   return t.k === 'arith';
 }

@@ -12,12 +12,17 @@
 #ifdef WB
 #define MALLOC __wb_malloc
 #define FREE __wb_free
+/* The form instrument/rewrite.ts emits for `lv = v` (a pointer store). */
 #define STORE(lv, v)                                                                            \
   do {                                                                                          \
     __typeof__(lv) *s_ = &(lv);                                                                 \
-    void *o_ = (void *)*s_;                                                                     \
-    *s_ = (v);                                                                                  \
-    __wb_note_store((__wb_word_t *)s_, o_, (void *)*s_);                                        \
+    __typeof__(lv) v_ = (v);                                                                    \
+    if (__wb_on()) {                                                                            \
+      void *o_ = __wb_load_old((__wb_word_t *)s_);                                              \
+      *s_ = v_;                                                                                 \
+      __wb_note_store((__wb_word_t *)s_, o_, (void *)v_);                                       \
+    } else                                                                                      \
+      *s_ = v_;                                                                                 \
   } while (0)
 #else
 #define MALLOC malloc

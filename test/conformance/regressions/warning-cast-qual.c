@@ -1,7 +1,8 @@
 /* Found by: the conformance projects suite (lz4 1.9.4 builds with -Wcast-qual: 0 warnings under
  * cc, 613 "cast discards 'const' qualifier from pointer target type" under cc-wb).
  * conformance-flags: -O2 -Wcast-qual -Werror
- * conformance-status: open (reported to the lead, 2026-11-22)
+ * conformance-status: fixed 2026-12-04 (the barrier converts slot and value addresses through
+ *   __wb_uintptr_t, which drops qualifiers without a -Wcast-qual warning)
  *
  * Expected (as plain cc): no warning, so it builds under -Werror, with the store `s.name = n`
  * barriered, and exits 0.
