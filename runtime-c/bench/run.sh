@@ -27,6 +27,8 @@ xp=$(ir bench-plain bench_malloc_mixed mixed); xw=$(ir bench-wb bench_malloc_mix
 echo "malloc+free mixed 16..255 B:  plain $(per "$xp" 0 $N)  cc-wb $(per "$xw" 0 $N)  => +$(per "$xw" "$xp" $N) instructions/pair"
 s=$(ir bench-wb bench_slow slow)
 echo "slow path, store counted (event appended, flushes included): $(per "$s" 0 $N) instructions/store"
+a=$(ir bench-wb bench_active_miss active)
+echo "host active, store touching no HOST granule:                $(per "$a" 0 $N) instructions/store"
 m=$(ir bench-wb bench_slow_miss slowmiss)
 echo "slow path, shadow hit but nothing HOST:                      $(per "$m" 0 $N) instructions/store"
 d=$(ir bench-wb bench_drain_empty drain)
@@ -35,5 +37,5 @@ tp=$(ir bench-plain bench_trees trees "$depth"); tw=$(ir bench-wb bench_trees tr
 echo "binary-trees depth $depth: plain $tp  cc-wb $tw instructions  => +$(awk -v a="$tw" -v b="$tp" 'BEGIN { printf "%.1f", (a - b) * 100 / b }')%"
 echo "timings (best of 5, ns/op):"
 for m in store malloc mixed; do echo "  $m: plain $(best bench-plain $m)  cc-wb $(best bench-wb $m)"; done
-for m in slow slowmiss drain; do echo "  $m: cc-wb $(best bench-wb $m)"; done
+for m in slow active slowmiss drain; do echo "  $m: cc-wb $(best bench-wb $m)"; done
 echo "  trees $depth (ns per 1e6 of the run): plain $(best bench-plain trees "$depth")  cc-wb $(best bench-wb trees "$depth")"

@@ -7,7 +7,7 @@
  *
  * The pass rewrites a pointer store `L = R` into: evaluate &L and R once; if no host is active
  * (__wb_on() false), store; otherwise read the old value, store, then __wb_note_store(slot, old,
- * new), whose test of two shadow bytes sends only stores touching HOST objects out of line. The
+ * new), a call to the runtime, which tests two shadow bytes before doing anything else. The
  * __wb_active test is the whole cost a program pays when no host is attached.
  */
 enum { __wb_abi_version = 1 };
@@ -60,12 +60,15 @@ __wb_on(void)
   return __builtin_expect(__wb_active != 0, 0);
 }
 
-/* Called after the store has been done through the correctly typed lvalue, once __wb_on(). */
+/* Called after the store has been done through the correctly typed lvalue, once __wb_on(). The
+ * shadow test that filters out stores touching no HOST object is out of line too: inlined at
+ * every store it made the cold branch big enough to stop gcc inlining small functions of the
+ * program (lua's prepCallInfo, precallC), which cost more with no host than the call costs
+ * with one (spec-bench/results/analysis.md). */
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
 __wb_note_store(__wb_word_t *slot, void *old_value, void *new_value)
 {
-  if (__builtin_expect((__wb_shadow_hit(old_value) | __wb_shadow_hit(new_value)) != 0, 0))
-    __wb_store_slow(slot, old_value, new_value);
+  __wb_store_slow(slot, old_value, new_value);
 }
 
 /* Struct/union assignment: called *before* the copy with the destination and the source value,

@@ -25,9 +25,17 @@ void wb_store_note(void *slot, void *old_value, void *new_value, uint32_t origin
   store_note(slot, old_value, new_value, origin);
 }
 
+/* Out of line so that the filter below stays a leaf with no frame to set up. */
+static WB_NOINLINE void store_counted(void *slot, void *old_value, void *new_value)
+{
+  store_note(slot, old_value, new_value, WB_ORIGIN_STORE);
+}
+
+/* Every pointer store of instrumented code while a host is active: the filter first. */
 void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value)
 {
-  store_note((void *)slot, old_value, new_value, WB_ORIGIN_STORE);
+  if (wb_likely((__wb_shadow_hit(old_value) | __wb_shadow_hit(new_value)) == 0)) return;
+  store_counted((void *)slot, old_value, new_value);
 }
 
 void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n)

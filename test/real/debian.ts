@@ -2,7 +2,7 @@
 // tree that builds copy from (never build in the cache tree itself).
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { cacheRoot, withLock } from './cache.js';
 
 export type PatchPolicy =
@@ -48,6 +48,46 @@ function seriesOf(tree: string): string[] {
     .map((l) => l.split(/\s+/)[0]!);
 }
 
+/**
+ * `apt-get source --download-only name` into dir. A mirror can list a version (typically a
+ * security update) whose files it does not serve (404 on the .dsc): then the other versions the
+ * archive lists are tried, newest first, so one missing file does not stop the suite.
+ */
+async function downloadSource(name: string, dir: string): Promise<void> {
+  let first: unknown;
+  try {
+    await run('apt-get', ['source', '--download-only', name], dir);
+    return;
+  } catch (e) {
+    first = e;
+  }
+  const listed = await run('apt-cache', ['showsrc', '--only-source', name], dir).catch(() => '');
+  const versions = [...listed.matchAll(/^Version:\s*(\S+)/gm)].map((m) => m[1]!);
+  const sorted: string[] = [];
+  for (const v of versions) {
+    if (sorted.includes(v)) continue;
+    // dpkg's own ordering, not a string sort (1.9.4-1 vs 1.9.4-1+deb12u1).
+    const i = sorted.findIndex((w) => execaSyncCompare(v, w) > 0);
+    if (i < 0) sorted.push(v);
+    else sorted.splice(i, 0, v);
+  }
+  for (const v of sorted) {
+    for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    try {
+      await run('apt-get', ['source', '--download-only', `${name}=${v}`], dir);
+      return;
+    } catch {
+      // try the next version
+    }
+  }
+  throw first;
+}
+
+function execaSyncCompare(a: string, b: string): number {
+  if (a === b) return 0;
+  return execaSync('dpkg', ['--compare-versions', a, 'gt', b], { reject: false }).exitCode === 0 ? 1 : -1;
+}
+
 /** The unpacked source of `spec.name`, fetched and unpacked on first use (safe across processes). */
 export async function fetchDebianSource(spec: DebianSourceSpec): Promise<DebianSource> {
   const base = join(cacheRoot(), 'debian', spec.name);
@@ -75,7 +115,7 @@ export async function fetchDebianSource(spec: DebianSourceSpec): Promise<DebianS
       const tmp = join(base, `download.tmp-${process.pid}`);
       rmSync(tmp, { recursive: true, force: true });
       mkdirSync(tmp);
-      await run('apt-get', ['source', '--download-only', spec.name], tmp);
+      await downloadSource(spec.name, tmp);
       dsc = readdirSync(tmp).find((f) => f.endsWith('.dsc'));
       if (!dsc) throw new Error(`apt-get source ${spec.name}: no .dsc downloaded into ${tmp}`);
       rmSync(dl, { recursive: true, force: true });
