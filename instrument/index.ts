@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import { LineMap } from './linemap.js';
+import { blankComments } from './comments.js';
 import { normalize, nameUnnamedBitfields } from './normalize.js';
 import { Rewriter, implicitIntDefinition } from './rewrite.js';
 import { blankDefineLines, metadataAppendix } from './metadata.js';
@@ -110,7 +111,7 @@ export function instrumentPreprocessed(input: string | Buffer, options: Instrume
   const text = typeof input === 'string' ? input : input.toString('latin1');
   const fileName = options.fileName ?? '<stdin>';
   const lines = new LineMap(text, fileName);
-  const normalized = normalize(text, lines.directiveLines);
+  const normalized = normalize(text, lines.directiveLines, lines.comments);
   let parseText = normalized.text;
   let tree = parse(parseText);
 
@@ -158,7 +159,8 @@ export function instrumentPreprocessed(input: string | Buffer, options: Instrume
   // The host's metadata (runtime-ts): a failure there must never cost the unit its barriers.
   let appendix = '';
   try {
-    appendix = metadataAppendix(tree.rootNode, text, lines, { fileName });
+    // Metadata reads declarations and -dD lines, never comments (which may hold `static`, `#define`...).
+    appendix = metadataAppendix(tree.rootNode, blankComments(text, lines.comments), lines, { fileName });
   } catch (err) {
     result.diagnostics.push({ ...lines.map(0), severity: 'warning', message: `no host metadata for this unit: ${(err as Error).message}` });
   }

@@ -1,6 +1,8 @@
 // Maps offsets in a preprocessed unit back to the user's source through its line markers
 // (`# 12 "foo.c" 1 3`), and says which regions come from system headers (flag 3), which the
-// pass leaves alone.
+// pass leaves alone. Directive lines and comments are found by one scan (comments.ts): with `-C`
+// a comment may hold lines that look like markers.
+import { scanLayout } from './comments.js';
 
 export interface MappedPos {
   file: string;
@@ -26,22 +28,23 @@ export class LineMap {
   private readonly markers: Marker[] = [];
   private readonly lineStarts: number[] = [0];
   /** Byte ranges [start, end) of directive lines (markers, pragmas, idents) in the text. */
-  readonly directiveLines: Array<[number, number]> = [];
+  readonly directiveLines: Array<[number, number]>;
+  /** Byte ranges [start, end) of comments (the unit was preprocessed with -C). */
+  readonly comments: Array<[number, number]>;
 
   constructor(
     private readonly text: string,
     defaultFile: string,
   ) {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    const layout = scanLayout(text);
+    this.directiveLines = layout.directiveLines;
+    this.comments = layout.comments;
     let file = defaultFile;
     let system = false;
     const systemFiles = new Set<string>();
     this.markers.push({ offset: 0, line: 1, file, system });
-    for (let li = 0; li < this.lineStarts.length; li++) {
-      const start = this.lineStarts[li]!;
-      if (text.charCodeAt(start) !== 35 /* # */) continue;
-      const end = li + 1 < this.lineStarts.length ? this.lineStarts[li + 1]! - 1 : text.length;
-      this.directiveLines.push([start, end]);
+    for (const [start, end] of this.directiveLines) {
       const m = markerPattern.exec(text.slice(start, end));
       if (!m) continue;
       if (m[2] !== undefined) {

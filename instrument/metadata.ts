@@ -11,6 +11,8 @@ import C from 'tree-sitter-c';
 import type { RawEnum, RawField, RawFunction, RawGlobal, RawMacro, RawRecord, RawType, RawTypedef, RawUnit } from '../runtime-ts/schema.js';
 import { LineMap } from './linemap.js';
 import { nameUnnamedBitfields, normalize, TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
+import { blankComments, scanLayout } from './comments.js';
+export { blankDefineLines } from './comments.js';
 
 type Node = Parser.SyntaxNode;
 
@@ -865,7 +867,7 @@ function parse(t: string): Parser.Tree {
 export function metadataForPreprocessed(input: string | Buffer, fileName = '<stdin>'): string {
   const text = typeof input === 'string' ? input : input.toString('latin1');
   const lines = new LineMap(text, fileName);
-  const normalized = normalize(text, lines.directiveLines);
+  const normalized = normalize(text, lines.directiveLines, lines.comments);
   let parseText = normalized.text;
   let tree = parse(parseText);
   const colons: number[] = [];
@@ -883,7 +885,7 @@ export function metadataForPreprocessed(input: string | Buffer, fileName = '<std
     parseText = nameUnnamedBitfields(parseText, colons);
     tree = parse(parseText);
   }
-  return metadataAppendix(tree.rootNode, text, lines);
+  return metadataAppendix(tree.rootNode, blankComments(text, lines.comments), lines);
 }
 
 // ---- macros -------------------------------------------------------------------------------
@@ -1151,11 +1153,3 @@ function macroCandidates(table: MacroTable, known: { enumerators: Set<string>; a
   return out;
 }
 
-/**
- * The unit with its `#define`/`#undef` lines (from `cc -E -dD`) emptied, newlines kept so line
- * numbers do not move: what to hand the compiler once the macros have been read (clang would
- * define them again, and warn about redefining built-in ones).
- */
-export function blankDefineLines(code: string): string {
-  return code.replace(/^#[ \t]*(?:define|undef)\b.*$/gm, '');
-}

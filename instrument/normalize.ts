@@ -2,7 +2,9 @@
 // Instead of forking the grammar, we parse a *copy* of the text in which each GNU construct the
 // grammar rejects is replaced by something of exactly the same length that it accepts and that
 // means the same to the analysis. Offsets stay valid, so every edit computed on the copy applies
-// to the original text, which the compiler sees unchanged.
+// to the original text, which the compiler sees unchanged. Comments (the unit may be preprocessed
+// with -C) are blanked in the copy first.
+import { blankComments, scanLayout } from './comments.js';
 
 export interface Normalized {
   text: string;
@@ -124,6 +126,8 @@ const notImplicitInt = new Set(['__asm__', '__asm', 'asm', '_Static_assert', 'st
 
 const typeKeywords = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool', 'struct', 'union', 'enum', '__int128', '__signed__', '__signed', '_Complex', '__complex__', '_Atomic']);
 
+const tagKeywords = new Set(['struct', 'union', 'enum']);
+
 const transparentWords = new Set(['__attribute__', '__attribute', '__extension__', '__declspec', '_Noreturn']);
 
 /** Tracks whether the scan is at the start of a file-scope declaration, before any type. */
@@ -151,19 +155,22 @@ class FileScope {
   atBlockDeclarationStart(): boolean {
     return this.blockStart && this.braces > 0 && this.parens === 0;
   }
+  /** The token before lastToken, and for each open brace whether it opened a type body or an initializer. */
+  private beforeLast = '';
+  private readonly braceKinds: boolean[] = [];
   word(w: string, at: number): void {
+    if (!transparentWords.has(w)) {
+      this.beforeLast = this.lastToken;
+      this.lastToken = w;
+    }
     if (this.braces > 0 && this.parens === 0 && !transparentWords.has(w)) {
       if (this.blockStart && declarationPrefixes.has(w)) {
         this.blockPrefixAt = at;
         this.blockPrefixWord = w;
       } else this.blockStart = false;
     }
-    if (this.braces !== 0 || this.parens !== 0) {
-      this.lastToken = w;
-      return;
-    }
+    if (this.braces !== 0 || this.parens !== 0) return;
     if (transparentWords.has(w)) return; // attributes say nothing about where the type is
-    this.lastToken = w;
     if (declarationPrefixes.has(w)) {
       if (this.start) {
         this.prefixAt = at;
@@ -174,23 +181,38 @@ class FileScope {
   punct(c: string): void {
     if (c === ' ' || c === '\n' || c === '\t' || c === '\r') return;
     if (c === '(' && this.braces === 0 && this.parens === 0) this.opener = this.lastToken;
-    this.lastToken = c;
-    if (c === '{') this.braces++;
-    else if (c === '}') {
+    // `struct a {...} static g;`: the storage class may follow the type, so the end of a type's
+    // body (or of an initializer) is not the start of a declaration; the end of a function body is.
+    let endsTypeBody = false;
+    if (c === '{') {
+      const last = this.lastToken;
+      this.braceKinds.push(tagKeywords.has(last) || (tagKeywords.has(this.beforeLast) && /^[A-Za-z_$]/.test(last)) || last === '=');
+      this.braces++;
+    } else if (c === '}') {
       this.braces--;
-      if (this.braces === 0 && this.parens === 0) this.start = true;
+      endsTypeBody = this.braceKinds.pop() ?? false;
+      if (this.braces === 0 && this.parens === 0 && !endsTypeBody) this.start = true;
     } else if (c === '(') this.parens++;
     else if (c === ')') this.parens--;
     else if (c === ';' && this.braces === 0 && this.parens === 0) this.start = true;
     if (this.start) this.prefixAt = -1;
-    if (this.parens === 0 && (c === ';' || c === '{' || c === '}')) {
+    this.beforeLast = this.lastToken;
+    this.lastToken = c;
+    if (endsTypeBody) this.blockStart = false; // `struct b {...} static h;` in a block, as above
+    else if (this.parens === 0 && (c === ';' || c === '{' || c === '}')) {
       this.blockStart = true;
       this.blockPrefixAt = -1;
     }
   }
 }
 
-export function normalize(text: string, directiveLines: Array<[number, number]>): Normalized {
+/**
+ * @param directiveLines the unit's directive lines (LineMap has them), blanked in the copy
+ * @param comments its comments (LineMap has them; found here when not given), blanked in the copy
+ *   before anything else looks at it, so no rule below ever sees a word or quote inside a comment
+ */
+export function normalize(original: string, directiveLines: Array<[number, number]>, comments?: Array<[number, number]>): Normalized {
+  const text = blankComments(original, comments ?? scanLayout(original).comments);
   const out = new Buffer(text);
   const top = new FileScope();
   const complexPartEnds = new Set<number>();
@@ -285,6 +307,12 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
           i = close + 1;
           continue;
         }
+      } else if (word === 'switch' && text[next] === '(') {
+        // The grammar wants a block after `switch (e)`; C takes any statement, and Duff's-device
+        // style code uses that (xz's LZMA decoder: `switch (coder->sequence) while (true) { ...
+        // case SEQ_X: ... }`). To the analysis it is a loop like any other: `while ` (same length).
+        const after = skipSpace(text, matchParen(text, next) + 1);
+        if (after < text.length && text[after] !== '{') out.put(i, j, 'while ');
       } else if (word === 'goto' && text[next] === '*') {
         // Computed goto: `goto *e;` becomes the expression statement `*e;`.
         out.blank(i, j);
@@ -294,7 +322,10 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
         if (prefixAt >= 0 && prefixWord.length >= 3) out.put(prefixAt, prefixAt + prefixWord.length, 'int');
         else if (i >= 2 && out.isBlank(i - 1) && out.isBlank(i - 2)) out.put(i - 2, i, 'T');
         else if (i >= 1 && out.isBlank(i - 1) && j < next) out.put(i - 1, j + 1, 'T ' + word);
-        else if (j - i >= 2) out.put(i, j, 'T ' + word.slice(2));
+        else if (j - i >= 3) out.put(i, j, 'T ' + word.slice(2));
+        // No room for a type before a short name (`}\nf2(float x) {`): keep only the parameter
+        // names, `f2(      x) {`, the shape the rewriter knows as an implicit-int definition.
+        else if (!implicitIntVariable) keepParameterNames(text, next, out);
       }
       i = j;
       continue;
@@ -360,6 +391,43 @@ export function normalize(text: string, directiveLines: Array<[number, number]>)
     i++;
   }
   return { text: out.toString(), complexPartEnds, typeofStarts };
+}
+
+const notParameterNames = new Set([...typeKeywords, ...declarationPrefixes, 'restrict', '__restrict', '__restrict__', 'short', 'long']);
+
+/**
+ * `f(float x, char *p) {` → `f(      x,       p) {` in the parse copy: the parameter list of a
+ * definition reduced to its names. Only plain declarators (pointers, arrays, no parentheses); false
+ * (and nothing changed) otherwise.
+ */
+function keepParameterNames(text: string, open: number, out: Buffer): boolean {
+  const close = matchParen(text, open);
+  if (close >= text.length || text[skipSpace(text, close + 1)] !== '{') return false;
+  const inner = text.slice(open + 1, close);
+  if (/[()]|\.\.\./.test(inner)) return false;
+  if (/^\s*void\s*$/.test(inner)) {
+    out.blank(open + 1, close);
+    return true;
+  }
+  const keep: Array<[number, number, number, number]> = [];
+  let from = open + 1;
+  for (const seg of inner.split(',')) {
+    let depth = 0;
+    let name: [number, number] | null = null;
+    for (const m of seg.matchAll(/[A-Za-z_$][\w$]*|\[|\]/g)) {
+      if (m[0] === '[') depth++;
+      else if (m[0] === ']') depth--;
+      else if (depth === 0) name = [from + m.index!, from + m.index! + m[0].length];
+    }
+    if (!name || notParameterNames.has(text.slice(name[0], name[1]))) return false;
+    keep.push([from, name[0], name[1], from + seg.length]);
+    from += seg.length + 1;
+  }
+  for (const [s, ns, ne, e] of keep) {
+    out.blank(s, ns);
+    out.blank(ne, e);
+  }
+  return true;
 }
 
 /**

@@ -652,7 +652,7 @@ export class Rewriter {
 
   private readonly render: Render = (n) => {
     const edit = this.edits.get(n.id);
-    if (edit) return edit(this.render);
+    if (edit) return keepLineCount(edit(this.render), this.text, n.startIndex, n.endIndex);
     if (!this.dirty.has(n.id)) return this.text.slice(n.startIndex, n.endIndex);
     let out = '';
     let pos = n.startIndex;
@@ -662,4 +662,20 @@ export class Rewriter {
     }
     return out + this.text.slice(pos, n.endIndex);
   };
+}
+
+const newlines = (s: string, from = 0, to = s.length): number => {
+  let k = 0;
+  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) k++;
+  return k;
+};
+
+/**
+ * A rewrite keeps the text of the operands it uses, but not what lies between them (`g =\n  n`,
+ * `g = /* a comment\n over two lines *\/ n`): the newlines it loses go after it, so the lines that
+ * follow keep their numbers (diagnostics, debug info).
+ */
+function keepLineCount(rendered: string, text: string, start: number, end: number): string {
+  const missing = newlines(text, start, end) - newlines(rendered);
+  return missing > 0 ? rendered + '\n'.repeat(missing) : rendered;
 }

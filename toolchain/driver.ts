@@ -10,8 +10,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { InstrumentResult } from '../instrument/index.js';
 import type { Item } from './options.js';
 import { analyze, compileArgs, gccBase, keepDirFor, outputOf, preprocessArgs, saveTempsPath, tempFilesFor, withRuntime, type Analysis } from './plan.js';
+import { commentsMayMatter, keepCommentsHarmless, sameTokens } from './comments.js';
 import { appendReport, EMPTY_STATS, formatDiagnostic, formatStats, type UnitReport } from './report.js';
 import { expandResponseFiles, quoteResponseArg } from './responsefile.js';
+import { blankDefineLines } from '../instrument/comments.js';
+import { passViaServer } from './passclient.js';
 import { dieBySignal, makeTempDir, NESTED_ENV, removeTempDir, run, say, type RunResult } from './run.js';
 
 type Env = NodeJS.ProcessEnv;
@@ -36,6 +39,9 @@ cc-wb options (removed before the real compiler runs; each has an environment va
   --wb-no-instrument   compile plainly (the runtime is still linked)                                 CC_WB_NO_INSTRUMENT=1
 Other environment: CC_WB_CC="ccache gcc" (the real compiler, default cc), CC_WB_RUNTIME_DIR (libwbrt*.a),
   CC_WB_PASS_MODULE (a module exporting instrumentPreprocessed, used instead of instrument/).
+Resident pass: the first compile starts a server that keeps the pass loaded for the next ones (one per
+  CPU, each exits after 120 s idle). CC_WB_SERVER=0 disables it; CC_WB_SERVER_DIR (sockets' folder),
+  CC_WB_SERVER_SLOTS (servers), CC_WB_SERVER_IDLE (seconds).
 `;
 
 class UsageError extends Error {}
@@ -217,7 +223,6 @@ function firstError(stderr: string): string | undefined {
 async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOptions, runtime: string[], verbose: boolean, env: Env): Promise<number> {
   const tmp = makeTempDir();
   try {
-    const instrument = await loadPass(env);
     const replacement = new Map<Item, string | null>();
     const units: Unit[] = [];
     let failure = 0;
@@ -237,16 +242,35 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
         }
         original = files.pp;
       }
-      const bytes = readFileSync(original);
+      let bytes = readFileSync(original);
       // Text that is not UTF-8 (Latin-1 string literals...) goes through byte for byte.
-      const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
-      const text = bytes.toString(encoding);
+      let encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
+      let text = bytes.toString(encoding);
+      if (input.lang === 'c' && commentsMayMatter(a, text)) {
+        // Fallthrough comments: the same unit with comments, if -C changes nothing else (comments.ts).
+        const withComments = join(dirname(files.pp), 'comments-' + basename(files.pp));
+        const ppc = await runCompiler(preprocessor, preprocessArgs(a, input, withComments, ['-C']), verbose, tmp, true);
+        if (ppc.code === 0) {
+          const bytesC = readFileSync(withComments);
+          if (sameTokens(bytes.toString('latin1'), bytesC.toString('latin1'))) {
+            bytes = bytesC;
+            encoding = isUtf8(bytes) ? 'utf8' : 'latin1';
+            const sources = new Map<string, string | undefined>();
+            const readSource = (file: string): string | undefined => {
+              if (!sources.has(file)) sources.set(file, readTextOrUndefined(file, encoding));
+              return sources.get(file);
+            };
+            text = keepCommentsHarmless(bytes.toString(encoding), readSource);
+          }
+        }
+      }
       if (!text.startsWith('# ')) {
         // -P: no line markers, so name the source for debug info (or it is the temp file's name)
         original = files.pp;
         writeFileSync(original, anchorToSource(text, text, input.path), encoding);
       }
-      const result = runPass(instrument, text, input);
+      // A resident server (passserver.ts) when one is up; else the pass runs here.
+      const result = (await passViaServer(text, input.path, env)) ?? runPass(await loadPass(env), text, input);
       // An instrumented unit's remarks are warnings; a unit that is not instrumented fails only if --wb-strict.
       const severity = !result.ok && wb.strict ? 'error' : 'warning';
       for (const d of result.diagnostics) say(formatDiagnostic(d, severity));
@@ -260,11 +284,11 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
       if (input.lang === 'c') {
         // What a fallback compiles: the unit without its -dD lines, and with the host's metadata
         // when the pass could not give it.
-        // Loaded here, not at start-up: --version, -E and links must not pay for tree-sitter.
-        const meta = await import('../instrument/metadata.js');
+        // The metadata module loads tree-sitter: only a unit the pass could not handle needs it here
+        // (--version, -E, links and units served by the resident pass must not pay for it).
         original = files.pp;
-        const appendix = result.ok ? '' : metadataOrNothing(() => meta.metadataForPreprocessed(text, input.path));
-        writeFileSync(original, anchorToSource(meta.blankDefineLines(text) + appendix, text, input.path), encoding);
+        const appendix = result.ok ? '' : metadataOrNothing((await import('../instrument/metadata.js')).metadataForPreprocessed, text, input.path);
+        writeFileSync(original, anchorToSource(blankDefineLines(text) + appendix, text, input.path), encoding);
       }
       let compiled = original;
       if (result.ok) {
@@ -308,10 +332,18 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
   }
 }
 
-/** The unit's host metadata, or nothing when even that cannot be had from the text. */
-function metadataOrNothing(make: () => string): string {
+function readTextOrUndefined(path: string, encoding: BufferEncoding): string | undefined {
   try {
-    return make();
+    return readFileSync(path).toString(encoding);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The unit's host metadata, or nothing when even that cannot be had from the text. */
+function metadataOrNothing(make: (text: string, fileName: string) => string, text: string, fileName: string): string {
+  try {
+    return make(text, fileName);
   } catch {
     return '';
   }

@@ -100,7 +100,7 @@ function safePath(path: string): string {
  * Step 1: the user's preprocessor-relevant flags, then `-E -x c input -o tmp`. Dependency output
  * is named exactly as `gcc -MD -c` would name it (gcc derives it from -o, which here is the temp).
  */
-export function preprocessArgs(a: Analysis, input: Extract<Item, { kind: 'input' }>, tmpFile: string): string[] {
+export function preprocessArgs(a: Analysis, input: Extract<Item, { kind: 'input' }>, tmpFile: string, extra: readonly string[] = []): string[] {
   const out: string[] = [];
   let md = false;
   let mf = false;
@@ -119,7 +119,7 @@ export function preprocessArgs(a: Analysis, input: Extract<Item, { kind: 'input'
   }
   // -dD keeps the unit's #define lines: the pass reads integer and string macros from them into
   // the host's metadata, then empties them before the compile.
-  out.push('-E', '-dD', '-x', 'c', input.path, '-o', tmpFile);
+  out.push(...extra, '-E', '-dD', '-x', 'c', input.path, '-o', tmpFile);
   return out;
 }
 

@@ -3,13 +3,15 @@
 // files through a lock; every compiler invocation is logged (cclog.sh) and, for cc-wb, the pass's report
 // is collected in report.jsonl, for the barrier-completeness oracle.
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { cacheRoot, repoRoot, withLock } from './cache.js';
+import { cacheRoot, withLock } from './cache.js';
 import { fetchDebianSource, type DebianSourceSpec } from './debian.js';
-import { readCompileLog, type CompileCommand } from './compile-log.js';
+import { cclogScript, readCompileLog, type CompileCommand } from './compile-log.js';
 import { shellWord, type Compiler } from './compilers.js';
+import { stopServers } from '../../toolchain/passclient.js';
 
 export interface Step {
   argv: string[];
@@ -97,6 +99,22 @@ export class StepFailed extends Error {
 async function runSteps(steps: Step[], dir: string, env: Record<string, string>, log: string): Promise<number> {
   let cpuMs = 0;
   const timesFile = join(dirname(log), `times.${process.pid}`);
+  // cc-wb's resident pass servers (toolchain/passserver.ts) are not children of the build: they
+  // get a folder of their own, and the CPU they spent is added when the build is done.
+  const servers = mkdtempSync(join(tmpdir(), 'ccwb-build-servers-'));
+  env = { ...env, CC_WB_SERVER_DIR: servers };
+  try {
+    cpuMs += await runStepsTimed(steps, dir, env, log, timesFile);
+  } finally {
+    cpuMs += (await stopServers(servers)).cpuMs;
+    rmSync(servers, { recursive: true, force: true });
+  }
+  rmSync(timesFile, { force: true });
+  return Math.round(cpuMs);
+}
+
+async function runStepsTimed(steps: Step[], dir: string, env: Record<string, string>, log: string, timesFile: string): Promise<number> {
+  let cpuMs = 0;
   for (const step of steps) {
     const cwd = step.cwd ? join(dir, step.cwd) : dir;
     appendFileSync(log, `\n$ ${Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${shellWord(v)} `).join('')}${step.argv.map(shellWord).join(' ')}\n`);
@@ -112,7 +130,6 @@ async function runSteps(steps: Step[], dir: string, env: Record<string, string>,
     cpuMs += childCpuMs(timesFile);
     if (r.exitCode !== 0) throw new StepFailed(step, r.exitCode, r.all ?? '', cwd);
   }
-  rmSync(timesFile, { force: true });
   return cpuMs;
 }
 
@@ -130,7 +147,7 @@ function childCpuMs(timesFile: string): number {
 
 /** $(CC) for a build: the compiler behind the logging front. */
 export function ccValue(compiler: Compiler): string {
-  return ['bash', join(repoRoot, 'test', 'real', 'cclog.sh'), ...compiler.words].map(shellWord).join(' ');
+  return ['bash', cclogScript, ...compiler.words].map(shellWord).join(' ');
 }
 
 function buildEnv(dir: string): Record<string, string> {

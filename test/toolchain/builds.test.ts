@@ -116,9 +116,9 @@ describe('make -j2 CC=cc-wb', () => {
     expect(String((await execa(join(plain, 'prog'))).stdout) + '\n').toBe(EXPECTED);
 
     // the runtime went into the program (non-PIC archive) and into the shared library (PIC archive)
-    expect(await definedSymbols(join(wb, 'prog'))).toContain('__wb_shadow');
-    expect(await definedSymbols(join(wb, 'libd.so'))).toContain('__wb_shadow');
-    expect(await definedSymbols(join(plain, 'prog'))).not.toContain('__wb_shadow');
+    expect(await definedSymbols(join(wb, 'prog'))).toContain('__wb_active');
+    expect(await definedSymbols(join(wb, 'libd.so'))).toContain('__wb_active');
+    expect(await definedSymbols(join(plain, 'prog'))).not.toContain('__wb_active');
 
     const units = readFileSync(report, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(units.map((u) => u.source.slice(wb.length + 1)).sort()).toEqual(['d1.c', 'd2.c', 'main.c', 's1.c', 's2.c']);
@@ -170,8 +170,8 @@ describe('autoconf + automake + libtool', () => {
     expect(String(check.stdout)).toMatch(/# PASS: +1/);
     const demo = await execa(join(wb, 'demo'), { reject: false });
     expect(String(demo.stdout) + '\n').toBe(EXPECTED);
-    expect(await definedSymbols(join(wb, '.libs', 'libwbdemo.so'))).toContain('__wb_shadow');
-    expect(await definedSymbols(join(wb, 'demo_static'))).toContain('__wb_shadow');
+    expect(await definedSymbols(join(wb, '.libs', 'libwbdemo.so'))).toContain('__wb_active');
+    expect(await definedSymbols(join(wb, 'demo_static'))).toContain('__wb_active');
     // libtool compiled each source twice (PIC into .libs/, non-PIC beside): both objects exist
     expect(listTree(wb).filter((f) => /^(\.libs\/)?(s1|libconv_la-d1)\.o$/.test(f))).toEqual(['.libs/libconv_la-d1.o', '.libs/s1.o', 'libconv_la-d1.o', 's1.o']);
   });
@@ -193,7 +193,7 @@ describe('CMake', () => {
     const b = await execa('cmake', ['--build', build, '-j', '2'], { reject: false, env: { TMPDIR: driverTmp } });
     expect(b.exitCode, String(b.stdout) + String(b.stderr)).toBe(0);
     expect(String((await execa(join(build, 'app'))).stdout) + '\n').toBe(EXPECTED);
-    expect(await definedSymbols(join(build, 'libsh.so'))).toContain('__wb_shadow');
+    expect(await definedSymbols(join(build, 'libsh.so'))).toContain('__wb_active');
     // CMake's own dependency files (-MD -MT -MF) name the real objects
     expect(read(build, 'CMakeFiles/app.dir/main.c.o.d')).toMatch(/^CMakeFiles\/app\.dir\/main\.c\.o: .*main\.c/);
   });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   argvLogger, ccwb, CCWB, definedSymbols, driverTmp, gcc, listTree, loggedCalls, read, removeScratch, requireBuilt, root,
-  scratch, undefinedSymbols, writeTree,
+  scratch, sh, undefinedSymbols, writeTree,
 } from './helpers.js';
 
 const STUB = join(root, 'test', 'toolchain', 'fixtures', 'stub-pass.mjs');
@@ -412,6 +412,56 @@ describe('determinism and debug info', () => {
     await gcc(['-finput-charset=latin1', '-c', 'l1.c', '-o', 'plain8.o'], { cwd: w, command: 'cc' });
     expect((await ccwb(['-finput-charset=latin1', '-c', 'l1.c', '-o', 'wb8.o'], { cwd: w, env: stub('identity') })).exitCode).toBe(0);
     expect(readFileSync(join(w, 'wb8.o')).equals(readFileSync(join(w, 'plain8.o')))).toBe(true);
+  });
+});
+
+describe('comments and -Wimplicit-fallthrough (step 1 with -C where it changes nothing else)', () => {
+  // Comments that gcc takes as fall-through markers, and ones it does not: before a macro that
+  // expands to a label, before a directive, a line marker between comment and label, a nested /*.
+  const FALL = {
+    'fall.c': [
+      '#define EMPTY', '#define CASE(x) case x:', 'int *g;', 'int f(int s, int *p) {', '  switch (s) {',
+      '  case 0: g = p;', '    /* fall through */', '#ifdef NOPE', '    p[9]++;', '#endif',
+      '  case 1: p[1]++;', '    /* fall through */ /* more */', '  default: g = p + 1;', '    // FALLTHRU',
+      '    EMPTY case 3: p[3]++;', '    /* fall through */', '  CASE(5) p[5]++; /* FALLTHROUGH */ case 6: p[6]++;',
+      '    /* fall through */', '', '', '', '', '', '', '', '', '', '', '  case 7: p[7]++; /* a /* b */',
+      '  case 8: g = p; // fall through', '  case 9: return 1;', '  }', '  return 0;', '}', '',
+    ].join('\n'),
+  };
+  it('the same warnings as gcc, on the same lines', async () => {
+    const g = project('fall-gcc', FALL);
+    const w = project('fall-ccwb', FALL);
+    const args = ['-Wall', '-Wextra', '-fdiagnostics-color=never', '-c', 'fall.c'];
+    const [rg, rw] = await Promise.all([gcc(args, { cwd: g, command: 'cc' }), ccwb([...args, '--wb-strict'], { cwd: w })]);
+    // Columns are the preprocessed text's (macros expanded) and a barriered store moves the caret:
+    // compare file, line and message.
+    const warnings = (stderr: string) => stderr.split('\n').filter((l) => / warning: /.test(l)).map((l) => l.replace(/^([^:]+:\d+):\d+:/, '$1:'));
+    expect(warnings(rg.stderr).filter((l) => l.includes('may fall through'))).toHaveLength(4);
+    expect([rw.exitCode, warnings(rw.stderr)]).toEqual([rg.exitCode, warnings(rg.stderr)]);
+  });
+  it('the unit with its comments compiles to exactly the plain object (-g: lines and columns)', async () => {
+    const src = 'int *g;\nint f(int s, int *p) {\n  switch (s) {\n  case 0: /* c */ g = p; /* fall through */\n  case 1: /* a\n  b */ p[1]++; // fall through\n  default: return p[2] /* c */ + 1;\n  }\n}\n';
+    const w = project('fall-identity', { 'fall.c': src });
+    await gcc(['-g', '-O2', '-Wextra', '-c', 'fall.c', '-o', 'plain.o'], { cwd: w, command: 'cc' });
+    expect((await ccwb(['-g', '-O2', '-Wextra', '-c', 'fall.c', '-o', 'wb.o'], { cwd: w, env: stub('identity') })).exitCode).toBe(0);
+    expect(readFileSync(join(w, 'wb.o')).equals(readFileSync(join(w, 'plain.o')))).toBe(true);
+  });
+  it('where -C would change the program (comments in macro arguments, before a directive), it is not used', async () => {
+    const src = {
+      'cpp.c': [
+        '#include <stdio.h>', '#define S(x) #x', '#define F(a, ...) f(a __VA_OPT__(,1))', 'static int f(int a, ...) { return a; }',
+        'static const char *p;', 'int sw(int k) { switch (k) { case 0: p = S(a /* c */ b); /* fall through */ case 1: return F(1, /* none */); } return 0; }',
+        '/* c */ #define B 2', 'int main(void) { printf("%s %d %d\\n", p, sw(0), B); return 0; }', '',
+      ].join('\n'),
+    };
+    const g = project('cpp-gcc', src);
+    const w = project('cpp-ccwb', src);
+    const args = ['-std=gnu2x', '-Wextra', 'cpp.c', '-o', 'prog'];
+    const [rg, rw] = await Promise.all([gcc(args, { cwd: g, command: 'cc' }), ccwb([...args, '--wb-strict'], { cwd: w })]);
+    expect([rg.exitCode, rw.exitCode]).toEqual([0, 0]);
+    const [og, ow] = await Promise.all([sh('./prog', { cwd: g }), sh('./prog', { cwd: w })]);
+    expect(og.stdout).toBe('a b 1 2\n');
+    expect(ow.stdout).toBe(og.stdout);
   });
 });
 

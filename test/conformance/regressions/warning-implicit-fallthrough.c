@@ -1,7 +1,11 @@
 /* Found by: the conformance projects suite (xz-utils and lz4 build with -Wextra: "this statement
  * may fall through" appears only under cc-wb, 43 times in lz4).
  * conformance-flags: -O2 -Wextra -Werror
- * conformance-status: open (reported to the lead, 2026-11-22)
+ * conformance-status: fixed (2026-11-22, toolchain/driver.ts + toolchain/comments.ts: when the
+ * fall-through warning may be on and the unit has a switch, step 1 runs again with -C and that text
+ * is used when its tokens are the plain text's (-C changes stringized/pasted macro arguments and
+ * directives after a comment); comments gcc would not honour in the source are dropped, line
+ * markers between a comment and its label become blank lines; instrument/ reads around comments)
  *
  * Expected (as plain cc): the `// fall through` comment silences -Wimplicit-fallthrough, so the file
  * builds under -Werror, with the pointer store barriered, and exits 0.

@@ -1,0 +1,113 @@
+// cc-wb's side of the resident pass (passserver.ts). Every failure here is silent and costs only
+// speed: the caller then runs the pass in its own process, exactly as with CC_WB_SERVER=0.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InstrumentResult } from '../instrument/index.js';
+import { passDigest, receive, send, serverDir, socketPath, type Header } from './passwire.js';
+
+type Env = NodeJS.ProcessEnv;
+
+const serverScript = join(dirname(fileURLToPath(import.meta.url)), 'passserver.js');
+
+/** One request, one reply, or undefined on any error or after timeoutMs. */
+function ask(path: string, header: Header, body: Buffer | undefined, timeoutMs: number): Promise<{ header: Header; body: Buffer } | { error: string }> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    let done = false;
+    const finish = (r: { header: Header; body: Buffer } | { error: string }): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ error: 'ETIMEDOUT' }), timeoutMs);
+    socket.on('error', (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.message }));
+    socket.on('close', () => finish({ error: 'ECLOSED' }));
+    socket.on('connect', () => send(socket, header, body));
+    receive(socket, (h, b) => finish({ header: h, body: Buffer.from(b) }));
+  });
+}
+
+/** Starts the server for this slot unless one is being started (a burst of parallel compiles). */
+function startServer(path: string, env: Env): void {
+  const lock = path + '.starting';
+  try {
+    if (Date.now() - statSync(lock).mtimeMs < 15_000) return;
+    unlinkSync(lock);
+  } catch {
+    // no lock yet
+  }
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(lock, 'wx', 0o600));
+  } catch {
+    return; // a sibling compile is starting it (or the folder cannot be made: no server then)
+  }
+  const child = spawn(process.execPath, [serverScript, path], { detached: true, stdio: 'ignore', env: { ...env, CC_WB_SERVER_LOCK: lock } });
+  child.on('error', () => {});
+  child.unref();
+}
+
+function slots(env: Env): number {
+  const n = Number(env.CC_WB_SERVER_SLOTS);
+  return Number.isInteger(n) && n > 0 ? n : Math.min(availableParallelism(), 8);
+}
+
+/**
+ * The pass's result from a resident server, or undefined when there is none yet (one is then
+ * started for the next unit), it failed, or the server is disabled (CC_WB_SERVER=0, or a pass
+ * module of one's own in CC_WB_PASS_MODULE).
+ */
+export async function passViaServer(text: string, fileName: string, env: Env): Promise<InstrumentResult | undefined> {
+  if (env.CC_WB_SERVER === '0' || env.CC_WB_PASS_MODULE) return undefined;
+  let path: string;
+  try {
+    path = socketPath(serverDir(env), passDigest(), process.pid % slots(env));
+  } catch {
+    return undefined;
+  }
+  const timeoutMs = (Number(env.CC_WB_SERVER_TIMEOUT) || 600) * 1000;
+  const r = await ask(path, { op: 'pass', fileName }, Buffer.from(text, 'utf8'), timeoutMs);
+  if ('error' in r) {
+    if (r.error === 'ENOENT' || r.error === 'ECONNREFUSED') startServer(path, env);
+    return undefined;
+  }
+  if (r.header.op !== 'pass') return undefined;
+  const rest = r.header.result as Omit<InstrumentResult, 'code'>;
+  return { ...rest, code: r.body.toString('utf8') };
+}
+
+export interface ServerUsage {
+  servers: number;
+  requests: number;
+  cpuMs: number;
+}
+
+/**
+ * Stops every server whose socket is in dir and returns the CPU they used: a build measured for
+ * its CPU time must count the work its compiles handed to the servers.
+ */
+export async function stopServers(dir: string): Promise<ServerUsage> {
+  const usage: ServerUsage = { servers: 0, requests: 0, cpuMs: 0 };
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => f.endsWith('.sock'));
+  } catch {
+    return usage;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    const stats = await ask(path, { op: 'stats' }, undefined, 10_000);
+    if ('error' in stats) continue;
+    usage.servers++;
+    usage.requests += Number(stats.header.requests ?? 0);
+    usage.cpuMs += Number(stats.header.cpuMs ?? 0);
+    await ask(path, { op: 'stop' }, undefined, 10_000);
+  }
+  return usage;
+}
