@@ -382,30 +382,43 @@ export class Rewriter {
     if (parent.type === 'parameter_list' || parent.type === 'parameter_declaration') return;
     const v = this.lookup(id.text);
     if (v && v.local) return;
-    if (this.copiesIntoScalar(id)) {
-      this.stats.skippedNonPointer++;
-      return;
-    }
     this.stats.calls++;
-    this.addEdit(id, () => abi);
+    const scalar = this.copyIntoScalar(id);
+    if (scalar) {
+      // `memcpy(&x, p, n)`: the builtin when n is a constant within x (the copy is then no more a
+      // pointer store than `x = ...`), the runtime's copy otherwise; the compiler decides.
+      const args = scalar.args;
+      this.addEdit(id, () => abi + '_into');
+      this.addEdit(args, () => this.renderChildren(args).replace(/\)\s*$/, `, sizeof (${scalar.object.text}))`));
+    } else {
+      this.addEdit(id, () => abi);
+    }
     this.site(id, 'call', id.text);
   }
 
   /**
    * `memcpy(&x, p, sizeof x)` with `x` of arithmetic type is how C does unaligned and type-punned
-   * loads; it cannot overwrite or create a pointer any more than `x = ...` can, and keeping it a
-   * plain builtin keeps it a single load in the hot loops of compressors.
+   * loads. Within x's own size it cannot overwrite or create a pointer any more than `x = ...` can,
+   * and the builtin keeps it a single load in the hot loops of compressors; but the size is what
+   * decides (`memcpy(&n->v, src, sizeof *n)` also overwrites n's pointer fields), so the call keeps
+   * a barrier form that the compiler reduces to the builtin only for a constant size within x.
+   * Returns x and the argument list, or null.
    */
-  private copiesIntoScalar(id: Node): boolean {
+  private copyIntoScalar(id: Node): { object: Node; args: Node } | null {
     const call = id.parent;
-    if (call?.type !== 'call_expression' || call.childForFieldName('function')?.id !== id.id) return false;
-    if (!scalarCopyFunctions.has(id.text)) return false;
-    let dst = call.childForFieldName('arguments')?.namedChildren[0] ?? null;
+    if (call?.type !== 'call_expression' || call.childForFieldName('function')?.id !== id.id) return null;
+    if (!scalarCopyFunctions.has(id.text)) return null;
+    const args = call.childForFieldName('arguments');
+    if (!args || args.namedChildren.length !== 3) return null;
+    let dst: Node | null = args.namedChildren[0] ?? null;
     while (dst && (dst.type === 'parenthesized_expression' || dst.type === 'cast_expression')) {
       dst = dst.type === 'cast_expression' ? dst.childForFieldName('value') : (dst.namedChildren[0] ?? null);
     }
-    if (dst?.type !== 'pointer_expression' || dst.child(0)?.type !== '&') return false;
-    return isArithmetic(this.typeOf(dst.childForFieldName('argument')));
+    if (dst?.type !== 'pointer_expression' || dst.child(0)?.type !== '&') return null;
+    const object = dst.childForFieldName('argument');
+    // Its text is repeated in a sizeof: one line, no comment, so nothing moves or gets swallowed.
+    if (!object || /[\n/]/.test(object.text)) return null;
+    return isArithmetic(this.typeOf(object)) ? { object, args } : null;
   }
 
   private decide(lhs: Node): Decision {
@@ -653,6 +666,11 @@ export class Rewriter {
   private readonly render: Render = (n) => {
     const edit = this.edits.get(n.id);
     if (edit) return keepLineCount(edit(this.render), this.text, n.startIndex, n.endIndex);
+    return this.renderChildren(n);
+  };
+
+  /** A node's text with its descendants' edits applied (its own edit, if any, not). */
+  private renderChildren(n: Node): string {
     if (!this.dirty.has(n.id)) return this.text.slice(n.startIndex, n.endIndex);
     let out = '';
     let pos = n.startIndex;
@@ -661,7 +679,7 @@ export class Rewriter {
       pos = c.endIndex;
     }
     return out + this.text.slice(pos, n.endIndex);
-  };
+  }
 }
 
 const newlines = (s: string, from = 0, to = s.length): number => {

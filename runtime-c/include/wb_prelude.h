@@ -120,6 +120,28 @@ __wb_bcopy(const void *src, void *dst, __wb_size_t n)
 {
   __wb_memmove(dst, src, n);
 }
+/* `memcpy(&x, p, n)` into an arithmetic object x, with room = sizeof x. A constant n within x makes
+ * the copy no more a pointer store than `x = ...` (which has no barrier), and it stays the builtin:
+ * one load in the hot loops of compressors. Anything else (n too big: it also overwrites what
+ * follows x, pointers included; n unknown) takes the accounted path. */
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
+__wb_memcpy_into(void *dst, const void *src, __wb_size_t n, __wb_size_t room)
+{
+  if (__builtin_constant_p(n <= room) && n <= room) return __builtin_memcpy(dst, src, n);
+  return __wb_memcpy(dst, src, n);
+}
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
+__wb_memmove_into(void *dst, const void *src, __wb_size_t n, __wb_size_t room)
+{
+  if (__builtin_constant_p(n <= room) && n <= room) return __builtin_memmove(dst, src, n);
+  return __wb_memmove(dst, src, n);
+}
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
+__wb_memset_into(void *dst, int c, __wb_size_t n, __wb_size_t room)
+{
+  if (__builtin_constant_p(n <= room) && n <= room) return __builtin_memset(dst, c, n);
+  return __wb_memset(dst, c, n);
+}
 /* explicit_bzero must not be optimised away, so it always goes out of line. */
 void __wb_explicit_bzero(void *dst, __wb_size_t n);
 /* qsort permutes pointers inside uninstrumented libc: the runtime re-reads the range afterwards. */

@@ -95,12 +95,16 @@ describe('library calls', () => {
     expect(r.stats.calls).toBe(4);
   });
 
-  it('keeps memcpy into an arithmetic scalar a plain builtin (unaligned-load idiom)', () => {
-    const r = sitesOf('unsigned long f(const void *p, void *q) { unsigned long v; memcpy(&v, p, sizeof v); memcpy((void *)&gi, p, 4); memcpy(&g, p, 8); memcpy(q, p, 8); return v; }');
-    // &v and &gi are arithmetic objects; &g holds a pointer and q may point at anything.
-    expect(r.stats.calls).toBe(2);
-    expect(body(r)).toContain('memcpy(&v, p, sizeof v)');
+  it('gives memcpy into an arithmetic scalar the form that stays a builtin within the scalar (unaligned-load idiom)', () => {
+    const r = sitesOf('struct n { int v; struct n *next; }; unsigned long f(const void *p, void *q, struct n *m) { unsigned long v; memcpy(&v, p, sizeof v); memcpy((void *)&gi, p, 4); memcpy(&g, p, 8); memcpy(q, p, 8); memcpy(&m->v, p, sizeof *m); return v; }');
+    // &v, &gi and &m->v are arithmetic objects: the prelude's _into form compares the size with
+    // the object's; &g holds a pointer and q may point at anything.
+    expect(r.stats.calls).toBe(5);
+    expect(body(r)).toContain('__wb_memcpy_into(&v, p, sizeof v, sizeof (v))');
+    expect(body(r)).toContain('__wb_memcpy_into((void *)&gi, p, 4, sizeof (gi))');
+    expect(body(r)).toContain('__wb_memcpy_into(&m->v, p, sizeof *m, sizeof (m->v))');
     expect(body(r)).toContain('__wb_memcpy(&g, p, 8)');
+    expect(body(r)).toContain('__wb_memcpy(q, p, 8)');
   });
 
   it('leaves alone a name the unit declares with a return type unlike libc\'s (autoconf checks)', () => {

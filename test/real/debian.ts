@@ -61,8 +61,16 @@ async function downloadSource(name: string, dir: string): Promise<void> {
   } catch (e) {
     first = e;
   }
-  const listed = await run('apt-cache', ['showsrc', '--only-source', name], dir).catch(() => '');
-  const versions = [...listed.matchAll(/^Version:\s*(\S+)/gm)].map((m) => m[1]!);
+  // `zstd` is built by the source package `libzstd`: apt-get picks it by binary name, and so does
+  // showsrc without --only-source; take the versions of the source package that name maps to.
+  const listed = await run('apt-cache', ['showsrc', name], dir).catch(() => '');
+  const source = /^Package:\s*(\S+)/m.exec(listed)?.[1] ?? name;
+  const versions: string[] = [];
+  for (const entry of listed.split(/\n\s*\n/)) {
+    if (/^Package:\s*(\S+)/m.exec(entry)?.[1] !== source) continue;
+    const v = /^Version:\s*(\S+)/m.exec(entry)?.[1];
+    if (v) versions.push(v);
+  }
   const sorted: string[] = [];
   for (const v of versions) {
     if (sorted.includes(v)) continue;
@@ -74,7 +82,7 @@ async function downloadSource(name: string, dir: string): Promise<void> {
   for (const v of sorted) {
     for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
     try {
-      await run('apt-get', ['source', '--download-only', `${name}=${v}`], dir);
+      await run('apt-get', ['source', '--download-only', `${source}=${v}`], dir);
       return;
     } catch {
       // try the next version

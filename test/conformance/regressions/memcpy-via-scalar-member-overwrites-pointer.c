@@ -4,7 +4,8 @@
  * pointer, so nothing bounds what the call overwrites).
  * conformance-flags: -O2 -w
  * conformance-check: barriers
- * conformance-status: open (reported to the lead, 2026-12-04)
+ * conformance-status: fixed 2026-12-04 (a copy into an arithmetic object is barriered; the prelude's
+ *   __wb_memcpy_into reduces it to the builtin only for a constant size within the object)
  *
  * Expected: the memcpy in load() is barriered (a `call` site in cc-wb's report), because it
  * overwrites `n->next`, a pointer. Output is the same either way ("7 1"): the missing barrier shows
