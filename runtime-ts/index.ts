@@ -3,4 +3,5 @@ export { load, LoadError, Lib, type LibraryModule, type LoadOptions, type Memory
 export { NativeObject, NativeStruct, NativeArray, NativePointer } from './values.js';
 export { va, VarArg } from './marshal.js';
 export { calls, onSafePoint } from './callstate.js';
+export { scope, release, adopt, collect, configure, stats, MemoryManager, type ManagerStats, type MemoryOptions, type RuntimeStats } from './heap/index.js';
 export { readLibraryMeta, typeName, type LibraryMeta, type CType, type RecordMeta, type FunctionMeta, type GlobalMeta, type EnumMeta } from './meta.js';

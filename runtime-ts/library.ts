@@ -21,19 +21,31 @@ type PtrType = Extract<CType, { k: 'ptr' }>;
  */
 export interface MemoryHooks {
   reached(addr: number, proxy: object): void;
-  created(addr: number, proxy: object | null): void;
+  created(addr: number, proxy: object | null, size?: number): void;
   /**
    * A pointer store from TypeScript into native memory (a field, an array element, a global).
    * Default: the runtime's wb_store_ptr, which accounts it like an instrumented C store.
    */
   storePointer?(slot: number, value: number): void;
+  /** A record-pointer result of a function whose record type has a destructor (destroyWith). */
+  returned?(proxy: object): void;
+  /** The proxy's `release()` / `[Symbol.dispose]()`; false if it held nothing. */
+  release?(proxy: object): boolean;
 }
 
 const noHooks: MemoryHooks = { reached() {}, created() {} };
 
 export interface LoadOptions {
-  /** Memory-management hooks (runtime-ts issue 5); default: none (host objects are never released). */
+  /** Memory-management hooks; default: the runtime's memory manager (runtime-ts/heap/). */
   hooks?: MemoryHooks;
+  /** false: no memory management (nothing the host allocates is released, nothing is attached). */
+  memory?: boolean;
+}
+
+/** Makes the default hooks for a library with a runtime (set by heap/index.ts, which imports this module). */
+let defaultHooks: ((lib: Lib) => MemoryHooks) | null = null;
+export function setDefaultHooks(make: (lib: Lib) => MemoryHooks): void {
+  defaultHooks = make;
 }
 
 export class LoadError extends Error {
@@ -56,14 +68,27 @@ interface Extent {
   size: number;
 }
 
-const registry = new FinalizationRegistry<{ cache: Map<number, WeakRef<object>>; addr: number; ref: WeakRef<object> }>((h) => {
+interface CacheEntry {
+  cache: Map<number, WeakRef<object>>;
+  addr: number;
+  ref: WeakRef<object>;
+}
+
+const registry = new FinalizationRegistry<CacheEntry>((h) => {
   if (h.cache.get(h.addr) === h.ref) h.cache.delete(h.addr);
 });
+
+/** A proxy's cache entry (to forget or rebind it): a property of the proxy, cheaper than a WeakMap. */
+const CACHE: unique symbol = Symbol('cc-wb proxy cache');
+type Cached = { [CACHE]?: CacheEntry };
+const cacheOf = (obj: object) => (obj as Cached)[CACHE];
 
 function remember(cache: Map<number, WeakRef<object>>, addr: number, obj: object): void {
   const ref = new WeakRef(obj);
   cache.set(addr, ref);
-  registry.register(obj, { cache, addr, ref });
+  const entry: CacheEntry = { cache, addr, ref };
+  (obj as Cached)[CACHE] = entry;
+  registry.register(obj, entry, entry);
 }
 
 const PRIMITIVES: Record<string, CType> = (() => {
@@ -125,7 +150,7 @@ export class Lib {
     options: LoadOptions,
   ) {
     this.runtime = new NativeRuntime(handle);
-    this.hooks = options.hooks ?? noHooks;
+    this.hooks = options.hooks ?? (this.runtime.present && options.memory !== false && defaultHooks ? defaultHooks(this) : noHooks);
     if (this.hooks.storePointer) {
       const store = this.hooks.storePointer.bind(this.hooks);
       this.runtime.storePointer = store;
@@ -335,6 +360,28 @@ export class Lib {
     return obj;
   }
 
+  /** A released proxy leaves its cache: the next time the object is reached it gets a new one. */
+  forget(proxy: object): void {
+    const e = cacheOf(proxy);
+    if (!e) return;
+    // Unregistered now rather than finalized later: a program that releases millions of proxies
+    // between two turns of the event loop would otherwise keep every entry until then.
+    registry.unregister(e);
+    if (e.cache.get(e.addr) === e.ref) e.cache.delete(e.addr);
+  }
+
+  /** The object behind proxy moved (realloc by C): the proxy follows it. */
+  rebind(proxy: NativeObject, addr: number): void {
+    proxy.$bind(addr);
+    const e = cacheOf(proxy);
+    if (!e) return;
+    if (e.cache.get(e.addr) === e.ref) {
+      e.cache.delete(e.addr);
+      e.cache.set(addr, e.ref);
+    }
+    e.addr = addr;
+  }
+
   /** @internal called by the NativeStruct constructor for objects it allocated */
   remember(C: typeof NativeStruct, obj: NativeStruct): void {
     remember((C as RecordClass).$cache as Map<number, WeakRef<object>>, obj.$addr, obj);
@@ -427,20 +474,23 @@ export class Lib {
     const fail = (v: unknown, why = ''): never => {
       throw new ArgumentError(`${where()}: expected ${describe}${why}, got ${describeValue(v)}`);
     };
+    const released = (v: unknown): never => fail(v, ' (this proxy was released)');
     return (v) => {
       if (v === null || v === undefined) return 0;
       if (v instanceof NativeStruct) {
         const actual = (v.constructor as typeof NativeStruct).$rec;
         if (to.k === 'record' ? !this.compatible(to.rec, actual) : !bytes) fail(v);
+        if (v.$addr === 0) released(v);
         return v.$addr;
       }
       if (v instanceof NativeArray) {
+        if (v.$addr === 0) released(v);
         const elem = v.$elem;
         if (!bytes && to.k !== elem.k && !(to.k === 'enum' && elem.k === 'int') && !(to.k === 'int' && elem.k === 'enum')) fail(v);
         if (to.k === 'record' && elem.k === 'record' && !this.compatible(to.rec, elem.rec)) fail(v);
         return v.$addr;
       }
-      if (v instanceof NativeObject) return v.$addr; // void * and opaque pointers convert like C's void *
+      if (v instanceof NativeObject) return v.$addr === 0 ? released(v) : v.$addr; // void * and opaque pointers convert like C's void *
       if (typeof v === 'bigint') return Number(v);
       if (typeof v === 'function') {
         const addr = (v as { $addr?: number }).$addr;
@@ -469,7 +519,7 @@ export class Lib {
     const bytes = Buffer.from(s, 'utf8');
     const p = this.runtime.alloc(bytes.length + 1, 1, 0);
     bytesAt(p, bytes.length).set(bytes);
-    this.hooks.created(p, null);
+    this.hooks.created(p, null, bytes.length + 1);
     return p;
   }
 
@@ -477,7 +527,7 @@ export class Lib {
   ownedArray(elem: CType, values: ArrayLike<unknown>, where: () => string): NativeArray {
     const size = this.sizeOf(elem);
     const p = this.runtime.alloc(size * Math.max(values.length, 1), this.alignOf(elem), elem.k === 'record' ? elem.rec.id : 0);
-    this.hooks.created(p, null);
+    this.hooks.created(p, null, size * Math.max(values.length, 1));
     const arr = this.arrayView(elem, p, values.length);
     const acc = this.accessor(elem);
     for (let i = 0; i < values.length; i++) {
@@ -822,7 +872,8 @@ const cache = new Map<string, LibraryModule>();
 /** Loads a library built with cc-wb: functions, struct classes, enums, macros and globals by name. */
 export function load<T extends LibraryModule = LibraryModule>(path: string, options: LoadOptions = {}): T {
   const known = cache.get(path);
-  if (known && !options.hooks) return known as T;
+  const plain = !options.hooks && options.memory !== false;
+  if (known && plain) return known as T;
   const meta = readLibraryMeta(path);
   if (!meta) throw new LoadError(`${path}: no cc-wb metadata (section wb_meta): build the library with cc-wb`);
   if (meta.units.length === 0) throw new LoadError(`${path}: empty cc-wb metadata`);
@@ -862,7 +913,7 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
     const ty = toType(t);
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`$alloc: bad element count ${n}`);
     const p = lib.runtime.alloc(lib.sizeOf(ty) * n, lib.alignOf(ty), ty.k === 'record' ? ty.rec.id : 0);
-    lib.hooks.created(p, null);
+    lib.hooks.created(p, null, lib.sizeOf(ty) * n);
     return ty.k === 'record' ? lib.wrapRecord(ty.rec, p) : lib.arrayView(ty, p, n);
   });
   fixed('$string', (p: NativeObject | bigint | number) => {
@@ -915,7 +966,7 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
     }
   }
   Object.freeze(types);
-  if (!options.hooks) cache.set(path, mod);
+  if (plain) cache.set(path, mod);
   return mod as T;
 }
 

@@ -9,7 +9,7 @@ import koffi from 'koffi';
 import type { CType, FunctionMeta } from './meta.js';
 import { typeName } from './meta.js';
 import { calls, takePendingError } from './callstate.js';
-import { toFloat, toInteger } from './values.js';
+import { toFloat, toInteger, type NativeStruct } from './values.js';
 import { bytesAt } from './memory.js';
 import type { Lib } from './library.js';
 
@@ -113,7 +113,7 @@ function isBufferLike(v: unknown): boolean {
 function bufferArgument(lib: Lib, v: ArrayBufferView | ArrayBuffer, copyBack: boolean): number {
   const bytes = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   const p = lib.runtime.alloc(bytes.length, 16, 0);
-  lib.hooks.created(p, null);
+  lib.hooks.created(p, null, bytes.length);
   bytesAt(p, bytes.length).set(bytes);
   if (copyBack) post.push(() => bytes.set(bytesAt(p, bytes.length)));
   return p;
@@ -143,7 +143,15 @@ function resultConverter(lib: Lib, t: CType): ((r: unknown) => unknown) | null {
   switch (t.k) {
     case 'ptr': {
       const fromC = lib.pointerFromC(t);
-      return (r) => fromC(Number(r));
+      if (t.to.k !== 'record') return (r) => fromC(Number(r));
+      const rec = t.to.rec;
+      let C: typeof NativeStruct | undefined;
+      // A result of a type with a destructor (destroyWith) is the caller's to free: the host's now.
+      return (r) => {
+        const p = fromC(Number(r));
+        if (p !== null && (C ??= lib.recordClass(rec)).$destroy && lib.hooks.returned) lib.hooks.returned(p as object);
+        return p;
+      };
     }
     case 'record':
       return lib.recordFromKoffi(t.rec);
@@ -196,10 +204,14 @@ export function makeCallOut(lib: Lib, name: string, ft: FuncType, paramNames: re
   });
   body.push('const d = ++H.depth;');
   body.push('let r;');
-  body.push(`try { r = f(${args.join(', ')}); } finally { H.depth = d - 1; if (d === 1 && H.safePointDue) H.safePoint(); }`);
-  body.push('if (H.errDepth === d) throw take();');
+  body.push(`try { r = f(${args.join(', ')}); } finally { H.depth = d - 1; }`);
+  // The safe point comes after the copy-back of arguments and the wrapping of the result: both
+  // may read memory that only the argument's temporary or the result's new proxy keeps alive.
+  body.push('if (H.errDepth === d) { if (d === 1 && H.safePointDue) H.safePoint(); throw take(); }');
   if (usesPost) body.push('if (post.length !== mark) runPost(mark);');
-  body.push(rc ? 'return rc(r);' : ft.ret.k === 'void' ? 'return;' : 'return r;');
+  if (rc) body.push('r = rc(r);');
+  body.push('if (d === 1 && H.safePointDue) H.safePoint();');
+  body.push(ft.ret.k === 'void' ? 'return;' : 'return r;');
   const safeName = /^[A-Za-z_$][\w$]*$/.test(name) && !RESERVED.has(name) ? name : 'cfunction';
   const src = `return function ${safeName}(${args.join(', ')}) {\n  ${body.join('\n  ')}\n};`;
   const arity = (got: number) => {
@@ -258,11 +270,15 @@ function makeVariadicCallOut(lib: Lib, name: string, ft: FuncType, paramNames: r
       r = native(...out);
     } finally {
       calls.depth = d - 1;
-      if (d === 1 && calls.safePointDue) calls.safePoint();
     }
-    if (calls.errDepth === d) throw takePendingError();
+    if (calls.errDepth === d) {
+      if (d === 1 && calls.safePointDue) calls.safePoint();
+      throw takePendingError();
+    }
     if (post.length !== mark) runPost(mark);
-    return rc ? rc(r) : ft.ret.k === 'void' ? undefined : r;
+    if (rc) r = rc(r);
+    if (d === 1 && calls.safePointDue) calls.safePoint();
+    return ft.ret.k === 'void' ? undefined : r;
   };
   Object.defineProperty(fn, 'name', { value: name });
   Object.defineProperty(fn, 'signature', { value: signature });

@@ -86,6 +86,23 @@ export class NativeObject {
     this.$dv = windowOf(addr);
     this.$o = windowOffset(addr);
   }
+
+  /**
+   * Lets go of the native object now instead of when this proxy is garbage-collected: the memory
+   * is released at the next safe point unless native memory still refers to it or C still owns
+   * it. The proxy is dead afterwards (field access throws, passing it to C is refused). Returns
+   * false if it held nothing (foreign memory, already released, no memory management).
+   * A C field named `release` hides this method; `[Symbol.dispose]()` is the same.
+   */
+  release(): boolean {
+    const lib = this instanceof NativeStruct ? (this.constructor as typeof NativeStruct).$lib : (this as unknown as { $lib?: Lib }).$lib;
+    return lib?.hooks.release?.(this) ?? false;
+  }
+
+  /** `using p = lib.make()`: released at the end of the block. */
+  [Symbol.dispose](): void {
+    NativeObject.prototype.release.call(this);
+  }
 }
 
 export interface Accessor {
@@ -97,6 +114,19 @@ export interface Accessor {
 export class NativeStruct extends NativeObject {
   declare static $rec: RecordMeta;
   declare static $lib: Lib;
+  /** The C function that frees objects of this type (destroyWith). */
+  declare static $destroy: ((p: unknown) => unknown) | undefined;
+
+  /**
+   * For C APIs whose caller owns the result: an object of this type that a function returns while
+   * C still owns it (not freed, not adopted) becomes the host's, and is freed with fn once neither
+   * side reaches it, so a TypeScript user never calls it: `lib.Foo.destroyWith(lib.foo_free)`.
+   */
+  static destroyWith<T extends typeof NativeStruct>(this: T, fn: (p: never) => unknown): T {
+    if (typeof fn !== 'function') throw new TypeError(`${this.name}.destroyWith(): expected a function of the library, got ${describeValue(fn)}`);
+    this.$destroy = fn as (p: unknown) => unknown;
+    return this;
+  }
 
   /** Allocates a zeroed object owned by the host and sets the given fields. */
   constructor(init?: Record<string, unknown> | typeof WRAP, addr?: number) {
@@ -111,7 +141,7 @@ export class NativeStruct extends NativeObject {
     if (!rec.complete) throw new TypeError(`cannot allocate ${recordName(rec)}: its definition is not known (incomplete type)`);
     this.$bind(lib.runtime.alloc(rec.size, rec.align, rec.id));
     lib.remember(C, this);
-    lib.hooks.created(this.$addr, this);
+    lib.hooks.created(this.$addr, this, rec.size);
     if (init !== undefined && init !== null) lib.assignFields(rec, this.$dv, this.$o, this.$addr, init, true, () => `new ${C.name}()`);
   }
 

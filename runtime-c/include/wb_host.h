@@ -121,6 +121,24 @@ int wb_set_type(const void *base, uint32_t type_id);
  * (for the host's pointer-field writes). */
 void wb_store_ptr(void **slot, void *value);
 
+/* ---- batches (for hosts that pay per call: a JavaScript host through koffi) ---------------- */
+/* Addresses travel as IEEE doubles, the natural element type of a JavaScript host's arrays: every
+ * user-space address is below 2^47, so the conversion is exact both ways. */
+
+/* wb_attach and wb_query in one call: attaches the allocation containing p and fills *out with
+ * its state after the attach (policy has WB_HOST). Returns WB_KIND_HEAP, WB_KIND_FOREIGN (*out
+ * zeroed, nothing attached) or a negative error code. */
+int wb_attach_info(const void *p, wb_info *out);
+/* wb_detach of each bases[i], in order; results[i] (if results is not NULL) gets its return
+ * value. Call at safe points only. Returns how many allocations were released. A released
+ * object's counted slots die with it, and as for any kill, a REF event reports one only if its
+ * target is still HOST: references among objects released together that point to an object
+ * released earlier in the batch are not reported (the host, which chose the batch, drops them). */
+size_t wb_detach_many(const double *bases, size_t n, int32_t *results);
+/* bases[i] = base of the live allocation of the runtime containing addrs[i], or 0 (foreign).
+ * The host's cycle collector uses it to find which object holds each counted slot. */
+void wb_resolve_many(const double *addrs, double *bases, size_t n);
+
 /* ---- statistics ----------------------------------------------------------------------- */
 /* 30 u64 counters. slow_stores, counted_stores, range_ops and range_words are indicative (kept
  * without locked instructions, concurrent increments may be lost); the others are exact. */
@@ -132,7 +150,7 @@ typedef struct wb_stats {
   uint64_t host_objects;       /* live objects with HOST set */
   uint64_t deferred;           /* HOST objects C has freed, waiting for the host */
   uint64_t attaches, detaches, adopts, host_allocs, releases, moves;
-  uint64_t slow_stores;        /* __wb_store_slow calls */
+  uint64_t slow_stores;        /* stores that passed the shadow filter */
   uint64_t counted_stores;     /* ... that produced an event */
   uint64_t range_ops;          /* range operations that had to look at their range */
   uint64_t range_words;        /* words those scanned */

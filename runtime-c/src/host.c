@@ -127,3 +127,43 @@ void wb_get_stats(wb_stats *out, size_t size)
   s.quarantined = wb_quarantine_count();
   memcpy(out, &s, size < sizeof s ? size : sizeof s);
 }
+
+/* ---- batches ----------------------------------------------------------------------------- */
+int wb_attach_info(const void *p, wb_info *out)
+{
+  memset(out, 0, sizeof *out);
+  intptr_t base = wb_attach(p);
+  if (base == WB_EFOREIGN) return WB_KIND_FOREIGN;
+  if (base < 0) return (int)base;
+  wb_hit h;
+  if (!wb_index_find((uintptr_t)base, &h)) return WB_KIND_FOREIGN;
+  info_from_hit(out, &h);
+  return WB_KIND_HEAP;
+}
+
+size_t wb_detach_many(const double *bases, size_t n, int32_t *results)
+{
+  size_t released = 0;
+  enum { AHEAD = 8 };
+  for (size_t i = 0; i < n && i < AHEAD; i++) wb_rec_prefetch((uintptr_t)bases[i]);
+  for (size_t i = 0; i < n; i++) {
+    if (i + AHEAD < n) {
+      wb_rec_prefetch((uintptr_t)bases[i + AHEAD]);
+      __builtin_prefetch((const void *)(uintptr_t)bases[i + AHEAD], 0);
+    }
+    /* Records are keyed by base: one lookup settles the usual case; wb_detach sorts out the
+     * errors (foreign, interior, not held). Each lookup is a likely cache miss at this scale. */
+    int r = wb_policy_release((uintptr_t)bases[i]);
+    if (r < 0) r = wb_detach((const void *)(uintptr_t)bases[i]);
+    if (results != NULL) results[i] = r;
+    released += r == 1;
+  }
+  return released;
+}
+
+void wb_resolve_many(const double *addrs, double *bases, size_t n)
+{
+  wb_hit h;
+  for (size_t i = 0; i < n; i++)
+    bases[i] = wb_index_find((uintptr_t)addrs[i], &h) ? (double)h.base : 0.0;
+}

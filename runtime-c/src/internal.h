@@ -233,6 +233,8 @@ WB_HIDDEN wb_rec *wb_rec_find(wb_stripe *s, uintptr_t base);     /* stripe locke
 WB_HIDDEN wb_rec *wb_rec_insert(wb_stripe *s, uintptr_t base);   /* stripe locked; NULL on OOM */
 WB_HIDDEN void wb_rec_erase(wb_stripe *s, wb_rec *r);            /* stripe locked */
 WB_HIDDEN int wb_rec_get(uintptr_t base, wb_rec *out);           /* copy, 0 if none */
+/* A hint that base's record is wanted soon (batch operations walk many records at random). */
+WB_HIDDEN void wb_rec_prefetch(uintptr_t base);
 
 /* ---- shadow (shadow.c) ------------------------------------------------------------------ */
 /* Adds delta (+1/-1) to the HOST-object count of every granule [base, base+size) touches and

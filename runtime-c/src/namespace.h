@@ -46,6 +46,7 @@
 #define wb_rec_erase __wbrt_rec_erase
 #define wb_rec_find __wbrt_rec_find
 #define wb_rec_get __wbrt_rec_get
+#define wb_rec_prefetch __wbrt_rec_prefetch
 #define wb_rec_insert __wbrt_rec_insert
 #define wb_rec_lock __wbrt_rec_lock
 #define wb_rec_unlock __wbrt_rec_unlock

@@ -108,6 +108,14 @@ void wb_rec_fork(int acquire)
   }
 }
 
+void wb_rec_prefetch(uintptr_t base)
+{
+  wb_stripe *s = &stripes[mix(base) & (WB_STRIPES - 1)];
+  uint32_t cap = __atomic_load_n(&s->cap, __ATOMIC_RELAXED);
+  wb_rec *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+  if (cap != 0 && slots != NULL) __builtin_prefetch(&slots[(uint32_t)(mix(base) >> 6) & (cap - 1)], 1);
+}
+
 int wb_rec_get(uintptr_t base, wb_rec *out)
 {
   wb_stripe *s = wb_rec_lock(base);
