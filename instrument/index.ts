@@ -35,6 +35,7 @@ export interface Diagnostic extends SourcePos {
 export interface InstrumentStats {
   assignments: number; // assignment-like expressions seen in user code
   barriered: number; // of those, rewritten (the compiler decides pointer vs not at each)
+  arithmetic: number; // p++, p += n... on possible pointers: accounted, no barrier needed (rewrite.ts)
   skippedLocal: number; // stores to locals whose address is never taken
   skippedNonPointer: number; // stores whose declared type is known arithmetic
   calls: number; // library calls/uses renamed to the __wb_ ABI
@@ -147,7 +148,7 @@ export function instrumentPreprocessed(input: string | Buffer, options: Instrume
       message: n.isMissing ? `cannot parse: expected ${n.type}` : `cannot parse '${snippet}'`,
     });
   }
-  const emptyStats = { assignments: 0, barriered: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
+  const emptyStats = { assignments: 0, barriered: 0, arithmetic: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
   if (diagnostics.length > 0) return { ok: false, code: text, sites: [], stats: emptyStats, diagnostics };
 
   const rewriter = new Rewriter(text, lines, normalized.complexPartEnds);

@@ -118,7 +118,7 @@ export class Rewriter {
   private counter = 0;
   readonly sites: Site[] = [];
   readonly diagnostics: Diagnostic[] = [];
-  readonly stats: InstrumentStats = { assignments: 0, barriered: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
+  readonly stats: InstrumentStats = { assignments: 0, barriered: 0, arithmetic: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
 
   constructor(
     private readonly text: string,
@@ -522,54 +522,37 @@ export class Rewriter {
       this.stats.skippedNonPointer++; // only + and - apply to pointers
       return;
     }
+    if (op !== '=') {
+      this.pointerArithmetic(n, lhs, 'compound', op);
+      return;
+    }
     if (!this.apply(lhs, this.decide(lhs))) return;
     const k = ++this.counter;
     const s = `__wb_s${k}`;
     const unused = this.valueUnused(n);
     const slot = slotOf(s);
-    if (op === '=') {
-      // A record-typed right-hand side that is an lvalue is copied straight from where it lives:
-      // copying it into an addressable temporary first (to give the range barrier a source
-      // address) would force every such copy through the stack.
-      const fromLvalue = isRecord(this.typeOf(rhs)) && this.addressable(rhs);
-      this.addEdit(n, (r) => {
-        const [prologue, v, vAddr] = fromLvalue
-          ? [`__auto_type __wb_r${k} = &(${r(rhs)}); `, `*__wb_r${k}`, `__wb_r${k}`]
-          : [`__typeof__(*${s}) __wb_v${k}; __wb_v${k} = (${r(rhs)}); `, `__wb_v${k}`, `&__wb_v${k}`];
-        const ptrStore = gated(
-          `__wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} = ${v}; __wb_note_store(${slot}, __wb_o${k}, *${slotOf(vAddr)});`,
-          `*${s} = ${v};`,
-        );
-        const recStore = `({ __wb_note_range_assign(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
-        const cls = `__builtin_classify_type(*${s})`;
-        return (
-          `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ${prologue}` +
-          `__builtin_choose_expr(${cls} == ${POINTER_CLASS}, ${ptrStore}, ` +
-          `__builtin_choose_expr(${cls} == ${RECORD_CLASS} || ${cls} == ${UNION_CLASS}, ${recStore}, (void)(*${s} = ${v})));` +
-          (unused ? ' })' : ` ${v}; })`)
-        );
-      });
-      this.site(n, 'assign', '=');
-    } else {
-      this.addEdit(n, (r) => {
-        const right = r(rhs);
-        const result = unused ? '' : ` *${s};`;
-        const cast = unused ? '(void)' : '';
-        // The pointer branch names the offset once (`+ 0` so a bit-field operand is allowed) and
-        // stores it in either arm of the gate.
-        const d = `__wb_d${k}`;
-        const ptrPath =
-          `({ __auto_type ${d} = (${right}) + 0; ` +
-          `if (__wb_on()) { __wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} ${op} ${d}; __wb_note_store(${slot}, __wb_o${k}, *${slot}); } ` +
-          `else *${s} ${op} ${d};${result} })`;
-        return (
-          `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ` +
-          `__builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ${ptrPath}, ` +
-          `${cast}(*${s} ${op} (${right}))); })`
-        );
-      });
-      this.site(n, 'compound', op);
-    }
+    // A record-typed right-hand side that is an lvalue is copied straight from where it lives:
+    // copying it into an addressable temporary first (to give the range barrier a source
+    // address) would force every such copy through the stack.
+    const fromLvalue = isRecord(this.typeOf(rhs)) && this.addressable(rhs);
+    this.addEdit(n, (r) => {
+      const [prologue, v, vAddr] = fromLvalue
+        ? [`__auto_type __wb_r${k} = &(${r(rhs)}); `, `*__wb_r${k}`, `__wb_r${k}`]
+        : [`__typeof__(*${s}) __wb_v${k}; __wb_v${k} = (${r(rhs)}); `, `__wb_v${k}`, `&__wb_v${k}`];
+      const ptrStore = gated(
+        `__wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} = ${v}; __wb_note_store(${slot}, __wb_o${k}, *${slotOf(vAddr)});`,
+        `*${s} = ${v};`,
+      );
+      const recStore = `({ __wb_note_range_assign(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
+      const cls = `__builtin_classify_type(*${s})`;
+      return (
+        `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ${prologue}` +
+        `__builtin_choose_expr(${cls} == ${POINTER_CLASS}, ${ptrStore}, ` +
+        `__builtin_choose_expr(${cls} == ${RECORD_CLASS} || ${cls} == ${UNION_CLASS}, ${recStore}, (void)(*${s} = ${v})));` +
+        (unused ? ' })' : ` ${v}; })`)
+      );
+    });
+    this.site(n, 'assign', '=');
   }
 
   /**
@@ -600,39 +583,32 @@ export class Rewriter {
   }
 
   private update(n: Node): void {
-    let arg = n.childForFieldName('argument')!;
     const op = n.childForFieldName('operator')?.type ?? '++';
-    const prefix = n.child(0)?.type === op;
-    // tree-sitter-c 0.24 groups `!x++` as `(!x)++`; C means `!(x++)`. The operand of the postfix
-    // operator is what the prefix operators apply to, and they stay in front of the rewrite.
-    let prefixOps = '';
-    if (!prefix && arg.type === 'unary_expression') {
-      let inner = arg;
-      while (inner.type === 'unary_expression') inner = inner.childForFieldName('argument')!;
-      prefixOps = this.text.slice(n.startIndex, inner.startIndex);
-      arg = inner;
-    }
+    let arg = n.childForFieldName('argument')!;
     this.expression(arg);
     if (this.lines.isSystem(n.startIndex)) return;
     this.stats.assignments++;
-    if (!this.apply(arg, this.decide(arg))) return;
-    const k = ++this.counter;
-    const s = `__wb_s${k}`;
-    const slot = slotOf(s);
-    const unused = !prefixOps && this.valueUnused(n);
-    this.addEdit(n, (r) => {
-      const old = `__wb_word_t __wb_o${k} = __wb_load_old(${slot});`;
-      const note = `__wb_note_store(${slot}, __wb_o${k}, *${slot});`;
-      const ptrPath = unused
-        ? gated(`${old} ${op}*${s}; ${note}`, `${op}*${s};`)
-        : prefix
-        ? `({ if (__wb_on()) { ${old} ${op}*${s}; ${note} } else ${op}*${s}; *${s}; })`
-        : `({ __typeof__(*${s}) __wb_r${k}; if (__wb_on()) { ${old} __wb_r${k} = (*${s})${op}; ${note} } else __wb_r${k} = (*${s})${op}; __wb_r${k}; })`;
-      const plain = unused ? `(void)(${op}*${s})` : prefix ? `(${op}*${s})` : `((*${s})${op})`;
-      const form = `__extension__ ({ __auto_type ${s} = &(${r(arg)}); __builtin_choose_expr(__builtin_classify_type(*${s}) == ${POINTER_CLASS}, ${ptrPath}, ${plain}); })`;
-      return prefixOps ? `${prefixOps}(${form})` : form;
-    });
-    this.site(n, 'incdec', op);
+    // tree-sitter-c 0.24 groups `!x++` as `(!x)++`; C means `!(x++)`: the operand is the innermost.
+    if (n.child(0)?.type !== op) while (arg.type === 'unary_expression') arg = arg.childForFieldName('argument')!;
+    this.pointerArithmetic(n, arg, 'incdec', op);
+  }
+
+  /**
+   * `p++`, `--p`, `p += n`, `p -= n`: no barrier. The result points into the object p pointed
+   * into (C allows nothing else), so the object the slot's reference counts for does not change;
+   * the runtime and the host key counts by slot (wb_host.h, WB_EV_REF), and the store that later
+   * replaces the pointer reports the slot whatever it then holds. On arithmetic types it is not
+   * a pointer store at all. Recorded as a site so the completeness check sees it accounted for.
+   */
+  private pointerArithmetic(n: Node, lhs: Node, kind: SiteKind, op: string): void {
+    const d = this.decide(lhs);
+    if (d.action === 'skip') {
+      if (d.why === 'local') this.stats.skippedLocal++;
+      else this.stats.skippedNonPointer++;
+      return;
+    }
+    this.stats.arithmetic++;
+    this.site(n, kind, op);
   }
 
   /** Records the decision; true when the store must be barriered. */

@@ -13,7 +13,7 @@ export interface UnitReport {
   diagnostics: Diagnostic[];
 }
 
-export const EMPTY_STATS: InstrumentStats = { assignments: 0, barriered: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
+export const EMPTY_STATS: InstrumentStats = { assignments: 0, barriered: 0, arithmetic: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
 
 /** `file:line:col: warning: cc-wb: message`, the shape editors and CI log parsers already read. */
 export function formatDiagnostic(d: Diagnostic, severity: 'warning' | 'error'): string {
@@ -25,7 +25,7 @@ export function formatStats(source: string, result: { ok: boolean; stats: Instru
   const s = result.stats;
   const state = result.ok ? '' : ' (compiled WITHOUT barriers)';
   return (
-    `cc-wb: ${source}: ${s.assignments} assignments, ${s.barriered} barriered, ${s.skippedLocal} local, ` +
+    `cc-wb: ${source}: ${s.assignments} assignments, ${s.barriered} barriered, ${s.arithmetic ?? 0} pointer arithmetic, ${s.skippedLocal} local, ` +
     `${s.skippedNonPointer} non-pointer, ${s.calls} calls, ${result.sites.length} sites${state}\n`
   );
 }

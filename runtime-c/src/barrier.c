@@ -12,9 +12,16 @@ store_note(void *slot, void *old_value, void *new_value, uint32_t origin)
   WB_STAT_APPROX(slow_stores, 1);
   uintptr_t ob = __wb_shadow_hit(old_value) ? wb_index_host_base((uintptr_t)old_value) : 0;
   uintptr_t nb = __wb_shadow_hit(new_value) ? wb_index_host_base((uintptr_t)new_value) : 0;
-  if (ob == nb) return;                       /* same object (or none): nothing changed */
   uintptr_t s = (uintptr_t)slot;
-  if (wb_on_stack(s, sizeof(void *))) return; /* locals are not counted */
+  if (ob == nb && ob == 0) {
+    /* Nothing HOST before or after, as far as the values show; but a counted slot whose pointer
+     * the program advanced past its object's end (p++ has no barrier) still holds a count. */
+    if (!wb_slot_take(s)) return;
+  } else {
+    if (wb_on_stack(s, sizeof(void *))) return; /* locals are not counted */
+    /* The host keys counts by slot: a counted slot is reported even for the same object. */
+    if (!wb_slot_take(s) && ob == nb) return;
+  }
   if (nb != 0) wb_slot_note(s);
   WB_STAT_APPROX(counted_stores, 1);
   wb_emit(WB_EV_REF, origin, s, ob, nb);

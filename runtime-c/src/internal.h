@@ -244,6 +244,7 @@ WB_HIDDEN void wb_shadow_adjust(uintptr_t base, size_t size, int delta);
 /* ---- counted slots and ranges (slots.c) ------------------------------------------------- */
 WB_HIDDEN void wb_slots_init(void);
 WB_HIDDEN void wb_slot_note(uintptr_t slot);
+WB_HIDDEN int wb_slot_take(uintptr_t slot);
 WB_HIDDEN int wb_slots_any(uintptr_t p, size_t n);
 WB_HIDDEN int wb_on_stack(uintptr_t p, size_t n);        /* overlaps the calling thread's stack */
 /* Counted references held in words overlapping [p, p+n) die (an event for each). */

@@ -53,6 +53,7 @@
 #define wb_report __wbrt_report
 #define wb_shadow_adjust __wbrt_shadow_adjust
 #define wb_slot_note __wbrt_slot_note
+#define wb_slot_take __wbrt_slot_take
 #define wb_slotmask_release __wbrt_slotmask_release
 #define wb_slots_any __wbrt_slots_any
 #define wb_slots_init __wbrt_slots_init

@@ -49,6 +49,17 @@ void wb_slot_note(uintptr_t slot)
   if (!(wb_load_relaxed(w) & bit)) __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
 }
 
+/* Clears a slot's bit; returns whether it was set (the host holds a count for that slot). */
+int wb_slot_take(uintptr_t slot)
+{
+  uintptr_t i = (slot & (WB_ADDR_LIMIT - 1)) >> 3;
+  uint64_t *w = bits_word(i, 0);
+  if (w == NULL) return 0;
+  uint64_t bit = (uint64_t)1 << (i & 63);
+  if (!(wb_load_relaxed(w) & bit)) return 0;
+  return (__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit) != 0;
+}
+
 static inline uint64_t bit_mask(uintptr_t lo, uintptr_t hi)   /* bits lo..hi of lo's word */
 {
   unsigned a = lo & 63, z = (hi >> 6) == (lo >> 6) ? (hi & 63) : 63;
@@ -129,8 +140,11 @@ void wb_range_kill(uintptr_t p, size_t n, uint32_t origin)
       uintptr_t slot = ((i & ~(uintptr_t)63) + (uintptr_t)__builtin_ctzll(set)) << 3;
       uintptr_t v = load_word(slot);
       words++;
+      /* Reported even when v is in no HOST object now: the host counted this slot for some
+       * object, and a pointer the program advanced (p++, p += n: the pass leaves those alone)
+       * may have moved one past its end. The host drops what it counted for the slot. */
       uintptr_t base = __wb_shadow_hit((void *)v) ? wb_index_host_base(v) : 0;
-      if (base != 0) wb_emit(WB_EV_REF, origin, slot, base, 0);
+      wb_emit(WB_EV_REF, origin, slot, base, 0);
     }
   })
   WB_STAT_APPROX(range_words, words);

@@ -44,16 +44,43 @@ int main(void)
   WB_STORE(c->f, A);
   WB_STORE(c->f, B);
   WB_STORE(c->f, A + 10);                    /* interior pointers count for their object */
-  WB_STORE(c->f, A + 20);                    /* same object: no event */
+  WB_STORE(c->f, A + 20);                    /* same object: reported (the host keys by slot) */
   WB_STORE(c->g, plain);                     /* not HOST: no event */
   WB_STORE(c->f, NULL);
   t_drain(&lg);
-  CHECK_EQ(lg.n, 4);
+  CHECK_EQ(lg.n, 5);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, (uintptr_t)A, (uintptr_t)A), 1);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, 0, (uintptr_t)A), 1);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, (uintptr_t)A, (uintptr_t)B), 1);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, (uintptr_t)B, (uintptr_t)A), 1);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, (uintptr_t)A, 0), 1);
   CHECK_EQ(lg.ev[0].origin, WB_ORIGIN_STORE);
+  CHECK_EQ(net((uint64_t)A), 0);
+  CHECK_EQ(net((uint64_t)B), 0);
+
+  /* A pointer the program advanced past its object's end (the pass puts no barrier on p++ or
+   * p += n: the result points into the same object) still holds the count it was given: the
+   * store that replaces it, and a range operation that overwrites it, report the slot. */
+  reset();
+  WB_STORE(c->f, A);
+  c->f = A + 64;                             /* one past the end: no barrier */
+  WB_STORE(c->f, NULL);
+  WB_STORE(c->g, B);
+  c->g = B + 64;
+  __wb_memset(c, 0, sizeof *c);
+  t_drain(&lg);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, (uintptr_t)A, 0) +
+           t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, 0, 0), 1);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->g, 0, (uintptr_t)B), 1);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->g, (uintptr_t)B, 0) +
+           t_count(&lg, WB_EV_REF, (uintptr_t)&c->g, 0, 0), 1);
+  CHECK_EQ(lg.n, 4);
+  /* ...and both slots are uncounted afterwards: storing NULL again reports nothing. */
+  reset();
+  WB_STORE(c->f, NULL);
+  WB_STORE(c->g, NULL);
+  t_drain(&lg);
+  CHECK_EQ(lg.n, 0);
 
   /* Globals count; the calling thread's stack does not. */
   reset();

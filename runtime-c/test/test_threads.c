@@ -66,7 +66,8 @@ static void *worker(void *arg)
       int o = (r >> 20) % 8 == 0 ? -1 : (int)((r >> 23) % NOBJ);
       void *nv = o < 0 ? NULL : objs[o] + ((r >> 16) & 7) * 8;   /* interior pointers too */
       int old = obj_index(c[s]);
-      if (old != o) {
+      /* A counted slot is reported even when it keeps its object (the host keys by slot). */
+      if (old != o || old >= 0) {
         if (old >= 0) w->killed[old]++;
         if (o >= 0) w->created[o]++;
         w->events++;

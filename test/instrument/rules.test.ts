@@ -58,10 +58,12 @@ describe('assignments', () => {
     expect(r.sites.map((s) => s.kind + s.detail)).toEqual(['compound+=', 'compound-=', 'incdec++', 'incdec--']);
   });
 
-  it('applies postfix ++ before prefix ! and - (tree-sitter groups !x++ as (!x)++)', () => {
-    const r = sitesOf('int f(void) { return !arr[1]++ + -gi--; }');
-    expect(r.sites.map((x) => x.kind)).toEqual(['incdec']);
-    expect(body(r)).toMatch(/return !\(__extension__ \(\{ __auto_type __wb_s1 = &\(arr\[1\]\)/);
+  it('accounts ++ on the innermost operand (tree-sitter groups !x++ as (!x)++) and leaves pointer arithmetic as written', () => {
+    const r = sitesOf('int f(struct node *n) { n->next += 2; --n->next; return !arr[1]++ + -gi--; }');
+    expect(r.sites.map((x) => x.kind)).toEqual(['compound', 'incdec', 'incdec']);
+    expect(r.stats.arithmetic).toBe(3);
+    expect(r.stats.barriered).toBe(0);
+    expect(body(r)).toContain('n->next += 2; --n->next; return !arr[1]++ + -gi--;');
   });
 
   it('keeps every byte outside the rewritten expressions', () => {
