@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // `npm run conformance [-- --quick]`: does cc-wb compile programs exactly as cc does? Runs GCC's
 // execute torture tests, csmith differential tests, the regression corpus and real projects' own test
-// suites with both compilers, prints progress and a summary, writes JSON, exits 1 on any regression.
+// suites with both compilers, checks every unit of the projects' cc-wb builds for pointer stores without
+// a barrier (clang's AST as the oracle), prints progress and a summary, writes JSON, exits 1 on any
+// regression or missed store.
 import { Command, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { completenessTable } from './completeness.js';
 import { Compiler, makeCompiler } from './compilers.js';
 import { csmithTable, parseSeeds, runCsmith, summarizeCsmith, CsmithSummary } from './csmith.js';
 import { cacheDir, defaultWbCommand, repoRoot } from './paths.js';
@@ -31,12 +34,13 @@ interface CliOptions {
   json?: string;
   refCache: boolean;
   save: boolean;
+  completeness: boolean;
 }
 
 const program = new Command()
   .name('conformance')
   .description('Compile and run GCC torture tests, csmith programs, the regression corpus and real projects\' test suites with plain cc and with cc-wb; every difference is a bug.')
-  .option('--quick', 'fixed sample: 319 torture tests and 50 csmith seeds (each at one of the -O levels in turn), the regressions, bzip2 and zlib', false)
+  .option('--quick', 'fixed sample: 319 torture tests and 50 csmith seeds (each at one of the -O levels in turn), the regressions, bzip2 and zlib (their own tests and barrier completeness)', false)
   .option('--suites <list>', `comma-separated subset of ${SUITES.join(',')}`, SUITES.join(','))
   .option('--cc <command>', 'reference compiler', 'cc')
   .option('--wb <command>', 'compiler under test (env CC_WB_CONFORMANCE_WB)', process.env.CC_WB_CONFORMANCE_WB ?? defaultWbCommand())
@@ -48,6 +52,7 @@ const program = new Command()
   .option('--timeout <s>', 'run-time limit per test program, seconds', '10')
   .option('--json <file>', 'results file (default <cache>/conformance/results/<quick|full>.json)')
   .option('--no-ref-cache', 'recompute plain cc results instead of reusing cached ones')
+  .option('--no-completeness', "projects: skip the barrier-completeness check (cc-wb's barriered sites vs clang's AST, every unit)")
   .addOption(new Option('--no-save', 'do not save csmith mismatches as regression tests'));
 
 async function main(): Promise<number> {
@@ -108,19 +113,26 @@ async function main(): Promise<number> {
       [
         `== Regression corpus (test/conformance/regressions): ${results.length} files, ${results.length - bad.length} behave as under cc, ${bad.length} differ (${bad.filter((r) => r.open).length} of them known open bugs)`,
         ...results.filter((r) => r.open && r.same).map((r) => `FIXED? ${relative(repoRoot, r.file)} is marked open but behaves as under cc: remove its conformance-status line`),
-        ...bad.map((r) => `${r.open ? 'DIFFERS (open)' : 'DIFFERS'} ${relative(repoRoot, r.file)} ${r.flags.join(' ')}: cc ${r.ref.end}, cc-wb ${r.wb.end}${r.wb.fallback ? ' (compiled without barriers)' : ''}${r.wb.detail || r.wb.fallback ? `\n    ${(r.wb.detail ?? r.wb.fallback!).split('\n').join('\n    ')}` : ''}`),
+        ...bad.map((r) => `${r.open ? 'DIFFERS (open)' : 'DIFFERS'} ${relative(repoRoot, r.file)} ${r.flags.join(' ')}: cc ${r.ref.end}, cc-wb ${r.wb.end}${r.wb.fallback ? ' (compiled without barriers)' : ''}${r.wb.missed ? ` (${r.wb.missed} pointer store(s) without a barrier)` : ''}${r.wb.detail || r.wb.fallback ? `\n    ${(r.wb.detail ?? r.wb.fallback!).split('\n').join('\n    ')}` : ''}`),
       ].join('\n'),
     );
   }
 
   if (suites.includes('projects')) {
     const names = o.projects ? o.projects.split(',').map((s) => s.trim()) : o.quick ? QUICK_PROJECTS : PROJECTS.map((p) => p.name);
-    const results = await runProjects(names, { ref, wb, jobs });
+    const results = await runProjects(names, { ref, wb, jobs, completeness: o.completeness });
     const s: ProjectsSummary = summarizeProjects(results);
     report.projects = { summary: s, results };
-    // A project plain cc cannot build proves nothing either way: that fails the run too.
-    failures += s.regressions + s.uninstrumented + s.errors;
+    // A project plain cc cannot build proves nothing either way: that fails the run too. So does each
+    // pointer store without a barrier, and a project whose stores the oracle could not count.
+    failures += s.regressions + s.uninstrumented + s.errors + s.missedStores + s.unmeasured;
     summary.push(`== Real projects' own test suites (make check with CC=cc vs CC=cc-wb)\n${projectsTable(results)}`);
+    if (o.completeness) {
+      summary.push(
+        `== Barrier completeness (every unit of the cc-wb builds: pointer stores in clang's AST vs cc-wb's barriered sites, per line): ${s.missedStores} missed${s.unmeasured ? `, ${s.unmeasured} project(s) not measured` : ''}\n` +
+          completenessTable(results, cacheDir('conformance', 'projects')),
+      );
+    }
   }
 
   const elapsed = (Date.now() - started) / 1000;

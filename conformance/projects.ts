@@ -2,9 +2,12 @@
 // once with CC=cc and once with CC=cc-wb, and its own `make check` (or equivalent) run on each build.
 // cc-wb must fail no test that cc passes. Sources come from test/real/debian.ts (`apt-get source`
 // into the cache, shared with the real-program tests), which we reuse rather than duplicate.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The cc-wb build also goes through test/real/cclog.sh, so that every unit it compiled can be checked
+// for barrier completeness against clang's AST afterwards (completeness.ts).
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchDebianSource } from '../test/real/debian.js';
+import { commandLogEnv, completenessFailures, loggedCompiler, measureCompleteness, type Completeness } from './completeness.js';
 import { Compiler, compilerShim, ResultCache, sha1 } from './compilers.js';
 import { cacheDir } from './paths.js';
 import { describeEnd, run } from './proc.js';
@@ -162,7 +165,8 @@ export const PROJECTS: ProjectSpec[] = [
   },
   {
     name: 'zstd',
-    source: 'zstd',
+    // The source package (zstd is one of its binaries): the download fallback lists versions by it.
+    source: 'libzstd',
     steps: (cc, j) => [
       { name: 'build', argv: make(j, `CC=${cc}`, 'lib-release', 'zstd-release') },
       { name: 'check', argv: ['make', `CC=${cc}`, 'check'] },
@@ -212,8 +216,15 @@ export interface ProjectResult {
   version: string;
   ref: BuildOutcome;
   wb?: BuildOutcome;
-  /** 'ok': cc-wb fails nothing cc passes; 'regression' otherwise; 'error': could not even fetch/build with cc. */
-  verdict: 'ok' | 'regression' | 'uninstrumented' | 'error';
+  /**
+   * 'ok': cc-wb fails nothing cc passes and barriered every pointer store the oracle found;
+   * 'regression': a test cc passes fails; 'uninstrumented': a unit compiled without barriers;
+   * 'missed-stores': a pointer store without a barrier (or the oracle could not be run);
+   * 'error': could not even fetch/build with cc.
+   */
+  verdict: 'ok' | 'regression' | 'uninstrumented' | 'missed-stores' | 'error';
+  /** Barrier completeness of the cc-wb build (all its units, test programs included, probes left out). */
+  completeness?: Completeness;
   /** Tests failing under cc-wb but not under cc (or the step that broke). */
   newFailures: string[];
   note?: string;
@@ -248,20 +259,24 @@ function projectPass(reportPath: string): PassSummary {
   };
 }
 
-async function buildAndCheck(spec: ProjectSpec, pristine: string, c: Compiler, jobs: number): Promise<BuildOutcome> {
+/** Where a project's build with compiler `c` lives: the tree, its log, cc-wb's report, the compile log. */
+function buildPaths(spec: ProjectSpec, c: Compiler) {
   const root = cacheDir('conformance', 'projects', spec.name);
-  const tree = join(root, c.name);
-  const log = join(root, `${c.name}.log`);
+  return { root, tree: join(root, c.name), log: join(root, `${c.name}.log`), report: join(root, `${c.name}-report.jsonl`), cmdlog: join(root, `${c.name}-cmdlog`) };
+}
+
+/** With `logCommands`, every compile goes through cclog.sh into the build's compile log, for the oracle. */
+async function buildAndCheck(spec: ProjectSpec, pristine: string, c: Compiler, jobs: number, logCommands = false): Promise<BuildOutcome> {
+  const { tree, log, report: reportPath, cmdlog } = buildPaths(spec, c);
   rmSync(tree, { recursive: true, force: true });
   cpSync(pristine, tree, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
   writeFileSync(log, '');
-  const shim = compilerShim(c);
+  const shim = compilerShim(logCommands ? loggedCompiler(c) : c);
   const seconds: Record<string, number> = {};
   let warnings = 0;
   // The tree is a copy: drop options the outer environment may carry that would change the build.
-  const reportPath = join(root, `${c.name}-report.jsonl`);
   rmSync(reportPath, { force: true });
-  const env = { ...process.env, MAKEFLAGS: '', MFLAGS: '', MAKELEVEL: '', CFLAGS: '', CPPFLAGS: '', LDFLAGS: '', CC_WB_REPORT: reportPath };
+  const env = { ...process.env, MAKEFLAGS: '', MFLAGS: '', MAKELEVEL: '', CFLAGS: '', CPPFLAGS: '', LDFLAGS: '', CC_WB_REPORT: reportPath, ...(logCommands ? commandLogEnv(cmdlog) : {}) };
   const passSummary = () => projectPass(reportPath);
   for (const step of spec.steps(shim, jobs)) {
     writeFileSync(log, `\n===== ${step.name}: ${step.argv.join(' ')}\n`, { flag: 'a' });
@@ -295,7 +310,13 @@ export interface ProjectsOptions {
   jobs: number;
   useRefCache?: boolean;
   quiet?: boolean;
+  /** Compare the cc-wb build's barriered sites with clang's AST (default true). */
+  completeness?: boolean;
+  /** Where a project's pristine source comes from (default: its Debian source package). */
+  fetchSource?: (spec: ProjectSpec) => Promise<{ dir: string; version: string }>;
 }
+
+const debianSource = async (spec: ProjectSpec) => fetchDebianSource({ name: spec.source, patches: { apply: 'all' } });
 
 export async function runProjects(names: string[], o: ProjectsOptions): Promise<ProjectResult[]> {
   const specs = names.map((n) => {
@@ -303,14 +324,29 @@ export async function runProjects(names: string[], o: ProjectsOptions): Promise<
     if (!s) throw new Error(`conformance: unknown project "${n}" (have ${PROJECTS.map((p) => p.name).join(', ')})`);
     return s;
   });
+  return runProjectSpecs(specs, o);
+}
+
+/** runProjects for any specs (tests run synthetic projects through the same code). */
+export async function runProjectSpecs(specs: ProjectSpec[], o: ProjectsOptions): Promise<ProjectResult[]> {
+  const measure = o.completeness ?? true;
   const cache = new ResultCache<BuildOutcome>('projects', o.ref, o.useRefCache ?? true);
   const results: ProjectResult[] = [];
   for (const [i, spec] of specs.entries()) {
     const say = (msg: string) => {
       if (!o.quiet) process.stderr.write(`[projects ${i + 1}/${specs.length}] ${spec.name}: ${msg}\n`);
     };
-    say('fetching the Debian source');
-    const src = await fetchDebianSource({ name: spec.source, patches: { apply: 'all' } });
+    say('fetching the source');
+    let src: { dir: string; version: string };
+    try {
+      src = await (o.fetchSource ?? debianSource)(spec);
+    } catch (e) {
+      // One project whose source cannot be had (a mirror's 404) must not stop the others.
+      const detail = e instanceof Error ? e.message : String(e);
+      say(`cannot fetch the source: ${detail.split('\n')[0]}`);
+      results.push({ name: spec.name, version: '?', ref: { failedStep: 'fetch', stepDetail: detail, seconds: {}, log: '' }, verdict: 'error', newFailures: [], note: 'source fetch failed' });
+      continue;
+    }
     const key = sha1(RESULT_FORMAT, spec.name, src.version, spec.steps('CC', o.jobs).map((s) => s.argv.join(' ')).join('\n'), spec.parse.toString());
     let ref = cache.get(key);
     if (!ref) {
@@ -327,7 +363,25 @@ export async function runProjects(names: string[], o: ProjectsOptions): Promise<
       continue;
     }
     say(`build + check with ${o.wb.name}`);
-    const wb = await buildAndCheck(spec, src.dir, o.wb, o.jobs);
+    const wb = await buildAndCheck(spec, src.dir, o.wb, o.jobs, measure);
+    let completeness: Completeness | undefined;
+    if (measure && (!wb.failedStep || wb.failedStep === 'check')) {
+      const paths = buildPaths(spec, o.wb);
+      let shown = 0;
+      completeness = await measureCompleteness(spec.name, o.wb, paths.cmdlog, paths.report, {
+        tree: paths.tree,
+        ignore: PROBE,
+        jobs: o.jobs,
+        onProgress: (done, total) => {
+          if (done === total || done - shown >= Math.max(10, total / 5)) {
+            shown = done;
+            say(`barrier completeness: clang AST of ${done}/${total} units`);
+          }
+        },
+      });
+      const t = completeness.result?.totals;
+      say(t ? `barrier completeness: ${t.tus} units, ${t.oracleStores} pointer stores, ${t.passSites} sites, ${t.missed} missed` : `barrier completeness NOT MEASURED: ${completeness.error?.split('\n')[0]}`);
+    }
     let newFailures: string[];
     if (wb.failedStep && wb.failedStep !== 'check') newFailures = [`(${wb.failedStep} failed: ${wb.stepDetail?.split('\n')[0]})`];
     else {
@@ -335,9 +389,9 @@ export async function runProjects(names: string[], o: ProjectsOptions): Promise<
       newFailures = (wb.report?.failed ?? []).filter((t) => !refFailed.has(t));
     }
     const unbarriered = wb.pass?.fallbacks ?? [];
-    const verdict = newFailures.length ? 'regression' : unbarriered.length ? 'uninstrumented' : 'ok';
+    const verdict = newFailures.length ? 'regression' : unbarriered.length ? 'uninstrumented' : completenessFailures(completeness) ? 'missed-stores' : 'ok';
     say(`${verdict}${newFailures.length ? `: ${newFailures.join(', ')}` : ''} (${formatSeconds(sum(ref.seconds))} vs ${formatSeconds(sum(wb.seconds))})`);
-    results.push({ name: spec.name, version: src.version, ref, wb, verdict, newFailures, note: spec.note });
+    results.push({ name: spec.name, version: src.version, ref, wb, verdict, newFailures, note: spec.note, completeness });
   }
   return results;
 }
@@ -352,6 +406,10 @@ export interface ProjectsSummary {
   regressions: number;
   uninstrumented: number;
   errors: number;
+  /** Pointer stores clang's AST shows that cc-wb's report has no site for, over all projects. */
+  missedStores: number;
+  /** Projects whose completeness could not be measured (the oracle failed). */
+  unmeasured: number;
 }
 
 export function summarizeProjects(results: ProjectResult[]): ProjectsSummary {
@@ -361,6 +419,8 @@ export function summarizeProjects(results: ProjectResult[]): ProjectsSummary {
     regressions: results.filter((r) => r.verdict === 'regression').length,
     uninstrumented: results.filter((r) => r.verdict === 'uninstrumented').length,
     errors: results.filter((r) => r.verdict === 'error').length,
+    missedStores: results.reduce((a, r) => a + (r.completeness?.result?.totals.missed ?? 0), 0),
+    unmeasured: results.filter((r) => r.completeness?.error !== undefined).length,
   };
 }
 
@@ -381,7 +441,8 @@ export function projectsTable(results: ProjectResult[]): string {
     `${r.ref.warnings ?? '?'} / ${r.wb?.warnings ?? '-'}`,
     r.wb?.pass ? `${r.wb.pass.units - r.wb.pass.fallbacks.length}/${r.wb.pass.units}` : '-',
     r.wb?.pass ? r.wb.pass.sites : '-',
-    r.verdict === 'ok' ? 'ok' : r.verdict === 'error' ? 'ERROR' : r.verdict === 'uninstrumented' ? 'UNBARRIERED' : 'REGRESSION',
+    r.completeness?.result ? r.completeness.result.totals.missed : r.completeness ? '?' : '-',
+    { ok: 'ok', error: 'ERROR', uninstrumented: 'UNBARRIERED', 'missed-stores': 'MISSED STORES', regression: 'REGRESSION' }[r.verdict],
     [
       r.newFailures.join(', '),
       r.ref.report?.failed.length ? `cc fails too: ${r.ref.report.failed.join(', ')}` : '',
@@ -390,7 +451,7 @@ export function projectsTable(results: ProjectResult[]): string {
       .filter(Boolean)
       .join('; '),
   ]);
-  return table(['project', 'cc', 'cc-wb', 'build time cc / cc-wb', 'warnings cc / cc-wb', 'units barriered', 'sites', 'verdict', 'notes'], rows);
+  return table(['project', 'cc', 'cc-wb', 'build time cc / cc-wb', 'warnings cc / cc-wb', 'units barriered', 'sites', 'missed stores', 'verdict', 'notes'], rows);
 }
 
 /** The check-log parser of a project by name (tests and tools that re-read saved logs). */

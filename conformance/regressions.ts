@@ -7,9 +7,13 @@
 // `conformance-status: open` marks a bug that is reported but not fixed yet: it still counts as a
 // failure in `npm run conformance`, while the unit test only checks it still reproduces (so a fix
 // is noticed and the mark removed), keeping CI about new breakage.
+// `conformance-check: barriers` also checks cc-wb's barriered sites against clang's AST (the oracle of
+// completeness.ts): a pointer store without a barrier changes no output, but the file then differs.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { compareProject, formatCompleteness, readReport } from '../test/oracle/compare.js';
+import { parseCompileCommand } from '../test/real/compile-log.js';
 import { Compiler } from './compilers.js';
 import { csmithIncludeDir } from './csmith.js';
 import { regressionsDir } from './paths.js';
@@ -24,6 +28,8 @@ export interface RegressionOutcome {
   detail?: string;
   /** cc-wb compiled the file without barriers: the first error it reported. */
   fallback?: string;
+  /** With `conformance-check: barriers`: pointer stores clang's AST shows that have no barriered site. */
+  missed?: number;
 }
 
 export interface RegressionResult {
@@ -47,16 +53,24 @@ export function regressionFiles(dir = regressionsDir): string[] {
   }
 }
 
-async function outcome(c: Compiler, file: string, flags: string[], link: string[], work: string, timeoutMs: number): Promise<RegressionOutcome> {
+async function outcome(c: Compiler, file: string, flags: string[], link: string[], work: string, timeoutMs: number, checkBarriers = false): Promise<RegressionOutcome> {
   const dir = join(work, `${basename(file, '.c')}-${c.name}`.replace(/[^\w.+-]/g, '_'));
   mkdirSync(dir, { recursive: true });
   const exe = join(dir, 'a.out');
   const reportPath = join(dir, 'wb-report.jsonl');
-  const cr = await run([...c.argv, ...flags, '-o', exe, file, ...link], { cwd: dir, timeoutMs: 300_000, maxOutput: 64 << 10, env: reportEnv(reportPath) });
+  const args = [...flags, '-o', exe, file, ...link];
+  const cr = await run([...c.argv, ...args], { cwd: dir, timeoutMs: 300_000, maxOutput: 64 << 10, env: reportEnv(reportPath) });
   if (cr.code !== 0) return { compiled: false, end: 'compile error', stdout: '', detail: lastLines(cr.stderr || describeEnd(cr), 12) };
   const fallback = readPassReport(reportPath).fallbacks[0]?.message;
+  let missed: number | undefined;
+  let detail: string | undefined;
+  if (checkBarriers) {
+    const r = await compareProject(basename(file), [parseCompileCommand(dir, args)], readReport(reportPath), { jobs: 1 });
+    missed = r.totals.missed;
+    if (missed) detail = formatCompleteness([r]);
+  }
   const rr = await run([exe], { cwd: dir, timeoutMs, maxOutput: 256 << 10 });
-  return { compiled: true, end: describeEnd(rr, timeoutMs), stdout: rr.stdout, fallback };
+  return { compiled: true, end: describeEnd(rr, timeoutMs), stdout: rr.stdout, fallback, missed, detail };
 }
 
 /** `key: value` inside the file's comments, up to the end of the line or of the comment. */
@@ -77,11 +91,11 @@ export async function runRegressions(ref: Compiler, wb: Compiler, options: { job
       const link = splitCommand(headerValue(text, 'conformance-link') ?? '-lm');
       const timeoutMs = options.timeoutMs ?? 20_000;
       const r = await outcome(ref, file, flags, link, work, timeoutMs);
-      const w = await outcome(wb, file, flags, link, work, timeoutMs);
+      const w = await outcome(wb, file, flags, link, work, timeoutMs, /^barriers\b/.test(headerValue(text, 'conformance-check') ?? ''));
       // A reproducer plain cc cannot build proves nothing: it counts as a difference until fixed.
       // Same behaviour only counts when cc-wb really instrumented the file.
       const open = /^open\b/.test(headerValue(text, 'conformance-status') ?? '');
-      return { file, flags, ref: r, wb: w, same: r.compiled && w.compiled && !w.fallback && r.end === w.end && r.stdout === w.stdout, open };
+      return { file, flags, ref: r, wb: w, same: r.compiled && w.compiled && !w.fallback && !w.missed && r.end === w.end && r.stdout === w.stdout, open };
     });
   } finally {
     rmSync(work, { recursive: true, force: true });

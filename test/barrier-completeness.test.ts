@@ -64,7 +64,19 @@ describe('the clang AST oracle', () => {
     }
     expect(r.unknownTypes).toEqual([]);
     expect(Object.fromEntries([...got].sort((a, b) => a[0] - b[0]))).toEqual(Object.fromEntries([...annotated()].sort((a, b) => a[0] - b[0])));
-    expect(r.functions.map((f) => f.name).sort()).toEqual(['locals', 'nothing', 'on', 'stores']);
+    expect(r.functions.map((f) => f.name).sort()).toEqual(['locals', 'nothing', 'on', 'scalar_copies', 'stores']);
+  });
+
+  it('places stores where #line directives say, as gcc -E and so cc-wb do (bison output)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-wb-oracle-line-'));
+    try {
+      const src = ['char *g;', 'void f(char *s) {', '#line 40 "gram.y"', '  g = s;', '', '  g = 0;', '#line 7 "gram.c"', '  g = s;', '}', ''].join('\n');
+      writeFileSync(join(dir, 'gram.c'), src);
+      const r = await runOracle({ source: join(dir, 'gram.c'), cwd: dir, flags: [] });
+      expect(r.stores.map((s) => `${s.file.slice(dir.length + 1)}:${s.line}`)).toEqual(['gram.y:40', 'gram.y:42', 'gram.c:7']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports a store the pass did not barrier, with its line', async () => {

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCompiler, type Compiler } from '../conformance/compilers.js';
 import { parseSeeds, runCsmith } from '../conformance/csmith.js';
 import { evalSelector, findDirectives, globMatch, parseTclList, planTest } from '../conformance/dejagnu.js';
-import { parseCheckLog } from '../conformance/projects.js';
+import { completenessFailures, completenessTable } from '../conformance/completeness.js';
+import { parseCheckLog, projectsTable, runProjectSpecs, summarizeProjects, type ProjectSpec } from '../conformance/projects.js';
 import { splitCommand } from '../conformance/proc.js';
 import { runRegressions } from '../conformance/regressions.js';
 import { categoryOf, featuresOf, loadTortureCases, runTorture, summarizeTorture } from '../conformance/torture.js';
@@ -163,5 +164,111 @@ describe('the harness catches a miscompiling compiler', () => {
     writeFileSync(openFile, '/* conformance-status: open (known bug)\n * conformance-flags: -O0 */\nint main(void) { return 0; }\n');
     const [open] = await runRegressions(ref, broken, { files: [openFile] });
     expect(open).toMatchObject({ open: true, same: false, flags: ['-O0'] });
+  });
+
+  it('regression corpus: with conformance-check: barriers, a store without a barrier is a difference', async () => {
+    // Plain cc as the compiler under test writes no pass report: its one pointer store has no site.
+    const body = '#include <string.h>\nchar *g;\nint main(void) { g = 0; return 0; }\n';
+    const checked = join(dir, 'checked.c');
+    writeFileSync(checked, `/* conformance-check: barriers */\n${body}`);
+    const [r] = await runRegressions(ref, ref, { files: [checked] });
+    expect(r).toMatchObject({ same: false, wb: { end: 'exit 0', missed: 1, detail: expect.stringContaining('checked.c:4: assign =') } });
+    const unchecked = join(dir, 'unchecked.c');
+    writeFileSync(unchecked, `/* no barrier check */\n${body}`);
+    const [u] = await runRegressions(ref, ref, { files: [unchecked] });
+    expect(u).toMatchObject({ same: true, wb: { missed: undefined } });
+  });
+});
+
+// Barrier completeness of a project build: a synthetic two-file project built by a stand-in for cc-wb
+// that compiles with plain cc and writes a pass report listing the sites it is told to. Reporting all
+// three pointer stores of lib.c is complete; dropping one must show as a missed store that fails the run.
+describe('projects: barrier completeness against the clang AST oracle', () => {
+  let dir: string;
+  let ref: Compiler;
+  const savedCache = process.env.CC_WB_CACHE;
+  const lib = [
+    '#include <string.h>',
+    'struct node { struct node *next; int v; };',
+    'struct node *head;',
+    'void push(struct node *n) { n->next = head; head = n; }', // line 4: two stores
+    'void wipe(struct node *n) { memset(n, 0, sizeof *n); }', // line 5: a range store
+    'int main(void) { struct node a; a.v = 1; push(&a); int ok = head == &a && !a.next; wipe(&a); return ok ? 0 : 1; }',
+    '',
+  ].join('\n');
+  const spec: ProjectSpec = {
+    name: 'synthetic',
+    source: 'synthetic',
+    steps: (cc) => [
+      // A configure probe (left out of the comparison) beside the project's own unit.
+      { name: 'configure', argv: [cc, '-c', 'conftest.c', '-o', 'conftest.o'] },
+      { name: 'build', argv: [cc, '-O1', '-c', 'lib.c', '-o', 'lib.o'] },
+      { name: 'link', argv: [cc, 'lib.o', '-o', 'prog'] },
+      { name: 'check', argv: ['./prog'] },
+    ],
+    parse: () => ({ failed: [] }),
+  };
+
+  /** A "cc-wb" that reports `sites` (JSON) for every C unit it compiles, then compiles with cc. */
+  async function fakeWb(name: string, sites: { line: number; kind: string }[]): Promise<Compiler> {
+    const json = sites.map((s) => JSON.stringify({ file: 'lib.c', line: s.line, col: 1, kind: s.kind })).join(',');
+    const script = join(dir, name);
+    writeFileSync(
+      script,
+      `#!/bin/sh\nsrc=; out=; prev=\nfor a in "$@"; do\n  [ "$prev" = -o ] && out=$a\n  case $a in *.c) src=$a;; esac\n  prev=$a\ndone\n` +
+        `if [ -n "$src" ] && [ -n "$CC_WB_REPORT" ]; then\n  printf '%s\\n' '{"source":"'"$PWD/$src"'","output":"'"$PWD/$out"'","instrumented":true,"sites":[${json}]}' >> "$CC_WB_REPORT"\nfi\nexec cc "$@"\n`,
+    );
+    chmodSync(script, 0o755);
+    return makeCompiler('cc-wb', script);
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cc-wb-completeness-'));
+    process.env.CC_WB_CACHE = join(dir, 'cache');
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'lib.c'), lib);
+    writeFileSync(join(dir, 'src', 'conftest.c'), 'char *g;\nvoid f(void) { g = 0; }\n');
+    ref = await makeCompiler('cc', 'cc');
+  });
+  afterAll(() => {
+    if (savedCache === undefined) delete process.env.CC_WB_CACHE;
+    else process.env.CC_WB_CACHE = savedCache;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (wb: Compiler) => runProjectSpecs([spec], { ref, wb, jobs: 2, useRefCache: false, quiet: true, fetchSource: async () => ({ dir: join(dir, 'src'), version: '1' }) });
+  const all = [
+    { line: 4, kind: 'assign' },
+    { line: 4, kind: 'assign' },
+    { line: 5, kind: 'call' },
+  ];
+
+  it('a build that barriers every store is complete', async () => {
+    const [r] = await run(await fakeWb('complete-wb', [...all, { line: 6, kind: 'assign' }]));
+    expect(r!.completeness?.error).toBeUndefined();
+    expect(r!.completeness?.result?.totals).toMatchObject({ tus: 1, oracleStores: 3, passSites: 4, missed: 0, extra: 1, unreported: 0 });
+    expect(r!.verdict).toBe('ok');
+    expect(summarizeProjects([r!])).toMatchObject({ missedStores: 0, unmeasured: 0 });
+  });
+
+  it('a store without a barrier is a missed store that fails the run', async () => {
+    const [r] = await run(await fakeWb('leaky-wb', all.slice(0, 2)));
+    expect(r!.completeness?.result?.totals).toMatchObject({ tus: 1, oracleStores: 3, passSites: 2, missed: 1 });
+    expect(r!.completeness!.result!.tus[0]!.missed[0]).toMatchObject({ line: 5, kind: 'call', detail: 'memset', func: 'wipe' });
+    expect(r!.verdict).toBe('missed-stores');
+    expect(summarizeProjects([r!])).toMatchObject({ ok: 0, missedStores: 1 });
+    expect(projectsTable([r!])).toMatch(/MISSED STORES/);
+    const table = completenessTable([r!], dir);
+    expect(table).toMatch(/^synthetic\s+1\s+3\s+2\s+1\s/m);
+    expect(table).toContain('lib.c:5: call memset');
+  });
+
+  it('a comparison that cannot be made is reported, not passed', async () => {
+    const [r] = await run(await fakeWb('complete-wb', all));
+    // As when clang cannot read a unit: the project is not measured, and that counts as a failure.
+    const unmeasured = { ...r!, completeness: { error: 'clang -E lib.c exited 1' } };
+    expect(completenessFailures(unmeasured.completeness)).toBe(1);
+    expect(summarizeProjects([unmeasured])).toMatchObject({ missedStores: 0, unmeasured: 1 });
+    expect(completenessTable([unmeasured])).toMatch(/synthetic: NOT MEASURED: clang -E lib.c exited 1/);
   });
 });

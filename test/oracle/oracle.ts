@@ -1,6 +1,7 @@
 // The barrier-completeness oracle: every pointer store in a C translation unit's own code, according
 // to clang's AST (DESIGN.md, "What the barrier covers"), independent of the pass's tree-sitter view.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { AstStream, expansionOf, type AstVisitor, type NodeProps, type BareLoc } from './ast.js';
 import { TypeEnv, anonKey } from './ctype.js';
@@ -57,10 +58,25 @@ export const RANGE_CALLS: ReadonlySet<string> = new Set(
   ]),
 );
 
+/**
+ * Copies and fills that write only where they are pointed: into a variable that holds no pointer
+ * (`memcpy(&word, p, 4)`, `memset(&buf[2], 0, 2)` for `unsigned char buf[8]`), they cannot overwrite
+ * or create a pointer, whatever the length (a longer one would leave the variable: undefined).
+ */
+const COPY_CALLS: ReadonlySet<string> = new Set(
+  ['memcpy', 'memmove', 'memset'].flatMap((n) => [n, `__builtin_${n}`, `__builtin___${n}_chk`]),
+);
+
 interface Sum {
   kind: string;
   /** The variable whose own storage this lvalue designates (x, x.f, (x)), if any. */
   baseVar: string | null;
+  /** The variable an lvalue lies inside, through `.` and subscripts of arrays (x, x.f, x.a[i].b). */
+  objVar: string | null;
+  /** For an array lvalue decayed to a pointer: objVar of the array. */
+  decayedVar: string | null;
+  /** For `&lvalue`, through casts and parentheses: the variable that lvalue lies inside. */
+  addrOfVar: string | null;
   /** The function a callee expression names directly. */
   funcName: string | null;
   fieldType: string | null;
@@ -69,7 +85,7 @@ interface Sum {
   recordId: string | null;
 }
 
-const NONE: Sum = { kind: '', baseVar: null, funcName: null, fieldType: null, hasBody: false, recordId: null };
+const NONE: Sum = { kind: '', baseVar: null, objVar: null, decayedVar: null, addrOfVar: null, funcName: null, fieldType: null, hasBody: false, recordId: null };
 
 interface Candidate {
   kind: StoreKind;
@@ -88,6 +104,7 @@ class StoreCollector implements AstVisitor<Sum> {
   readonly env = new TypeEnv();
   private fnStack: { name: string; candidates: Candidate[] }[] = [];
   private locals = new Map<string, boolean>(); // decl id -> declared as array
+  private varTypes = new Map<string, string>(); // decl id -> type, for every variable and parameter
   private addressTaken = new Set<string>();
   private unevaluated = 0;
   readonly pending: Candidate[] = [];
@@ -111,22 +128,31 @@ class StoreCollector implements AstVisitor<Sum> {
     switch (kind) {
       case 'DeclRefExpr': {
         const r = n.referencedDecl;
-        if (r?.kind === 'VarDecl' || r?.kind === 'ParmVarDecl') return { ...NONE, kind, baseVar: r.id ?? null };
+        if (r?.kind === 'VarDecl' || r?.kind === 'ParmVarDecl') return { ...NONE, kind, baseVar: r.id ?? null, objVar: r.id ?? null };
         if (r?.kind === 'FunctionDecl') return { ...NONE, kind, funcName: r.name ?? null };
         return { ...NONE, kind };
       }
       case 'ParenExpr':
         return { ...c0, kind };
       case 'MemberExpr':
-        return { ...NONE, kind, baseVar: n.isArrow ? null : c0.baseVar };
+        return { ...NONE, kind, baseVar: n.isArrow ? null : c0.baseVar, objVar: n.isArrow ? null : c0.objVar };
+      case 'ArraySubscriptExpr':
+        // x[i] lies inside x when x is an array (decayed); p[i] with p a pointer does not.
+        return { ...NONE, kind, objVar: c0.decayedVar ?? ch[1]?.decayedVar ?? null };
       case 'ImplicitCastExpr':
         if (n.castKind === 'FunctionToPointerDecay' || n.castKind === 'BuiltinFnToFnPtr') return { ...NONE, kind, funcName: c0.funcName };
         // An array member of a local decays to a pointer into the local: its address escapes.
-        if (n.castKind === 'ArrayToPointerDecay' && c0.baseVar) this.addressTaken.add(c0.baseVar);
-        return { ...NONE, kind };
+        if (n.castKind === 'ArrayToPointerDecay') {
+          if (c0.baseVar) this.addressTaken.add(c0.baseVar);
+          return { ...NONE, kind, decayedVar: c0.objVar };
+        }
+        return { ...NONE, kind, addrOfVar: c0.addrOfVar };
+      case 'CStyleCastExpr':
+        return { ...NONE, kind, addrOfVar: c0.addrOfVar };
       case 'UnaryOperator':
         if (n.opcode === '&' && c0.baseVar) this.addressTaken.add(c0.baseVar);
         if (n.opcode === '++' || n.opcode === '--') this.candidate(n, 'incdec', n.opcode, c0.baseVar);
+        if (n.opcode === '&') return { ...NONE, kind, addrOfVar: c0.objVar };
         return { ...NONE, kind };
       case 'BinaryOperator':
         if (n.opcode === '=') this.candidate(n, 'assign', '=', c0.baseVar);
@@ -134,18 +160,25 @@ class StoreCollector implements AstVisitor<Sum> {
       case 'CompoundAssignOperator':
         this.candidate(n, 'compound', n.opcode ?? '?=', c0.baseVar);
         return { ...NONE, kind };
-      case 'CallExpr':
-        if (c0.funcName && RANGE_CALLS.has(c0.funcName)) this.candidate(n, 'call', c0.funcName, null);
+      case 'CallExpr': {
+        if (!c0.funcName || !RANGE_CALLS.has(c0.funcName)) return { ...NONE, kind };
+        const into = ch[1]?.addrOfVar;
+        const intoType = into ? this.varTypes.get(into) : undefined;
+        if (COPY_CALLS.has(c0.funcName) && intoType !== undefined && !this.env.holdsPointer(intoType)) return { ...NONE, kind };
+        this.candidate(n, 'call', c0.funcName, null);
         return { ...NONE, kind };
+      }
       case 'UnaryExprOrTypeTraitExpr':
         this.unevaluated--;
         return { ...NONE, kind };
       case 'VarDecl':
+        if (n.id) this.varTypes.set(n.id, typeText(n));
         if (this.fnStack.length > 0 && n.storageClass !== 'static' && n.storageClass !== 'extern' && n.id) {
           this.locals.set(n.id, this.env.isArray(typeText(n)));
         }
         return { ...NONE, kind };
       case 'ParmVarDecl':
+        if (n.id) this.varTypes.set(n.id, typeText(n));
         if (n.id) this.locals.set(n.id, this.env.isArray(typeText(n)));
         return { ...NONE, kind };
       case 'FieldDecl':
@@ -226,6 +259,45 @@ function flagSystemDirs(flags: string[], cwd: string): string[] {
   return out;
 }
 
+/**
+ * Maps a physical (file, line) to the one `#line` directives make it (bison's awkgram.c says its code
+ * is awkgram.y's), as gcc's line markers, and so cc-wb's report, have it. clang's JSON gives the
+ * physical place, and prints the presumed one only when it changed since the last location printed,
+ * in a way that cannot always be decoded; reading the directives ourselves is simpler and exact.
+ */
+export function presumedLocations(cwd: string): (file: string, line: number) => { file: string; line: number } {
+  const byFile = new Map<string, { at: number; line: number; file: string | null }[]>();
+  const directives = (file: string) => {
+    let ds = byFile.get(file);
+    if (ds) return ds;
+    ds = [];
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // not a readable file (<built-in>, a deleted source): no directives
+    }
+    if (text.includes('#')) {
+      text.split('\n').forEach((l, i) => {
+        const m = /^\s*#\s*line\s+(\d+)(?:\s+"((?:[^"\\]|\\.)*)")?/.exec(l);
+        if (m) ds!.push({ at: i + 1, line: Number(m[1]), file: m[2] === undefined ? null : m[2].replace(/\\(.)/g, '$1') });
+      });
+    }
+    byFile.set(file, ds);
+    return ds;
+  };
+  return (file, line) => {
+    let presumedFile = file;
+    let last: { at: number; line: number } | null = null;
+    for (const d of directives(file)) {
+      if (d.at >= line) break;
+      last = d;
+      if (d.file !== null) presumedFile = isAbsolute(d.file) ? resolve(d.file) : resolve(cwd, d.file);
+    }
+    return last ? { file: presumedFile, line: last.line + (line - last.at - 1) } : { file, line };
+  };
+}
+
 /** Runs clang on one translation unit and lists the pointer stores in its non-system code. */
 export async function runOracle(input: OracleInput): Promise<OracleResult> {
   const clang = input.clang ?? 'clang';
@@ -268,15 +340,20 @@ export async function runOracle(input: OracleInput): Promise<OracleResult> {
   });
 
   const absOf = (f: string): string => (isAbsolute(f) ? resolve(f) : resolve(input.cwd, f));
+  const presumed = presumedLocations(input.cwd);
   const stores: OracleStore[] = [];
   for (const c of collector.pending) {
     const file = absOf(c.at.file);
     if (isSystem(file) || c.at.file.startsWith('<')) continue;
     if (c.kind !== 'call' && !collector.env.holdsPointer(c.type)) continue;
-    stores.push({ file, line: c.at.line, kind: c.kind, detail: c.detail, type: c.type, func: c.func });
+    const at = presumed(file, c.at.line);
+    stores.push({ file: at.file, line: at.line, kind: c.kind, detail: c.detail, type: c.type, func: c.func });
   }
   const functions = collector.functions
-    .map((f) => ({ ...f, file: absOf(f.file) }))
-    .filter((f) => !isSystem(f.file) && !f.file.startsWith('<'));
+    .filter((f) => !f.file.startsWith('<') && !isSystem(absOf(f.file)))
+    .map((f) => {
+      const b = presumed(absOf(f.file), f.begin);
+      return { ...f, file: b.file, begin: b.line, end: presumed(absOf(f.file), f.end).line };
+    });
   return { stores, functions, unknownTypes: [...collector.env.unknownTypes].sort(), jsonBytes, ms: Date.now() - started };
 }

@@ -2,6 +2,13 @@
 // directory, so the oracle can re-run exactly those translation units with exactly those flags.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { repoRoot } from './cache.js';
+
+/**
+ * The logging compiler front: `bash cclog.sh <compiler words…> <args…>` records each call in
+ * $CC_WB_CMDLOG, then runs the compiler. Read the log back with readCompileLog(dir, words.length).
+ */
+export const cclogScript = join(repoRoot, 'test', 'real', 'cclog.sh');
 
 export type CompileMode = 'compile' | 'link' | 'preprocess' | 'depend' | 'query';
 
