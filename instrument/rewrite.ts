@@ -104,8 +104,6 @@ const UNION_CLASS = 13; // union_type_class
  */
 const slotOf = (addr: string): string => `(__wb_word_t *)(__wb_uintptr_t)(${addr})`;
 const untyped = (addr: string): string => `(void *)(__wb_uintptr_t)(${addr})`;
-/** The store's barrier runs only once a host is active (__wb_active never goes back to 0). */
-const gated = (barriered: string, plain: string): string => `({ if (__wb_on()) { ${barriered} } else ${plain} })`;
 
 export class Rewriter {
   private readonly env = new TypeEnv();
@@ -539,10 +537,9 @@ export class Rewriter {
       const [prologue, v, vAddr] = fromLvalue
         ? [`__auto_type __wb_r${k} = &(${r(rhs)}); `, `*__wb_r${k}`, `__wb_r${k}`]
         : [`__typeof__(*${s}) __wb_v${k}; __wb_v${k} = (${r(rhs)}); `, `__wb_v${k}`, `&__wb_v${k}`];
-      const ptrStore = gated(
-        `__wb_word_t __wb_o${k} = __wb_load_old(${slot}); *${s} = ${v}; __wb_note_store(${slot}, __wb_o${k}, *${slotOf(vAddr)});`,
-        `*${s} = ${v};`,
-      );
+      // The barrier reports the store just before it happens, so the store itself is written once
+      // and the cold branch is a load and a call: small enough not to stop gcc inlining.
+      const ptrStore = `({ if (__wb_on()) __wb_note_store(${slot}, __wb_load_old(${slot}), *${slotOf(vAddr)}); *${s} = ${v}; })`;
       const recStore = `({ __wb_note_range_assign(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
       const cls = `__builtin_classify_type(*${s})`;
       return (

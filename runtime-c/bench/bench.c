@@ -17,12 +17,8 @@
   do {                                                                                          \
     __typeof__(lv) *s_ = &(lv);                                                                 \
     __typeof__(lv) v_ = (v);                                                                    \
-    if (__wb_on()) {                                                                            \
-      void *o_ = __wb_load_old((__wb_word_t *)s_);                                              \
-      *s_ = v_;                                                                                 \
-      __wb_note_store((__wb_word_t *)s_, o_, (void *)v_);                                       \
-    } else                                                                                      \
-      *s_ = v_;                                                                                 \
+    if (__wb_on()) __wb_note_store((__wb_word_t *)s_, __wb_load_old((__wb_word_t *)s_), (void *)v_); \
+    *s_ = v_;                                                                                   \
   } while (0)
 #else
 #define MALLOC malloc

@@ -5,10 +5,10 @@
  * runtime itself. Everything here is spelled with reserved names (__wb_*) so it cannot collide
  * with user code, and with GNU keywords (__inline__, __typeof__) so it compiles under any -std=.
  *
- * The pass rewrites a pointer store `L = R` into: evaluate &L and R once; if no host is active
- * (__wb_on() false), store; otherwise read the old value, store, then __wb_note_store(slot, old,
- * new), a call to the runtime, which tests two shadow bytes before doing anything else. The
- * __wb_active test is the whole cost a program pays when no host is attached.
+ * The pass rewrites a pointer store `L = R` into: evaluate &L and R once; if a host is active
+ * (__wb_on()), __wb_note_store(slot, old, new), a call to the runtime, which tests two shadow
+ * bytes before doing anything else; then the store. The __wb_active test is the whole cost a
+ * program pays when no host is attached.
  */
 enum { __wb_abi_version = 1 };
 
@@ -55,15 +55,16 @@ __wb_load_old(__wb_word_t *slot)
 
 /* Whether stores must be reported at all. It goes from 0 to 1 once, before the host (or stress
  * mode) marks its first granule, so while it is 0 no store can involve a HOST object and the
- * pass's store sequence is a load, a test and the plain store; `if (__wb_on()) { old = *slot;
- * store; __wb_note_store(...) } else store` is the form it emits. */
+ * pass's store sequence is a load, a test and the plain store: `if (__wb_on())
+ * __wb_note_store(slot, old, new); store` is the form it emits. */
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
 __wb_on(void)
 {
   return __builtin_expect(__wb_active != 0, 0);
 }
 
-/* Called after the store has been done through the correctly typed lvalue, once __wb_on(). The
+/* Called just before the store is done through the correctly typed lvalue, once __wb_on(): the
+ * event is in the log before the slot changes, and the host acts on it only at a safe point. The
  * shadow test that filters out stores touching no HOST object is out of line too: inlined at
  * every store it made the cold branch big enough to stop gcc inlining small functions of the
  * program (lua's prepCallInfo, precallC), which cost more with no host than the call costs
