@@ -31,6 +31,15 @@ static long net(uint64_t base)
   return k;
 }
 
+/* REF events that leave slot referring to nothing, whatever old object they name. */
+static long released_slots(const t_log *l, uint64_t slot)
+{
+  long k = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (l->ev[i].kind == WB_EV_REF && l->ev[i].a == slot && l->ev[i].c == 0) k++;
+  return k;
+}
+
 int main(void)
 {
   wb_host_register(NULL, NULL);
@@ -69,11 +78,11 @@ int main(void)
   c->g = B + 64;
   __wb_memset(c, 0, sizeof *c);
   t_drain(&lg);
-  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, (uintptr_t)A, 0) +
-           t_count(&lg, WB_EV_REF, (uintptr_t)&c->f, 0, 0), 1);
+  /* What the old value lies in is only a hint here (A + 64 may be A's padding, nothing, or the
+   * object allocated right after A): the slot is what counts. */
+  CHECK_EQ(released_slots(&lg, (uintptr_t)&c->f), 1);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->g, 0, (uintptr_t)B), 1);
-  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&c->g, (uintptr_t)B, 0) +
-           t_count(&lg, WB_EV_REF, (uintptr_t)&c->g, 0, 0), 1);
+  CHECK_EQ(released_slots(&lg, (uintptr_t)&c->g), 1);
   CHECK_EQ(lg.n, 4);
   /* ...and both slots are uncounted afterwards: storing NULL again reports nothing. */
   reset();
