@@ -104,6 +104,8 @@ const UNION_CLASS = 13; // union_type_class
  */
 const slotOf = (addr: string): string => `(__wb_word_t *)(__wb_uintptr_t)(${addr})`;
 const untyped = (addr: string): string => `(void *)(__wb_uintptr_t)(${addr})`;
+/** The prelude's __wb_on(): a host is active (it never goes back to 0). */
+const ACTIVE = '__builtin_expect(__wb_active != 0, 0)';
 
 export class Rewriter {
   private readonly env = new TypeEnv();
@@ -537,10 +539,15 @@ export class Rewriter {
       const [prologue, v, vAddr] = fromLvalue
         ? [`__auto_type __wb_r${k} = &(${r(rhs)}); `, `*__wb_r${k}`, `__wb_r${k}`]
         : [`__typeof__(*${s}) __wb_v${k}; __wb_v${k} = (${r(rhs)}); `, `__wb_v${k}`, `&__wb_v${k}`];
-      // The barrier reports the store just before it happens, so the store itself is written once
-      // and the cold branch is a load and a call: small enough not to stop gcc inlining.
-      const ptrStore = `({ if (__wb_on()) __wb_note_store(${slot}, __wb_load_old(${slot}), *${slotOf(vAddr)}); *${s} = ${v}; })`;
-      const recStore = `({ __wb_note_range_assign(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
+      // The barrier reports the store just before it happens (the runtime reads the old value), so
+      // the store is written once and the cold branch is one call: nothing that changes gcc's
+      // inlining or splitting of the function, nothing it could call uninitialised.
+      // Spelled out rather than through the prelude's inline wrappers (__wb_on,
+      // __wb_note_store_before, __wb_note_range_assign): gcc's early inliner counts a wrapper
+      // call before it inlines it, and that is enough to change its inlining and splitting of
+      // small functions (GCC torture 990208-1).
+      const ptrStore = `({ if (${ACTIVE}) __wb_store_before(${slot}, *${slotOf(vAddr)}); *${s} = ${v}; })`;
+      const recStore = `({ if (${ACTIVE}) __wb_range_assign_slow(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
       const cls = `__builtin_classify_type(*${s})`;
       return (
         `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ${prologue}` +

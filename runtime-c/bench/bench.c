@@ -17,7 +17,7 @@
   do {                                                                                          \
     __typeof__(lv) *s_ = &(lv);                                                                 \
     __typeof__(lv) v_ = (v);                                                                    \
-    if (__wb_on()) __wb_note_store((__wb_word_t *)s_, __wb_load_old((__wb_word_t *)s_), (void *)v_); \
+    if (__wb_on()) __wb_note_store_before((__wb_word_t *)s_, (void *)v_);                      \
     *s_ = v_;                                                                                   \
   } while (0)
 #else

@@ -6,8 +6,8 @@
  * with user code, and with GNU keywords (__inline__, __typeof__) so it compiles under any -std=.
  *
  * The pass rewrites a pointer store `L = R` into: evaluate &L and R once; if a host is active
- * (__wb_on()), __wb_note_store(slot, old, new), a call to the runtime, which tests two shadow
- * bytes before doing anything else; then the store. The __wb_active test is the whole cost a
+ * (__wb_on()), __wb_note_store_before(slot, new), a call to the runtime, which reads the old value
+ * and tests two shadow bytes before doing anything else; then the store. The __wb_active test is the whole cost a
  * program pays when no host is attached.
  */
 enum { __wb_abi_version = 1 };
@@ -31,6 +31,7 @@ extern unsigned char __wb_shadow[] __attribute__((__visibility__("hidden")));
 extern int __wb_active __attribute__((__visibility__("hidden")));
 
 void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value) __attribute__((__cold__));
+void __wb_store_before(__wb_word_t *slot, void *new_value) __attribute__((__cold__));
 void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n);
 
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
@@ -56,7 +57,7 @@ __wb_load_old(__wb_word_t *slot)
 /* Whether stores must be reported at all. It goes from 0 to 1 once, before the host (or stress
  * mode) marks its first granule, so while it is 0 no store can involve a HOST object and the
  * pass's store sequence is a load, a test and the plain store: `if (__wb_on())
- * __wb_note_store(slot, old, new); store` is the form it emits. */
+ * __wb_note_store_before(slot, new); store` is the form it emits. */
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
 __wb_on(void)
 {
@@ -73,6 +74,13 @@ static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_
 __wb_note_store(__wb_word_t *slot, void *old_value, void *new_value)
 {
   __wb_store_slow(slot, old_value, new_value);
+}
+
+/* What the pass emits: the runtime reads the old value itself, just before the store. */
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
+__wb_note_store_before(__wb_word_t *slot, void *new_value)
+{
+  __wb_store_before(slot, new_value);
 }
 
 /* Struct/union assignment: called *before* the copy with the destination and the source value,

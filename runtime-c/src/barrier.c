@@ -38,7 +38,18 @@ static WB_NOINLINE void store_counted(void *slot, void *old_value, void *new_val
   store_note(slot, old_value, new_value, WB_ORIGIN_STORE);
 }
 
-/* Every pointer store of instrumented code while a host is active: the filter first. */
+/* Every pointer store of instrumented code while a host is active, just before it happens: the
+ * old value is read here rather than in the caller, so the inlined branch is a call and nothing
+ * else (no load a compiler could call uninitialised, nothing that changes its inlining). */
+void __wb_store_before(__wb_word_t *slot, void *new_value)
+{
+  void *old_value;
+  memcpy(&old_value, (const void *)slot, sizeof old_value);
+  if (wb_likely((__wb_shadow_hit(old_value) | __wb_shadow_hit(new_value)) == 0)) return;
+  store_counted((void *)slot, old_value, new_value);
+}
+
+/* The same with the old value read by the caller (ABI v1's first form). */
 void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value)
 {
   if (wb_likely((__wb_shadow_hit(old_value) | __wb_shadow_hit(new_value)) == 0)) return;

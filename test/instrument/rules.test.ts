@@ -21,7 +21,7 @@ describe('assignments', () => {
   it('barriers a store to a global pointer', () => {
     const r = sitesOf('void f(struct node *n) { g = n; }');
     expect(r.sites.map((s) => s.kind)).toEqual(['assign']);
-    expect(body(r)).toContain('__wb_note_store');
+    expect(body(r)).toContain('__wb_store_before');
   });
 
   it('barriers stores through ->, *, [] and to fields of structs in memory', () => {

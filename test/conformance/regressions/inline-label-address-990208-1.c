@@ -1,6 +1,7 @@
 /* Found by: GCC torture execute/990208-1.c, -O1 and -O2 (SIGABRT under cc-wb, exit 0 under cc).
  * conformance-flags: -O2 -w
- * conformance-status: open (reported to the lead, 2026-11-22)
+ * conformance-status: fixed 2026-12-04 (the store's barrier is one gated call, spelled out without
+ *   the prelude's inline wrappers, which gcc's early inliner counted against doit())
  *
  * Expected (as plain cc): exit 0. GCC inlines doit() into f() and g(), so each copy of the label
  * `here` has its own address and ptr1 != ptr2.
