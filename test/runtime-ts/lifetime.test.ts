@@ -1,7 +1,7 @@
 // Memory shared between TypeScript and a cc-wb-built C library (runtime-ts/heap): every test
 // states what must be alive and what must be gone through the host's stats() and the runtime's
 // own counters (wb_get_stats), as differences from the figures before it.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -15,6 +15,16 @@ let lib: LibraryModule & Record<string, Any>;
 beforeAll(async () => {
   await requireBuilt();
   lib = load(await buildLibrary('lifetime', [join(fixtures, 'lifetime.c')])) as typeof lib;
+});
+
+// Each test measures differences from its own start. Proxies an earlier test left to the
+// FinalizationRegistry backstop are released at the first safe point after their finalizer ran,
+// which may be inside the next test: let pending finalizers run, then pass a safe point and
+// collect, so that nothing from before is still on its way out once a test takes its snapshot.
+beforeEach(async () => {
+  await new Promise((r) => setImmediate(r));
+  lib.safe_point();
+  collect(lib);
 });
 
 /** Figures now, and their change since `from`. */
