@@ -13,14 +13,15 @@ store_note(void *slot, void *old_value, void *new_value, uint32_t origin)
   uintptr_t ob = __wb_shadow_hit(old_value) ? wb_index_host_base((uintptr_t)old_value) : 0;
   uintptr_t nb = __wb_shadow_hit(new_value) ? wb_index_host_base((uintptr_t)new_value) : 0;
   uintptr_t s = (uintptr_t)slot;
-  if (ob == nb && ob == 0) {
-    /* Nothing HOST before or after, as far as the values show; but a counted slot whose pointer
-     * the program advanced past its object's end (p++ has no barrier) still holds a count. */
-    if (!wb_slot_take(s)) return;
-  } else {
-    if (wb_on_stack(s, sizeof(void *))) return; /* locals are not counted */
-    /* The host keys counts by slot: a counted slot is reported even for the same object. */
-    if (!wb_slot_take(s) && ob == nb) return;
+  if (wb_on_stack(s, sizeof(void *))) return; /* locals are not counted */
+  /* The host keys counts by slot. A counted slot is always reported, even when it keeps its
+   * object or the old value lies in no HOST object (a pointer the program advanced past its
+   * object's end: p++ has no barrier). An uncounted slot is reported when it starts referring to
+   * a HOST object, whatever its old bits were: stale contents of reused memory can equal the new
+   * pointer, and returning on "same object" would leave the reference uncounted. */
+  if (!wb_slot_take(s)) {
+    if (nb == 0) return;
+    ob = 0;
   }
   if (nb != 0) wb_slot_note(s);
   WB_STAT_APPROX(counted_stores, 1);

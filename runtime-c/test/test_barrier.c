@@ -91,6 +91,21 @@ int main(void)
   t_drain(&lg);
   CHECK_EQ(lg.n, 0);
 
+  /* Stale bits: memory that is reused (a realloc'd tail, a recycled block) can already hold the
+   * very pointer being stored. The slot was never counted, so the store must count it: found by
+   * the host's lifetime tests as a box freed while a C array still referred to it. */
+  reset();
+  void **fresh = __wb_malloc(2 * sizeof(void *));
+  memcpy(&fresh[1], &A, sizeof A);             /* raw bytes, no barrier */
+  WB_STORE(fresh[1], A);
+  WB_STORE(fresh[1], A);                       /* now counted: reported again, same object */
+  t_drain(&lg);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&fresh[1], 0, (uintptr_t)A), 1);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&fresh[1], (uintptr_t)A, (uintptr_t)A), 1);
+  CHECK_EQ(net((uint64_t)A), 1);
+  WB_STORE(fresh[1], NULL);
+  __wb_free(fresh);
+
   /* Globals count; the calling thread's stack does not. */
   reset();
   WB_STORE(global_slot, A);

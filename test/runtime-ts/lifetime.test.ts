@@ -18,11 +18,17 @@ beforeAll(async () => {
 });
 
 // Each test measures differences from its own start. Proxies an earlier test left to the
-// FinalizationRegistry backstop are released at the first safe point after their finalizer ran,
-// which may be inside the next test: let pending finalizers run, then pass a safe point and
-// collect, so that nothing from before is still on its way out once a test takes its snapshot.
+// FinalizationRegistry backstop are released at the first safe point after the garbage collector
+// found them, which could happen inside the next test: collect garbage now, let the finalizers run,
+// then pass a safe point and collect, so nothing from before is on its way out once a test takes
+// its snapshot.
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
 beforeEach(async () => {
-  await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 2; i++) {
+    fullGc();
+    await new Promise((r) => setImmediate(r));
+  }
   lib.safe_point();
   collect(lib);
 });
