@@ -104,7 +104,7 @@ const UNION_CLASS = 13; // union_type_class
  */
 const slotOf = (addr: string): string => `(__wb_word_t *)(__wb_uintptr_t)(${addr})`;
 const untyped = (addr: string): string => `(void *)(__wb_uintptr_t)(${addr})`;
-/** The prelude's __wb_on(): a host is active (it never goes back to 0). */
+/** A host is active (__wb_active never goes back to 0; runtime-c/include/wb_prelude.h). */
 const ACTIVE = '__builtin_expect(__wb_active != 0, 0)';
 
 export class Rewriter {
@@ -542,8 +542,8 @@ export class Rewriter {
       // The barrier reports the store just before it happens (the runtime reads the old value), so
       // the store is written once and the cold branch is one call: nothing that changes gcc's
       // inlining or splitting of the function, nothing it could call uninitialised.
-      // Spelled out rather than through the prelude's inline wrappers (__wb_on,
-      // __wb_note_store_before, __wb_note_range_assign): gcc's early inliner counts a wrapper
+      // Spelled out rather than through inline wrappers (such as the prelude's
+      // __wb_note_range_assign): gcc's early inliner counts a wrapper
       // call before it inlines it, and that is enough to change its inlining and splitting of
       // small functions (GCC torture 990208-1).
       const ptrStore = `({ if (${ACTIVE}) __wb_store_before(${slot}, *${slotOf(vAddr)}); *${s} = ${v}; })`;

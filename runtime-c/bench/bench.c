@@ -17,7 +17,7 @@
   do {                                                                                          \
     __typeof__(lv) *s_ = &(lv);                                                                 \
     __typeof__(lv) v_ = (v);                                                                    \
-    if (__wb_on()) __wb_note_store_before((__wb_word_t *)s_, (void *)v_);                      \
+    if (__builtin_expect(__wb_active != 0, 0)) __wb_store_before((__wb_word_t *)s_, (void *)v_); \
     *s_ = v_;                                                                                   \
   } while (0)
 #else

@@ -60,11 +60,12 @@ enum {
  * (little-endian, naturally aligned: a Uint32Array view reads kind at [8i], origin at [8i+1],
  * a as [8i+2] + [8i+3] * 2^32, and so on). Addresses are below 2^47, exact as JS numbers. */
 enum {
-  WB_EV_REF = 1,      /* slot a now refers to HOST object c (0: none). b is the HOST object the
-                         slot's old value lies in (0: none); it is the object counted for the
-                         slot unless the program advanced the pointer past its object's end
-                         (p++ and p += n carry no barrier): key counts by slot, and take b as a
-                         hint. A slot counted before is always reported, even with b == c. */
+  WB_EV_REF = 1,      /* slot a now refers to HOST object c (0: none). b is 0 when the slot held
+                         no counted reference; otherwise the HOST object its old value lies in
+                         (0: none), which is the object counted for it unless the program
+                         advanced the pointer past its object's end (p++ and p += n carry no
+                         barrier): key counts by slot and take b as a hint. A counted slot is
+                         always reported, even with b == c. */
   WB_EV_MOVE = 2,     /* HOST object a moved to b (realloc); c = new size. Its policies, type
                          and outgoing references moved with it (REF events follow for them). */
   WB_EV_CFREE = 3,    /* C called free() on HOST object a: EXPLICIT is clear; the memory stays

@@ -6,7 +6,8 @@
  * with user code, and with GNU keywords (__inline__, __typeof__) so it compiles under any -std=.
  *
  * The pass rewrites a pointer store `L = R` into: evaluate &L and R once; if a host is active
- * (__wb_on()), __wb_note_store_before(slot, new), a call to the runtime, which reads the old value
+ * (`__builtin_expect(__wb_active != 0, 0)`), __wb_store_before(slot, new), a call to the runtime,
+ * which reads the old value
  * and tests two shadow bytes before doing anything else; then the store. The __wb_active test is the whole cost a
  * program pays when no host is attached.
  */
@@ -54,18 +55,14 @@ __wb_load_old(__wb_word_t *slot)
   return *slot;
 }
 
-/* Whether stores must be reported at all. It goes from 0 to 1 once, before the host (or stress
- * mode) marks its first granule, so while it is 0 no store can involve a HOST object and the
- * pass's store sequence is a load, a test and the plain store: `if (__wb_on())
- * __wb_note_store_before(slot, new); store` is the form it emits. */
-static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
-__wb_on(void)
-{
-  return __builtin_expect(__wb_active != 0, 0);
-}
+/* __wb_active goes from 0 to 1 once, before the host (or stress mode) marks its first granule, so
+ * while it is 0 no store can involve a HOST object. The pass spells the test and the call out at
+ * each store, `if (__builtin_expect(__wb_active != 0, 0)) __wb_store_before(slot, new); store`,
+ * rather than through an inline wrapper: gcc's early inliner counts a wrapper call before it
+ * inlines it, which changed its inlining of small user functions (GCC torture 990208-1). */
 
-/* Called just before the store is done through the correctly typed lvalue, once __wb_on(): the
- * event is in the log before the slot changes, and the host acts on it only at a safe point. The
+/* The first form of the ABI (old value read by the caller), kept for code built against it: called
+ * just before the store, once __wb_active is set; the host acts on events only at safe points. The
  * shadow test that filters out stores touching no HOST object is out of line too: inlined at
  * every store it made the cold branch big enough to stop gcc inlining small functions of the
  * program (lua's prepCallInfo, precallC), which cost more with no host than the call costs
@@ -74,13 +71,6 @@ static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_
 __wb_note_store(__wb_word_t *slot, void *old_value, void *new_value)
 {
   __wb_store_slow(slot, old_value, new_value);
-}
-
-/* What the pass emits: the runtime reads the old value itself, just before the store. */
-static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
-__wb_note_store_before(__wb_word_t *slot, void *new_value)
-{
-  __wb_store_before(slot, new_value);
 }
 
 /* Struct/union assignment: called *before* the copy with the destination and the source value,
