@@ -8,9 +8,10 @@
 #   bzip2 xz-utils   unpacking Debian source tarballs
 #   gcc make         plain builds of the real programs
 #   csmith libcsmith-dev   conformance (random differential testing)
+#   gdb              unwinding through the x86-64 store hook (test/toolchain/store-hook.test.ts)
 set -euo pipefail
 
-packages=(clang csmith libcsmith-dev dpkg-dev patch bzip2 xz-utils gcc g++ make ccache distcc autoconf automake libtool cmake binutils procps valgrind gcc-12-source)
+packages=(clang csmith libcsmith-dev dpkg-dev patch bzip2 xz-utils gcc g++ make ccache distcc autoconf automake libtool cmake binutils procps valgrind gdb gcc-12-source)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

@@ -7,7 +7,7 @@ import C from 'tree-sitter-c';
 import { LineMap } from './linemap.js';
 import { blankComments } from './comments.js';
 import { normalize, nameUnnamedBitfields } from './normalize.js';
-import { Rewriter, implicitIntDefinition } from './rewrite.js';
+import { Rewriter, implicitIntDefinition, type StoreForm } from './rewrite.js';
 import { blankDefineLines, metadataAppendix } from './metadata.js';
 
 export type SiteKind =
@@ -58,6 +58,17 @@ export interface InstrumentResult {
 export interface InstrumentOptions {
   /** Name used in diagnostics when the text has no line markers. */
   fileName?: string;
+  /**
+   * The pointer store barrier's form (StoreForm in rewrite.ts). By default the asm form where the
+   * unit's `-dD` lines say the target is x86-64 with 64-bit pointers, the C call anywhere else.
+   */
+  storeForm?: StoreForm;
+}
+
+/** The target as the unit's predefined macros (kept by `cc -E -dD`) describe it. */
+export function storeFormFor(text: string): StoreForm {
+  const x86_64 = /^#define __x86_64__ 1$/m.test(text) && !/^#define __ILP32__ /m.test(text);
+  return x86_64 ? 'x86-64-asm' : 'call';
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -151,7 +162,7 @@ export function instrumentPreprocessed(input: string | Buffer, options: Instrume
   const emptyStats = { assignments: 0, barriered: 0, arithmetic: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
   if (diagnostics.length > 0) return { ok: false, code: text, sites: [], stats: emptyStats, diagnostics };
 
-  const rewriter = new Rewriter(text, lines, normalized.complexPartEnds);
+  const rewriter = new Rewriter(text, lines, normalized.complexPartEnds, options.storeForm ?? storeFormFor(text));
   // Rewrite against the parse of the normalized copy; offsets are shared with the original.
   const result = rewriter.run(tree.rootNode);
   if (result.diagnostics.some((d) => d.severity === 'error')) {

@@ -10,6 +10,12 @@
  * which reads the old value
  * and tests two shadow bytes before doing anything else; then the store. The __wb_active test is the whole cost a
  * program pays when no host is attached.
+ *
+ * On x86-64 the pass spells the same thing as one `asm inline` statement instead (the template is
+ * X86_STORE_ASM in instrument/rewrite.ts): `cmpl $0, __wb_active(%rip); jne cold`, where the cold
+ * stub in .text.unlikely passes the slot and the new value on the stack to __wb_store_hook
+ * (runtime-c/src/store_hook.c), which runs the same filter and saves every register before it
+ * calls C. The compiler then sees no call and no clobbered register at a store.
  */
 enum { __wb_abi_version = 1 };
 
@@ -88,11 +94,16 @@ __wb_note_range_assign(void *dst, const void *src, __wb_size_t n)
 void *__wb_memcpy_slow(void *dst, const void *src, __wb_size_t n);
 void *__wb_memmove_slow(void *dst, const void *src, __wb_size_t n);
 void *__wb_memset_slow(void *dst, int c, __wb_size_t n);
+/* The accounting alone, before the caller's own builtin: memcpy and memset stay one builtin at
+ * the join, which gcc can still merge with the stores around it (`memset(r, 0, sizeof *r);
+ * r->type = ...` is a few moves, not a second copy of the memset in a branch). */
+void __wb_memcpy_before(void *dst, const void *src, __wb_size_t n) __attribute__((__cold__));
+void __wb_memset_before(void *dst, __wb_size_t n) __attribute__((__cold__));
 
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memcpy(void *dst, const void *src, __wb_size_t n)
 {
-  if (__builtin_expect(__wb_active != 0, 0)) return __wb_memcpy_slow(dst, src, n);
+  if (__builtin_expect(__wb_active != 0, 0)) __wb_memcpy_before(dst, src, n);
   return __builtin_memcpy(dst, src, n);
 }
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
@@ -109,7 +120,7 @@ __wb_mempcpy(void *dst, const void *src, __wb_size_t n)
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memset(void *dst, int c, __wb_size_t n)
 {
-  if (__builtin_expect(__wb_active != 0, 0)) return __wb_memset_slow(dst, c, n);
+  if (__builtin_expect(__wb_active != 0, 0)) __wb_memset_before(dst, n);
   return __builtin_memset(dst, c, n);
 }
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void

@@ -50,6 +50,36 @@ void __wb_store_before(__wb_word_t *slot, void *new_value)
   store_counted((void *)slot, old_value, new_value);
 }
 
+#if defined(__x86_64__) && !defined(__ILP32__)
+/* What a vector-using libc routine (memcpy's AVX2 variant ends in vzeroupper) would do to the
+ * caller's registers: lets a test prove the store hook restores them. */
+static void poison_vectors(void)
+{
+  if (__builtin_cpu_supports("avx"))
+    __asm__ volatile("vzeroall" ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+                     "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+  else
+    __asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\tpxor %%xmm2, %%xmm2\n\t"
+                     "pxor %%xmm3, %%xmm3\n\tpxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
+                     "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\tpxor %%xmm8, %%xmm8\n\t"
+                     "pxor %%xmm9, %%xmm9\n\tpxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
+                     "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\tpxor %%xmm14, %%xmm14\n\t"
+                     "pxor %%xmm15, %%xmm15"
+                     ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+                     "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+/* The x86-64 store hook's C half (store_hook.c), called past its shadow filter with every
+ * register saved. */
+void wb_store_hook_slow(__wb_word_t *slot, void *new_value)
+{
+  void *old_value;
+  memcpy(&old_value, (const void *)slot, sizeof old_value);
+  store_note((void *)slot, old_value, new_value, WB_ORIGIN_STORE);
+  if (wb_unlikely(wb_config.poison_vectors)) poison_vectors();
+}
+#endif
+
 /* The same with the old value read by the caller (ABI v1's first form). */
 void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value)
 {
@@ -99,6 +129,26 @@ void *__wb_memset_slow(void *dst, int c, __wb_size_t n)
 {
   wb_range_kill((uintptr_t)dst, n, WB_ORIGIN_MEMSET);
   return memset(dst, c, n);
+}
+
+/* The accounting of memcpy and memset without the operation, called just before the caller's own
+ * __builtin_memcpy/__builtin_memset (the prelude's inline forms). memcpy's ranges do not overlap,
+ * so reading the copied references from src before the copy reads what will land in dst. */
+void __wb_memcpy_before(void *dst, const void *src, __wb_size_t n)
+{
+  uintptr_t d = (uintptr_t)dst;
+  wb_slotmask m;
+  int counts = wb_slots_snapshot(d, (uintptr_t)src, n, &m);
+  wb_range_kill(d, n, WB_ORIGIN_MEMCPY);
+  if (counts) {
+    wb_range_create(d, src, n, &m, WB_ORIGIN_MEMCPY);
+    wb_slotmask_release(&m);
+  }
+}
+
+void __wb_memset_before(void *dst, __wb_size_t n)
+{
+  wb_range_kill((uintptr_t)dst, n, WB_ORIGIN_MEMSET);
 }
 
 void __wb_explicit_bzero(void *dst, __wb_size_t n)

@@ -70,6 +70,7 @@ __attribute__((constructor(101))) void wb_config_init(void)
   wb_config.scan_all = env_flag("WB_SCAN_ALL");
   const char *q = getenv("WB_QUARANTINE");
   if (q != NULL) wb_config.quarantine = strtoul(q, NULL, 10);
+  wb_config.poison_vectors = env_flag("WB_POISON_VECTORS");
   wb_config.stress = env_flag("WB_STRESS");
   if (wb_config.stress) wb_stress_init();
   wb_flags_update();
@@ -117,6 +118,7 @@ void wb_activate(void)
   wb_lock_acquire(lockp);
   if (!__wb_active) {
     wb_slots_init();
+    wb_store_hook_init();
     __atomic_store_n(&__wb_active, 1, __ATOMIC_SEQ_CST);
   }
   wb_lock_release(lockp);

@@ -70,6 +70,8 @@ typedef struct {
   int stress;           /* WB_STRESS=1: null host, every allocation HOST-held */
   int scan_all;         /* WB_SCAN_ALL=1: copies scan every source word, not just counted pages */
   size_t quarantine;    /* WB_QUARANTINE=N: hold the last N C frees to prove double frees */
+  int poison_vectors;   /* WB_POISON_VECTORS=1 (tests): the x86-64 store hook's C half zeroes
+                           every vector register, as any libc call it makes may */
 } wb_config_t;
 extern WB_HIDDEN wb_config_t wb_config;
 WB_HIDDEN void wb_config_init(void);
@@ -243,6 +245,10 @@ WB_HIDDEN void wb_shadow_adjust(uintptr_t base, size_t size, int delta);
 
 /* ---- counted slots and ranges (slots.c) ------------------------------------------------- */
 WB_HIDDEN void wb_slots_init(void);
+/* x86-64: sizes the store hook's register save area (store_hook.c); before __wb_active is set. */
+WB_HIDDEN void wb_store_hook_init(void);
+WB_HIDDEN void wb_store_hook_slow(__wb_word_t *slot, void *new_value);
+WB_HIDDEN void wb_store_note(void *slot, void *old_value, void *new_value, uint32_t origin);
 WB_HIDDEN void wb_slot_note(uintptr_t slot);
 WB_HIDDEN int wb_slot_take(uintptr_t slot);
 WB_HIDDEN int wb_slots_any(uintptr_t p, size_t n);

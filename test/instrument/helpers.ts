@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { instrumentPreprocessed, outputBytes, type InstrumentResult } from '../../instrument/index.js';
+import type { StoreForm } from '../../instrument/rewrite.js';
 
 export const fixtures = resolve(import.meta.dirname, 'fixtures');
 const work = mkdtempSync(join(tmpdir(), 'wb-pass-test-'));
@@ -47,8 +48,8 @@ function recordingRuntime(cc: string): string {
 }
 
 /** Instruments `source`, compiles it with `cc flags`, links the recording runtime and runs it. */
-export function buildAndRun(source: string, cc = 'gcc', flags: string[] = ['-O2']): RunResult {
-  const result = instrumentPreprocessed(preprocess(source, cc, flags), { fileName: 'snippet.c' });
+export function buildAndRun(source: string, cc = 'gcc', flags: string[] = ['-O2'], storeForm?: StoreForm): RunResult {
+  const result = instrumentPreprocessed(preprocess(source, cc, flags), { fileName: 'snippet.c', storeForm });
   if (!result.ok) throw new Error('pass refused the unit: ' + JSON.stringify(result.diagnostics));
   const wbi = join(work, `t${++n}.wb.i`);
   const exe = join(work, `t${n}.exe`);
