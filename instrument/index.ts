@@ -68,7 +68,8 @@ export interface InstrumentOptions {
 /** The target as the unit's predefined macros (kept by `cc -E -dD`) describe it. */
 export function storeFormFor(text: string): StoreForm {
   const x86_64 = /^#define __x86_64__ 1$/m.test(text) && !/^#define __ILP32__ /m.test(text);
-  return x86_64 ? 'x86-64-asm' : 'call';
+  if (!x86_64) return 'call';
+  return /^#define __AVX__ 1$/m.test(text) ? 'x86-64-avx-asm' : 'x86-64-asm';
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -110,25 +110,28 @@ const ACTIVE = '__builtin_expect(__wb_active != 0, 0)';
 /**
  * How a pointer store is reported before it happens.
  * - 'call': `if (__wb_active) __wb_store_before(slot, new)`, portable C.
- * - 'x86-64-asm': one `asm inline` statement: the __wb_active test and a jump to a stub in
+ * - 'x86-64-asm', 'x86-64-avx-asm': one `asm inline` statement: the __wb_active test and a jump to a stub in
  *   .text.unlikely that hands the slot and the new value to __wb_store_hook
- *   (runtime-c/src/store_hook.c), which saves every register it or the C runtime could touch.
+ *   (runtime-c/src/store_hook.c), which saves every register it or the C runtime could touch
+ *   (__wb_store_hook_avx for units built with AVX: it also keeps the upper vector state and
+ *   opmasks, which code built without AVX never holds values in).
  *   To the compiler it is two instructions that call nothing and clobber only the flags, so the
  *   surrounding code keeps its registers, its inlining and its layout: with the C call, the cold
  *   branch's call clobbers made gcc keep values in callee-saved registers (pushes and pops in
  *   every small function with a store) and its size stopped gcc inlining small functions such as
  *   gawk's TOP_SCALAR into the interpreter loop (spec-bench/results/analysis.md).
  */
-export type StoreForm = 'call' | 'x86-64-asm';
+export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
 
 /**
- * The x86-64 store barrier's asm template (see StoreForm). %0 the slot, %1 the new value; %2,
+ * The x86-64 store barrier's asm template (see StoreForm). %0 the slot, %1 the new value (a
+ * register or a 32-bit immediate: a NULL store needs no register); %2,
  * the slot as a memory operand, is unused text-wise but tells the compiler the hook reads it, so
  * the store cannot move above the asm. The stub skips the red zone (128 bytes) before using the
  * stack and leaves the return address, slot and value where __wb_store_hook expects them. Labels
  * use %= (unique per emitted asm, also when gcc duplicates the statement).
  */
-export const X86_STORE_ASM = [
+export const x86StoreAsm = (hook: string): string => [
   // {AT&T|Intel}: gcc and clang pick the dialect the unit is compiled for (-masm=intel).
   '{cmpl $0, __wb_active(%%rip)|cmp DWORD PTR __wb_active[rip], 0}',
   'jne .Lwb_cold%=',
@@ -138,11 +141,11 @@ export const X86_STORE_ASM = [
   '{leaq -160(%%rsp), %%rsp|lea rsp, [rsp-160]}',
   '{movq %%rax, 24(%%rsp)|mov [rsp+24], rax}',
   '{movq %0, 8(%%rsp)|mov [rsp+8], %0}',
-  '{movq %1, 16(%%rsp)|mov [rsp+16], %1}',
+  '{movq %1, 16(%%rsp)|mov QWORD PTR [rsp+16], %1}',
   '{leaq .Lwb_back%=(%%rip), %%rax|lea rax, .Lwb_back%=[rip]}',
   '{movq %%rax, (%%rsp)|mov [rsp], rax}',
   '{movq 24(%%rsp), %%rax|mov rax, [rsp+24]}',
-  'jmp __wb_store_hook',
+  `jmp ${hook}`,
   '.popsection',
 ].join('\\n\\t');
 
@@ -587,8 +590,8 @@ export class Rewriter {
       // call before it inlines it, and that is enough to change its inlining and splitting of
       // small functions (GCC torture 990208-1).
       const ptrStore =
-        this.storeForm === 'x86-64-asm'
-          ? `({ __asm__ __inline__ __volatile__("${X86_STORE_ASM}" : : "r"(${slot}), "r"(*${slotOf(vAddr)}), "m"(*${slot}) : "cc"); *${s} = ${v}; })`
+        this.storeForm !== 'call'
+          ? `({ __asm__ __inline__ __volatile__("${x86StoreAsm(this.storeForm === 'x86-64-avx-asm' ? '__wb_store_hook_avx' : '__wb_store_hook')}" : : "r"(${slot}), "re"(*${slotOf(vAddr)}), "m"(*${slot}) : "cc"); *${s} = ${v}; })`
           : `({ if (${ACTIVE}) __wb_store_before(${slot}, *${slotOf(vAddr)}); *${s} = ${v}; })`;
       const recStore = `({ if (${ACTIVE}) __wb_range_assign_slow(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
       const cls = `__builtin_classify_type(*${s})`;

@@ -13,7 +13,7 @@
 #define MALLOC __wb_malloc
 #define FREE __wb_free
 /* The forms instrument/rewrite.ts emits for `lv = v` (a pointer store): on x86-64 the asm
- * statement (a copy of X86_STORE_ASM, AT&T half; test/instrument/bench-form.test.ts keeps the two
+ * statement (a copy of x86StoreAsm("__wb_store_hook"), AT&T half; test/instrument/bench-form.test.ts keeps the two
  * equal), elsewhere the C gate and call. */
 #if defined(__x86_64__) && !defined(__ILP32__)
 #define STORE(lv, v)                                                                            \
@@ -26,7 +26,7 @@
       "leaq -160(%%rsp), %%rsp\n\tmovq %%rax, 24(%%rsp)\n\tmovq %0, 8(%%rsp)\n\t"                \
       "movq %1, 16(%%rsp)\n\tleaq .Lwb_back%=(%%rip), %%rax\n\tmovq %%rax, (%%rsp)\n\t"          \
       "movq 24(%%rsp), %%rax\n\tjmp __wb_store_hook\n\t.popsection"                             \
-      : : "r"((__wb_word_t *)s_), "r"((void *)v_), "m"(*(__wb_word_t *)s_) : "cc");           \
+      : : "r"((__wb_word_t *)s_), "re"((void *)v_), "m"(*(__wb_word_t *)s_) : "cc");           \
     *s_ = v_;                                                                                   \
   } while (0)
 #else

@@ -12,10 +12,11 @@
  * program pays when no host is attached.
  *
  * On x86-64 the pass spells the same thing as one `asm inline` statement instead (the template is
- * X86_STORE_ASM in instrument/rewrite.ts): `cmpl $0, __wb_active(%rip); jne cold`, where the cold
+ * x86StoreAsm in instrument/rewrite.ts): `cmpl $0, __wb_active(%rip); jne cold`, where the cold
  * stub in .text.unlikely passes the slot and the new value on the stack to __wb_store_hook
- * (runtime-c/src/store_hook.c), which runs the same filter and saves every register before it
- * calls C. The compiler then sees no call and no clobbered register at a store.
+ * (runtime-c/src/store_hook.c; __wb_store_hook_avx in units built with AVX), which runs the same
+ * filter and saves every register before it calls C. The compiler then sees no call and no
+ * clobbered register at a store.
  */
 enum { __wb_abi_version = 1 };
 

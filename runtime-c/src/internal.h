@@ -71,7 +71,7 @@ typedef struct {
   int scan_all;         /* WB_SCAN_ALL=1: copies scan every source word, not just counted pages */
   size_t quarantine;    /* WB_QUARANTINE=N: hold the last N C frees to prove double frees */
   int poison_vectors;   /* WB_POISON_VECTORS=1 (tests): the x86-64 store hook's C half zeroes
-                           every vector register, as any libc call it makes may */
+                           every vector register and resets the x87 stack */
 } wb_config_t;
 extern WB_HIDDEN wb_config_t wb_config;
 WB_HIDDEN void wb_config_init(void);

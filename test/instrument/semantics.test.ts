@@ -8,7 +8,7 @@ const source = readFixture('stores.c');
 describe('barrier semantics', () => {
   for (const cc of ['gcc', 'clang']) {
     for (const opt of ['-O0', '-O2']) {
-      for (const form of ['call', 'x86-64-asm'] as const) {
+      for (const form of ['call', 'x86-64-asm', 'x86-64-avx-asm'] as const) {
       it(`reports every pointer store and nothing else (${cc} ${opt}, ${form} form)`, () => {
         const run = buildAndRun(source, cc, [opt], form);
         expect(run.stderr).toBe('');

@@ -2,7 +2,7 @@
 // but the flags, and __wb_store_hook (runtime-c/src/store_hook.c), which must then save every
 // register the C runtime touches. The fixture keeps general and vector values live across its
 // stores; under WB_STRESS=1 each store goes into the runtime's C code, and WB_POISON_VECTORS=1
-// makes that code zero every vector register as a libc routine could. Its output must match the
+// makes that code zero every vector register and reset the x87 stack. Its output must match the
 // plain gcc build's.
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
