@@ -129,14 +129,17 @@ export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
  * the slot as a memory operand, is unused text-wise but tells the compiler the hook reads it, so
  * the store cannot move above the asm. The stub skips the red zone (128 bytes) before using the
  * stack and leaves the return address, slot and value where __wb_store_hook expects them. Labels
- * use %= (unique per emitted asm, also when gcc duplicates the statement).
+ * use %= (unique per emitted asm, also when gcc duplicates the statement). The stubs get a section
+ * of their own: gcc may itself be emitting the store into .text.unlikely (a block it split off as
+ * cold), and a stub pushed there would directly follow the `jne`, reached by falling through
+ * (test/conformance/regressions/store-in-cold-partition.c).
  */
 export const x86StoreAsm = (hook: string): string => [
   // {AT&T|Intel}: gcc and clang pick the dialect the unit is compiled for (-masm=intel).
   '{cmpl $0, __wb_active(%%rip)|cmp DWORD PTR __wb_active[rip], 0}',
   'jne .Lwb_cold%=',
   '.Lwb_back%=:',
-  '.pushsection .text.unlikely,\\"ax\\",@progbits',
+  '.pushsection .text.unlikely.__wb_stubs,\\"ax\\",@progbits',
   '.Lwb_cold%=:',
   '{leaq -160(%%rsp), %%rsp|lea rsp, [rsp-160]}',
   '{movq %%rax, 24(%%rsp)|mov [rsp+24], rax}',

@@ -22,7 +22,7 @@
     __typeof__(lv) v_ = (v);                                                                    \
     __asm__ __inline__ __volatile__(                                                            \
       "cmpl $0, __wb_active(%%rip)\n\tjne .Lwb_cold%=\n\t.Lwb_back%=:\n\t"                       \
-      ".pushsection .text.unlikely,\"ax\",@progbits\n\t.Lwb_cold%=:\n\t"                         \
+      ".pushsection .text.unlikely.__wb_stubs,\"ax\",@progbits\n\t.Lwb_cold%=:\n\t"               \
       "leaq -160(%%rsp), %%rsp\n\tmovq %%rax, 24(%%rsp)\n\tmovq %0, 8(%%rsp)\n\t"                \
       "movq %1, 16(%%rsp)\n\tleaq .Lwb_back%=(%%rip), %%rax\n\tmovq %%rax, (%%rsp)\n\t"          \
       "movq 24(%%rsp), %%rax\n\tjmp __wb_store_hook\n\t.popsection"                             \

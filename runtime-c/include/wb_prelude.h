@@ -13,7 +13,7 @@
  *
  * On x86-64 the pass spells the same thing as one `asm inline` statement instead (the template is
  * x86StoreAsm in instrument/rewrite.ts): `cmpl $0, __wb_active(%rip); jne cold`, where the cold
- * stub in .text.unlikely passes the slot and the new value on the stack to __wb_store_hook
+ * stub in .text.unlikely.__wb_stubs passes the slot and the new value on the stack to __wb_store_hook
  * (runtime-c/src/store_hook.c; __wb_store_hook_avx in units built with AVX), which runs the same
  * filter and saves every register before it calls C. The compiler then sees no call and no
  * clobbered register at a store.

@@ -1,6 +1,6 @@
 /* x86-64: the cold half of the pointer store barrier as the pass emits it there (one inline asm
  * statement, see wb_prelude.h). The inline part tests __wb_active and, once a host is active,
- * jumps to a stub in .text.unlikely that pushes the slot, the new value and the address to come
+ * jumps to a stub in .text.unlikely.__wb_stubs that pushes the slot, the new value and the address to come
  * back to, then jumps here. Nothing is clobbered but the flags: the compiler sees a two-
  * instruction asm that calls nothing, so the barrier costs the surrounding code no registers,
  * no spills and no inlining budget. In exchange this code saves what it touches, and before it

@@ -9,14 +9,14 @@ describe('barrier semantics', () => {
   for (const cc of ['gcc', 'clang']) {
     for (const opt of ['-O0', '-O2']) {
       for (const form of ['call', 'x86-64-asm', 'x86-64-avx-asm'] as const) {
-      it(`reports every pointer store and nothing else (${cc} ${opt}, ${form} form)`, () => {
-        const run = buildAndRun(source, cc, [opt], form);
-        expect(run.stderr).toBe('');
-        expect(run.status).toBe(0);
-        expect(run.stdout).toMatch(/failures=0/);
-        expect(run.result.stats.barriered).toBeGreaterThanOrEqual(24);
-        expect(run.result.stats.arithmetic).toBeGreaterThanOrEqual(5);
-      });
+        it(`reports every pointer store and nothing else (${cc} ${opt}, ${form} form)`, () => {
+          const run = buildAndRun(source, cc, [opt], form);
+          expect(run.stderr).toBe('');
+          expect(run.status).toBe(0);
+          expect(run.stdout).toMatch(/failures=0/);
+          expect(run.result.stats.barriered).toBeGreaterThanOrEqual(24);
+          expect(run.result.stats.arithmetic).toBeGreaterThanOrEqual(5);
+        });
       }
     }
   }
