@@ -128,7 +128,11 @@ export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
  * register or a 32-bit immediate: a NULL store needs no register); %2,
  * the slot as a memory operand, is unused text-wise but tells the compiler the hook reads it, so
  * the store cannot move above the asm. The stub skips the red zone (128 bytes) before using the
- * stack and leaves the return address, slot and value where __wb_store_hook expects them. Labels
+ * stack, leaves the address to resume at (for unwinders), the slot and the value where
+ * __wb_store_hook expects them and calls it: a real call and return, not a jump with a made-up
+ * return address, which valgrind's tools need to keep their call stacks (callgrind ran a thousand
+ * times slower, the hook returning to where no call had pushed); then it pops its frame and jumps
+ * back. Labels
  * use %= (unique per emitted asm, also when gcc duplicates the statement). The stubs get a section
  * of their own: gcc may itself be emitting the store into .text.unlikely (a block it split off as
  * cold), and a stub pushed there would directly follow the `jne`, reached by falling through
@@ -148,7 +152,9 @@ export const x86StoreAsm = (hook: string): string => [
   '{leaq .Lwb_back%=(%%rip), %%rax|lea rax, .Lwb_back%=[rip]}',
   '{movq %%rax, (%%rsp)|mov [rsp], rax}',
   '{movq 24(%%rsp), %%rax|mov rax, [rsp+24]}',
-  `jmp ${hook}`,
+  `call ${hook}`,
+  '{leaq 160(%%rsp), %%rsp|lea rsp, [rsp+160]}',
+  'jmp .Lwb_back%=',
   '.popsection',
 ].join('\\n\\t');
 

@@ -27,6 +27,7 @@ export interface WbOptions {
   keep?: string; // '' = next to the output
   report?: string;
   help: boolean;
+  printValgrindSupp: boolean;
 }
 
 const HELP = `cc-wb: a drop-in C compiler (gcc/clang) that puts a write barrier on every pointer store.
@@ -37,6 +38,7 @@ cc-wb options (removed before the real compiler runs; each has an environment va
   --wb-report=FILE     append one JSON line per unit to FILE                                         CC_WB_REPORT=FILE
   --wb-keep[=DIR]      keep the preprocessed .i and instrumented .wb.i (next to the output or in DIR) CC_WB_KEEP=DIR
   --wb-no-instrument   compile plainly (the runtime is still linked)                                 CC_WB_NO_INSTRUMENT=1
+  --wb-print-valgrind-supp   print the path of the runtime's valgrind suppressions and exit
 Other environment: CC_WB_CC="ccache gcc" (the real compiler, default cc), CC_WB_RUNTIME_DIR (libwbrt*.a),
   CC_WB_PASS_MODULE (a module exporting instrumentPreprocessed, used instead of instrument/).
 Resident pass: the first compile starts a server that keeps the pass loaded for the next ones (one per
@@ -59,6 +61,7 @@ export function extractWbOptions(args: readonly string[], env: Env): { wb: WbOpt
     keep: env.CC_WB_KEEP || undefined,
     report: env.CC_WB_REPORT || undefined,
     help: false,
+    printValgrindSupp: false,
   };
   const rest: string[] = [];
   for (const arg of args) {
@@ -70,6 +73,7 @@ export function extractWbOptions(args: readonly string[], env: Env): { wb: WbOpt
     else if (arg.startsWith('--wb-keep=')) wb.keep = arg.slice('--wb-keep='.length);
     else if (arg.startsWith('--wb-report=')) wb.report = arg.slice('--wb-report='.length);
     else if (arg === '--wb-help') wb.help = true;
+    else if (arg === '--wb-print-valgrind-supp') wb.printValgrindSupp = true;
     else throw new UsageError(`unrecognized cc-wb option '${arg}' (see cc-wb --wb-help)`);
   }
   return { wb, rest };
@@ -107,6 +111,11 @@ const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export function runtimeArchive(shared: boolean, env: Env): string {
   const dir = env.CC_WB_RUNTIME_DIR || join(packageRoot, 'runtime-c', 'build');
   return join(dir, shared ? 'libwbrt_pic.a' : 'libwbrt.a');
+}
+
+/** memcheck's suppressions for the barrier's reads of overwritten, possibly uninitialised, values. */
+export function valgrindSuppressions(): string {
+  return join(packageRoot, 'runtime-c', 'valgrind.supp');
 }
 
 // Linux allows ~2 MiB of arguments and environment in all (ARG_MAX): an expanded @file can exceed
@@ -418,6 +427,10 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
     const { wb, rest: args } = extractWbOptions(rest, env);
     if (wb.help) {
       say(HELP, 1);
+      return 0;
+    }
+    if (wb.printValgrindSupp) {
+      say(`${valgrindSuppressions()}\n`, 1);
       return 0;
     }
     const a = analyze(args, looksInstrumented);

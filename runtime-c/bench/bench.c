@@ -25,7 +25,8 @@
       ".pushsection .text.unlikely.__wb_stubs,\"ax\",@progbits\n\t.Lwb_cold%=:\n\t"               \
       "leaq -160(%%rsp), %%rsp\n\tmovq %%rax, 24(%%rsp)\n\tmovq %0, 8(%%rsp)\n\t"                \
       "movq %1, 16(%%rsp)\n\tleaq .Lwb_back%=(%%rip), %%rax\n\tmovq %%rax, (%%rsp)\n\t"          \
-      "movq 24(%%rsp), %%rax\n\tjmp __wb_store_hook\n\t.popsection"                             \
+      "movq 24(%%rsp), %%rax\n\tcall __wb_store_hook\n\tleaq 160(%%rsp), %%rsp\n\t"              \
+      "jmp .Lwb_back%=\n\t.popsection"                                                          \
       : : "r"((__wb_word_t *)s_), "re"((void *)v_), "m"(*(__wb_word_t *)s_) : "cc");           \
     *s_ = v_;                                                                                   \
   } while (0)

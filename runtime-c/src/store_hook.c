@@ -1,20 +1,24 @@
 /* x86-64: the cold half of the pointer store barrier as the pass emits it there (one inline asm
  * statement, see wb_prelude.h). The inline part tests __wb_active and, once a host is active,
- * jumps to a stub in .text.unlikely.__wb_stubs that pushes the slot, the new value and the address to come
- * back to, then jumps here. Nothing is clobbered but the flags: the compiler sees a two-
+ * jumps to a stub in .text.unlikely.__wb_stubs that puts the slot, the new value and the address to come
+ * back to on the stack, then calls this. Nothing is clobbered but the flags: the compiler sees a two-
  * instruction asm that calls nothing, so the barrier costs the surrounding code no registers,
  * no spills and no inlining budget. In exchange this code saves what it touches, and before it
  * calls C, everything the C calling convention lets a callee clobber (general registers, and the
  * vector and x87 state by XSAVEC or XSAVE).
  *
  * Stack on entry (set up by the stub, see the template in instrument/rewrite.ts):
- *   0(%rsp)  the address after the inline test: where `ret` goes back to
- *   8(%rsp)  the slot
- *  16(%rsp)  the new value
- *  24(%rsp)  scratch (the stub kept %rax there)
- *  32..160   untouched: the interrupted function's red zone starts at 160(%rsp)
- * `ret $152` pops all of it. The CFI below says so, so debuggers and profilers unwind from the
- * runtime into the instrumented function. */
+ *   0(%rsp)  the return address into the stub, which jumps back to the instrumented code
+ *   8(%rsp)  that place in the instrumented code (.Lwb_back): the return address unwinders see
+ *  16(%rsp)  the slot
+ *  24(%rsp)  the new value
+ *  32(%rsp)  scratch (the stub kept %rax there)
+ *  40..168   untouched: the interrupted function's red zone starts at 168(%rsp)
+ * A plain `ret` goes back to the stub, which pops the rest: a return straight into the
+ * interrupted function (`ret $160`) would, to valgrind, end a call there and make memcheck take the
+ * 128 bytes below its stack pointer, that function's live red zone, for undefined. While the hook
+ * runs, the CFI below describes the instrumented function as its caller (the stubs have no CFI of
+ * their own), so debuggers and profilers unwind from the runtime into it. */
 /* Self-contained (no internal.h): the pass's tests link it into their stand-in runtime. */
 #if defined(__x86_64__) && !defined(__ILP32__)
 #include <cpuid.h>
@@ -66,7 +70,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.p2align 4\n" \
   "" NAME ":\n" \
   "\t.cfi_startproc\n" \
-  "\t.cfi_def_cfa_offset 160\n" \
+  "\t.cfi_def_cfa_offset 168\n" \
   "\t.cfi_offset %rip, -160\n" \
   "\tpushq %rax\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
@@ -75,9 +79,9 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tpushq %rdx\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
   /* The filter of __wb_store_before: the old and the new value's shadow bytes. */ \
-  "\tmovq 32(%rsp), %rax\n"              /* slot */ \
+  "\tmovq 40(%rsp), %rax\n"              /* slot */ \
   "\tmovq (%rax), %rax\n"                /* old value */ \
-  "\tmovq 40(%rsp), %rcx\n"              /* new value */ \
+  "\tmovq 48(%rsp), %rcx\n"              /* new value */ \
   "\tshrq $20, %rax\n" \
   "\tandl $0x7ffffff, %eax\n" \
   "\tshrq $20, %rcx\n" \
@@ -92,7 +96,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.cfi_adjust_cfa_offset -8\n" \
   "\tpopq %rax\n" \
   "\t.cfi_adjust_cfa_offset -8\n" \
-  "\tret $152\n" \
+  "\tret\n" \
   "1:\n" \
   "\t.cfi_adjust_cfa_offset 24\n" \
   "\tpushq %rbp\n" \
@@ -134,8 +138,8 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tmovaps %xmm13, 208(%rsp)\n" \
   "\tmovaps %xmm14, 224(%rsp)\n" \
   "\tmovaps %xmm15, 240(%rsp)\n" \
-  "\tmovq 40(%rbp), %rdi\n" \
-  "\tmovq 48(%rbp), %rsi\n" \
+  "\tmovq 48(%rbp), %rdi\n" \
+  "\tmovq 56(%rbp), %rsi\n" \
   "\tcall __wbrt_store_hook_slow\n" \
   "\tmovaps 0(%rsp), %xmm0\n" \
   "\tmovaps 16(%rsp), %xmm1\n" \
@@ -179,8 +183,8 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "4:\n" \
   "\txsave64 (%rsp)\n" \
   "5:\n" \
-  "\tmovq 40(%rbp), %rdi\n" \
-  "\tmovq 48(%rbp), %rsi\n" \
+  "\tmovq 48(%rbp), %rdi\n" \
+  "\tmovq 56(%rbp), %rsi\n" \
   "\tcall __wbrt_store_hook_slow\n" \
   "\tmovl __wbrt_xsave_mask(%rip), %eax\n" \
   "\txorl %edx, %edx\n" \
@@ -190,8 +194,8 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tsubq $512, %rsp\n" \
   "\tandq $-64, %rsp\n" \
   "\tfxsave64 (%rsp)\n" \
-  "\tmovq 40(%rbp), %rdi\n" \
-  "\tmovq 48(%rbp), %rsi\n" \
+  "\tmovq 48(%rbp), %rdi\n" \
+  "\tmovq 56(%rbp), %rsi\n" \
   "\tcall __wbrt_store_hook_slow\n" \
   "\tfxrstor64 (%rsp)\n" \
   "3:\n" \
@@ -203,7 +207,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tpopq %rdi\n" \
   "\tpopq %rsi\n" \
   "\tpopq %rbp\n" \
-  "\t.cfi_def_cfa %rsp, 184\n" \
+  "\t.cfi_def_cfa %rsp, 192\n" \
   "\t.cfi_restore %rbp\n" \
   "\tpopq %rdx\n" \
   "\t.cfi_adjust_cfa_offset -8\n" \
@@ -211,7 +215,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.cfi_adjust_cfa_offset -8\n" \
   "\tpopq %rax\n" \
   "\t.cfi_adjust_cfa_offset -8\n" \
-  "\tret $152\n" \
+  "\tret\n" \
   "\t.cfi_endproc\n" \
   "\t.size " NAME ", .-" NAME "\n"
 
