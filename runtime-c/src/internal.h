@@ -248,6 +248,10 @@ WB_HIDDEN void wb_slots_init(void);
 /* x86-64: sizes the store hook's register save area (store_hook.c); before __wb_active is set. */
 WB_HIDDEN void wb_store_hook_init(void);
 WB_HIDDEN void wb_store_hook_slow(__wb_word_t *slot, void *new_value);
+/* x86-64: whether a store past the hook's shadow filter can change what the host counts (0: it
+ * cannot, and the hook returns without saving vector state). Runs with only the general registers
+ * saved: slots.c and everything it calls are compiled with -mgeneral-regs-only (Makefile). */
+WB_HIDDEN int wb_store_hook_filter(uintptr_t slot, uintptr_t new_value);
 WB_HIDDEN void wb_store_note(void *slot, void *old_value, void *new_value, uint32_t origin);
 WB_HIDDEN void wb_slot_note(uintptr_t slot);
 WB_HIDDEN int wb_slot_take(uintptr_t slot);

@@ -88,6 +88,19 @@ int wb_slots_any(uintptr_t p, size_t n)
   return 0;
 }
 
+/* The early returns of barrier.c's store_note, without its side effects or the stack test (which
+ * may call libc the first time): a slot with no count that does not start referring to a HOST
+ * object changes nothing the host counts, whatever the old value was. */
+int wb_store_hook_filter(uintptr_t slot, uintptr_t new_value)
+{
+  if (__wb_shadow_hit((void *)new_value) && wb_index_host_base(new_value) != 0) return 1;
+  uintptr_t i = (slot & (WB_ADDR_LIMIT - 1)) >> 3;
+  uint64_t *w = bits_word(i, 0);
+  if (w != NULL && (wb_load_relaxed(w) & ((uint64_t)1 << (i & 63)))) return 1;
+  WB_STAT_APPROX(slow_stores, 1);
+  return 0;
+}
+
 /* ---- the calling thread's stack ---------------------------------------------------------- */
 static __thread uintptr_t stack_lo, stack_hi;
 

@@ -4,8 +4,9 @@
  * back to on the stack, then calls this. Nothing is clobbered but the flags: the compiler sees a two-
  * instruction asm that calls nothing, so the barrier costs the surrounding code no registers,
  * no spills and no inlining budget. In exchange this code saves what it touches, and before it
- * calls C, everything the C calling convention lets a callee clobber (general registers, and the
- * vector and x87 state by XSAVEC or XSAVE).
+ * calls C, what the C code could clobber: the general registers; then, for the stores the first C
+ * half finds the host cares about, the vector registers (by moves, or XSAVEC/XSAVE where AVX
+ * state is live). The x87 stack the runtime leaves alone (see the hook's body).
  *
  * Stack on entry (set up by the stub, see the template in instrument/rewrite.ts):
  *   0(%rsp)  the return address into the stub, which jumps back to the instrumented code
@@ -23,11 +24,9 @@
 #if defined(__x86_64__) && !defined(__ILP32__)
 #include <cpuid.h>
 
-/* What the slow path saves with XSAVE(C): x87, SSE, AVX, MPX bounds, AVX-512 (opmask, upper ZMM
- * halves, ZMM16-31), as far as the OS enabled them. Not AMX tile data: 8 KiB that no code the runtime
- * runs touches, and whose save would cost more than the rest together. (glibc's lazy-binding
- * trampoline saves the same set, less x87: here the interrupted code may hold long doubles on
- * the x87 stack, which an ordinary call boundary never does.) */
+/* What XSAVE(C) may save: SSE, AVX, MPX bounds, AVX-512 (opmask, upper ZMM halves, ZMM16-31), as
+ * far as the OS enabled them (the hook also masks out x87, bit 0). Not AMX tile data: 8 KiB that no
+ * code the runtime runs touches, and whose save would cost more than the rest together. */
 enum { wb_xsave_wanted = 0xef };
 
 /* Bytes of stack for the save area (standard layout, an upper bound for the compacted one), 0
@@ -61,8 +60,9 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   __wbrt_xsave_size = size;
 }
 
-/* The C half (barrier.c), called with everything saved: __wbrt_store_hook_slow(slot, new). */
-#define WB_STORE_HOOK(NAME, FULL_SAVE_IF)                                                        \
+/* The C halves: __wbrt_store_hook_filter(slot, new) (slots.c, general registers only), then, if it
+ * returns non-zero, __wbrt_store_hook_slow(slot, new) (barrier.c) with everything saved. */
+#define WB_STORE_HOOK(NAME, CHECK)                                                               \
   "\t.text\n" \
   "\t.globl " NAME "\n" \
   "\t.hidden " NAME "\n" \
@@ -110,17 +110,24 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tpushq %r9\n" \
   "\tpushq %r10\n" \
   "\tpushq %r11\n" \
-  /* Where the CPU reports which state is in use (XGETBV 1) and only SSE is (no x87 values, no \
-   * live upper YMM/ZMM halves, no opmasks: code built without AVX, the common case), the sixteen \
-   * XMM registers are all there is to keep: 32 moves instead of an XSAVEC/XRSTOR pair, which \
-   * costs some 60 ns here. */ \
-  "\tcmpb $0, __wbrt_xinuse(%rip)\n" \
-  "\tje 6f\n" \
-  "\tmovl $1, %ecx\n" \
-  "\txgetbv\n" \
-  "\ttestl $" FULL_SAVE_IF ", %eax\n" \
-  "\tjnz 6f\n" \
-  "\tsubq $256, %rsp\n" \
+  /* Most stores past the shadow test (a HOST object's 1 MiB granule holds other objects too) \
+   * change nothing the host counts: a C test with only these registers saved says so before \
+   * the vector state is saved, which costs more than the rest of the hook. */ \
+  "\tandq $-16, %rsp\n" \
+  "\tmovq 48(%rbp), %rdi\n" \
+  "\tmovq 56(%rbp), %rsi\n" \
+  "\tcall __wbrt_store_hook_filter\n" \
+  "\ttestl %eax, %eax\n" \
+  "\tjz 3f\n" \
+  /* Code built without AVX (the common case) can hold values in the sixteen XMM registers and \
+   * MXCSR and nowhere else the C half changes: 32 moves instead of an XSAVEC/XRSTOR pair, which \
+   * costs some 70 ns here. Code built with AVX takes that path too while the CPU reports (XGETBV \
+   * 1) no upper YMM/ZMM halves and no opmasks in use. Not the x87 stack, which the interrupted \
+   * code may also hold values on (long doubles): the runtime's own code has no x87 instructions \
+   * (test/toolchain/store-hook.test.ts checks), and around the one foreign code it can run, the \
+   * host's flush, events.c saves the x87 state itself. */ \
+  CHECK \
+  "\tsubq $272, %rsp\n" \
   "\tandq $-16, %rsp\n" \
   "\tmovaps %xmm0, 0(%rsp)\n" \
   "\tmovaps %xmm1, 16(%rsp)\n" \
@@ -138,6 +145,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tmovaps %xmm13, 208(%rsp)\n" \
   "\tmovaps %xmm14, 224(%rsp)\n" \
   "\tmovaps %xmm15, 240(%rsp)\n" \
+  "\tstmxcsr 256(%rsp)\n"  /* the status flags: a flush can run host code that raises some */ \
   "\tmovq 48(%rbp), %rdi\n" \
   "\tmovq 56(%rbp), %rsi\n" \
   "\tcall __wbrt_store_hook_slow\n" \
@@ -157,6 +165,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tmovaps 208(%rsp), %xmm13\n" \
   "\tmovaps 224(%rsp), %xmm14\n" \
   "\tmovaps 240(%rsp), %xmm15\n" \
+  "\tldmxcsr 256(%rsp)\n" \
   "\tjmp 3f\n" \
   "6:\n" \
   "\tmovq __wbrt_xsave_size(%rip), %rax\n" \
@@ -176,6 +185,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tmovq %rdx, 560(%rsp)\n" \
   "\tmovq %rdx, 568(%rsp)\n" \
   "\tmovl __wbrt_xsave_mask(%rip), %eax\n" \
+  "\tandl $0xfe, %eax\n"                  /* not x87 (see above) */ \
   "\tcmpb $0, __wbrt_xsavec(%rip)\n" \
   "\tje 4f\n" \
   "\txsavec64 (%rsp)\n" \
@@ -187,6 +197,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tmovq 56(%rbp), %rsi\n" \
   "\tcall __wbrt_store_hook_slow\n" \
   "\tmovl __wbrt_xsave_mask(%rip), %eax\n" \
+  "\tandl $0xfe, %eax\n"                  /* not x87 (see above) */ \
   "\txorl %edx, %edx\n" \
   "\txrstor64 (%rsp)\n" \
   "\tjmp 3f\n" \
@@ -219,12 +230,20 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.cfi_endproc\n" \
   "\t.size " NAME ", .-" NAME "\n"
 
-/* Code built without AVX holds nothing in the upper YMM/ZMM halves, ZMM16-31 or the opmasks, which
- * the C half's libc calls may change (glibc's EVEX string functions use ZMM16-31 and k registers,
- * so XGETBV 1 reports them in use from start-up on): only x87 state in use forces a full save. */
-__asm__(WB_STORE_HOOK("__wb_store_hook", "0x01"));
-/* Code built with AVX (the pass sees __AVX__ defined) may: any of that state in use does. */
-__asm__(WB_STORE_HOOK("__wb_store_hook_avx", "0xed"));
+/* Code built without AVX holds nothing in the upper YMM/ZMM halves, ZMM16-31 or the opmasks (and
+ * its callers, the ABI making every vector register caller-saved, hold nothing there across the
+ * call into it), which the C half's libc calls may change (glibc's EVEX string functions use
+ * ZMM16-31 and k registers, so XGETBV 1 reports them in use from start-up on): the XMM registers
+ * and MXCSR are all it saves. */
+__asm__(WB_STORE_HOOK("__wb_store_hook", ""));
+/* Code built with AVX may hold values in all of it: XSAVE(C) when any of it is in use. */
+__asm__(WB_STORE_HOOK("__wb_store_hook_avx",
+                      "\tcmpb $0, __wbrt_xinuse(%rip)\n"
+                      "\tje 6f\n"
+                      "\tmovl $1, %ecx\n"
+                      "\txgetbv\n"
+                      "\ttestl $0xec, %eax\n"     /* AVX, opmask, ZMM_Hi256, Hi16_ZMM, MPX */
+                      "\tjnz 6f\n"));
 
 #else
 __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void) {}
