@@ -264,7 +264,10 @@ describe('cc-wb flags', () => {
   it('are removed, with environment defaults', () => {
     const { wb, rest } = extractWbOptions(['-c', '--wb-stats', 'a.c', '--wb-keep=k', '--wb-strict'], { CC_WB_REPORT: '/r.jsonl', CC_WB_NO_INSTRUMENT: '0' });
     expect(rest).toEqual(['-c', 'a.c']);
-    expect(wb).toEqual({ strict: true, stats: true, noInstrument: false, keep: 'k', report: '/r.jsonl', help: false });
+    expect(wb).toEqual({ strict: true, stats: true, noInstrument: false, keep: 'k', report: '/r.jsonl', help: false, printValgrindSupp: false });
+  });
+  it('--wb-print-valgrind-supp asks for the suppressions file, whatever else is there', () => {
+    expect(extractWbOptions(['--wb-print-valgrind-supp', '-c', 'a.c'], {}).wb.printValgrindSupp).toBe(true);
   });
   it('reject unknown --wb- flags', () => {
     expect(() => extractWbOptions(['--wb-bogus'], {})).toThrow(/unrecognized cc-wb option '--wb-bogus'/);
