@@ -158,6 +158,32 @@ export const x86StoreAsm = (hook: string): string => [
   '.popsection',
 ].join('\\n\\t');
 
+/**
+ * The x86-64 record-assignment barrier's asm template: as x86StoreAsm, with %0 the destination,
+ * %1 the source and %2 the size (an immediate, or a register); %3 and %4, the two records as
+ * memory operands, order the asm after pending writes to either. The hook (__wb_range_hook)
+ * finds the size at 40(%rsp) on entry.
+ */
+export const x86RangeAsm = (hook: string): string => [
+  '{cmpl $0, __wb_active(%%rip)|cmp DWORD PTR __wb_active[rip], 0}',
+  'jne .Lwb_cold%=',
+  '.Lwb_back%=:',
+  '.pushsection .text.unlikely.__wb_stubs,\\"ax\\",@progbits',
+  '.Lwb_cold%=:',
+  '{leaq -160(%%rsp), %%rsp|lea rsp, [rsp-160]}',
+  '{movq %%rax, 24(%%rsp)|mov [rsp+24], rax}',
+  '{movq %0, 8(%%rsp)|mov [rsp+8], %0}',
+  '{movq %1, 16(%%rsp)|mov [rsp+16], %1}',
+  '{movq %2, 32(%%rsp)|mov QWORD PTR [rsp+32], %2}',
+  '{leaq .Lwb_back%=(%%rip), %%rax|lea rax, .Lwb_back%=[rip]}',
+  '{movq %%rax, (%%rsp)|mov [rsp], rax}',
+  '{movq 24(%%rsp), %%rax|mov rax, [rsp+24]}',
+  `call ${hook}`,
+  '{leaq 160(%%rsp), %%rsp|lea rsp, [rsp+160]}',
+  'jmp .Lwb_back%=',
+  '.popsection',
+].join('\\n\\t');
+
 export class Rewriter {
   private readonly env = new TypeEnv();
   private readonly globals = new Map<string, VarInfo>();
@@ -598,11 +624,15 @@ export class Rewriter {
       // __wb_note_range_assign): gcc's early inliner counts a wrapper
       // call before it inlines it, and that is enough to change its inlining and splitting of
       // small functions (GCC torture 990208-1).
+      const avx = this.storeForm === 'x86-64-avx-asm';
       const ptrStore =
         this.storeForm !== 'call'
-          ? `({ __asm__ __inline__ __volatile__("${x86StoreAsm(this.storeForm === 'x86-64-avx-asm' ? '__wb_store_hook_avx' : '__wb_store_hook')}" : : "r"(${slot}), "re"(*${slotOf(vAddr)}), "m"(*${slot}) : "cc"); *${s} = ${v}; })`
+          ? `({ __asm__ __inline__ __volatile__("${x86StoreAsm(avx ? '__wb_store_hook_avx' : '__wb_store_hook')}" : : "r"(${slot}), "re"(*${slotOf(vAddr)}), "m"(*${slot}) : "cc"); *${s} = ${v}; })`
           : `({ if (${ACTIVE}) __wb_store_before(${slot}, *${slotOf(vAddr)}); *${s} = ${v}; })`;
-      const recStore = `({ if (${ACTIVE}) __wb_range_assign_slow(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
+      const recStore =
+        this.storeForm !== 'call'
+          ? `({ __asm__ __inline__ __volatile__("${x86RangeAsm(avx ? '__wb_range_hook_avx' : '__wb_range_hook')}" : : "r"(${untyped(s)}), "r"(${untyped(vAddr)}), "re"(sizeof *${s}), "m"(*${s}), "m"(*${vAddr}) : "cc"); *${s} = ${v}; (void)0; })`
+          : `({ if (${ACTIVE}) __wb_range_assign_slow(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
       const cls = `__builtin_classify_type(*${s})`;
       return (
         `__extension__ ({ __auto_type ${s} = &(${r(lhs)}); ${prologue}` +

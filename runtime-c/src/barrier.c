@@ -79,6 +79,13 @@ void wb_store_hook_slow(__wb_word_t *slot, void *new_value)
   store_note((void *)slot, old_value, new_value, WB_ORIGIN_STORE);
   if (wb_unlikely(wb_config.poison_vectors)) poison_vectors();
 }
+
+/* The x86-64 range hook's C half (store_hook.c), past its filter with every register saved. */
+void wb_range_hook_slow(void *dst, const void *src, size_t n)
+{
+  __wb_range_assign_slow(dst, src, n);
+  if (wb_unlikely(wb_config.poison_vectors)) poison_vectors();
+}
 #endif
 
 /* The same with the old value read by the caller (ABI v1's first form). */

@@ -252,6 +252,9 @@ WB_HIDDEN void wb_store_hook_slow(__wb_word_t *slot, void *new_value);
  * cannot, and the hook returns without saving vector state). Runs with only the general registers
  * saved: slots.c and everything it calls are compiled with -mgeneral-regs-only (Makefile). */
 WB_HIDDEN int wb_store_hook_filter(uintptr_t slot, uintptr_t new_value);
+/* The same for a record assignment of n bytes from src to dst, and its full path. */
+WB_HIDDEN int wb_range_hook_filter(uintptr_t dst, uintptr_t src, size_t n);
+WB_HIDDEN void wb_range_hook_slow(void *dst, const void *src, size_t n);
 WB_HIDDEN void wb_store_note(void *slot, void *old_value, void *new_value, uint32_t origin);
 WB_HIDDEN void wb_slot_note(uintptr_t slot);
 WB_HIDDEN int wb_slot_take(uintptr_t slot);

@@ -62,6 +62,8 @@
 #define wb_store_hook_init __wbrt_store_hook_init
 #define wb_store_hook_slow __wbrt_store_hook_slow
 #define wb_store_hook_filter __wbrt_store_hook_filter
+#define wb_range_hook_filter __wbrt_range_hook_filter
+#define wb_range_hook_slow __wbrt_range_hook_slow
 #define wb_store_note __wbrt_store_note
 #define wb_stress_flush __wbrt_stress_flush
 #define wb_stress_init __wbrt_stress_init

@@ -130,6 +130,16 @@ int wb_on_stack(uintptr_t p, size_t n)
   return p < stack_hi && p + n > stack_lo;
 }
 
+/* Whether __wb_range_assign_slow(dst, src, n) could do anything: kill counted slots of dst, or
+ * count what the copy brings (counted words of src, or any word when src is on the stack or under
+ * WB_SCAN_ALL). A superset of its own early returns; without side effects or libc. */
+int wb_range_hook_filter(uintptr_t dst, uintptr_t src, size_t n)
+{
+  if (wb_config.scan_all || wb_unlikely(stack_hi == 0)) return 1;
+  if (src < stack_hi && src + n > stack_lo) return 1;
+  return wb_slots_any(dst, n) || wb_slots_any(src, n);
+}
+
 /* ---- ranges ------------------------------------------------------------------------------ */
 static inline uintptr_t load_word(uintptr_t w)
 {

@@ -8,13 +8,14 @@
  * half finds the host cares about, the vector registers (by moves, or XSAVEC/XSAVE where AVX
  * state is live). The x87 stack the runtime leaves alone (see the hook's body).
  *
- * Stack on entry (set up by the stub, see the template in instrument/rewrite.ts):
+ * Stack on entry (set up by the stub, see the templates in instrument/rewrite.ts):
  *   0(%rsp)  the return address into the stub, which jumps back to the instrumented code
  *   8(%rsp)  that place in the instrumented code (.Lwb_back): the return address unwinders see
- *  16(%rsp)  the slot
- *  24(%rsp)  the new value
+ *  16(%rsp)  the slot (range hook: the destination)
+ *  24(%rsp)  the new value (range hook: the source)
  *  32(%rsp)  scratch (the stub kept %rax there)
- *  40..168   untouched: the interrupted function's red zone starts at 168(%rsp)
+ *  40(%rsp)  range hook: the size in bytes
+ *  48..168   untouched: the interrupted function's red zone starts at 168(%rsp)
  * A plain `ret` goes back to the stub, which pops the rest: a return straight into the
  * interrupted function (`ret $160`) would, to valgrind, end a call there and make memcheck take the
  * 128 bytes below its stack pointer, that function's live red zone, for undefined. While the hook
@@ -60,25 +61,9 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   __wbrt_xsave_size = size;
 }
 
-/* The C halves: __wbrt_store_hook_filter(slot, new) (slots.c, general registers only), then, if it
- * returns non-zero, __wbrt_store_hook_slow(slot, new) (barrier.c) with everything saved. */
-#define WB_STORE_HOOK(NAME, CHECK)                                                               \
-  "\t.text\n" \
-  "\t.globl " NAME "\n" \
-  "\t.hidden " NAME "\n" \
-  "\t.type " NAME ", @function\n" \
-  "\t.p2align 4\n" \
-  "" NAME ":\n" \
-  "\t.cfi_startproc\n" \
-  "\t.cfi_def_cfa_offset 168\n" \
-  "\t.cfi_offset %rip, -160\n" \
-  "\tpushq %rax\n" \
-  "\t.cfi_adjust_cfa_offset 8\n" \
-  "\tpushq %rcx\n" \
-  "\t.cfi_adjust_cfa_offset 8\n" \
-  "\tpushq %rdx\n" \
-  "\t.cfi_adjust_cfa_offset 8\n" \
-  /* The filter of __wb_store_before: the old and the new value's shadow bytes. */ \
+/* The store hook's first filter, in asm with three registers saved: the old and the new value's
+ * shadow bytes (the test __wb_store_before makes). Most stores while a host is active end here. */
+#define WB_STORE_PREFILTER \
   "\tmovq 40(%rsp), %rax\n"              /* slot */ \
   "\tmovq (%rax), %rax\n"                /* old value */ \
   "\tmovq 48(%rsp), %rcx\n"              /* new value */ \
@@ -99,6 +84,29 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tret\n" \
   "1:\n" \
   "\t.cfi_adjust_cfa_offset 24\n" \
+  ""
+
+/* One hook: PREFILTER (asm, may return at once), then FILTER(args) (C, general registers only),
+ * then, if that returns non-zero, SLOW(args) with everything saved. ARGS loads the arguments from
+ * the stub's frame (%rbp points 32 bytes below the hook's entry %rsp). CHECK picks between the
+ * XMM moves and XSAVE(C). */
+#define WB_HOOK(NAME, PREFILTER, FILTER, SLOW, ARGS, CHECK)                                      \
+  "\t.text\n" \
+  "\t.globl " NAME "\n" \
+  "\t.hidden " NAME "\n" \
+  "\t.type " NAME ", @function\n" \
+  "\t.p2align 4\n" \
+  "" NAME ":\n" \
+  "\t.cfi_startproc\n" \
+  "\t.cfi_def_cfa_offset 168\n" \
+  "\t.cfi_offset %rip, -160\n" \
+  "\tpushq %rax\n" \
+  "\t.cfi_adjust_cfa_offset 8\n" \
+  "\tpushq %rcx\n" \
+  "\t.cfi_adjust_cfa_offset 8\n" \
+  "\tpushq %rdx\n" \
+  "\t.cfi_adjust_cfa_offset 8\n" \
+  PREFILTER \
   "\tpushq %rbp\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
   "\t.cfi_rel_offset %rbp, 0\n" \
@@ -114,9 +122,8 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
    * change nothing the host counts: a C test with only these registers saved says so before \
    * the vector state is saved, which costs more than the rest of the hook. */ \
   "\tandq $-16, %rsp\n" \
-  "\tmovq 48(%rbp), %rdi\n" \
-  "\tmovq 56(%rbp), %rsi\n" \
-  "\tcall __wbrt_store_hook_filter\n" \
+  ARGS \
+  "\tcall " FILTER "\n" \
   "\ttestl %eax, %eax\n" \
   "\tjz 3f\n" \
   /* Code built without AVX (the common case) can hold values in the sixteen XMM registers and \
@@ -146,9 +153,8 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tmovaps %xmm14, 224(%rsp)\n" \
   "\tmovaps %xmm15, 240(%rsp)\n" \
   "\tstmxcsr 256(%rsp)\n"  /* the status flags: a flush can run host code that raises some */ \
-  "\tmovq 48(%rbp), %rdi\n" \
-  "\tmovq 56(%rbp), %rsi\n" \
-  "\tcall __wbrt_store_hook_slow\n" \
+  ARGS \
+  "\tcall " SLOW "\n" \
   "\tmovaps 0(%rsp), %xmm0\n" \
   "\tmovaps 16(%rsp), %xmm1\n" \
   "\tmovaps 32(%rsp), %xmm2\n" \
@@ -193,9 +199,8 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "4:\n" \
   "\txsave64 (%rsp)\n" \
   "5:\n" \
-  "\tmovq 48(%rbp), %rdi\n" \
-  "\tmovq 56(%rbp), %rsi\n" \
-  "\tcall __wbrt_store_hook_slow\n" \
+  ARGS \
+  "\tcall " SLOW "\n" \
   "\tmovl __wbrt_xsave_mask(%rip), %eax\n" \
   "\tandl $0xfe, %eax\n"                  /* not x87 (see above) */ \
   "\txorl %edx, %edx\n" \
@@ -205,9 +210,8 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tsubq $512, %rsp\n" \
   "\tandq $-64, %rsp\n" \
   "\tfxsave64 (%rsp)\n" \
-  "\tmovq 48(%rbp), %rdi\n" \
-  "\tmovq 56(%rbp), %rsi\n" \
-  "\tcall __wbrt_store_hook_slow\n" \
+  ARGS \
+  "\tcall " SLOW "\n" \
   "\tfxrstor64 (%rsp)\n" \
   "3:\n" \
   "\tleaq -48(%rbp), %rsp\n" \
@@ -235,15 +239,29 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
  * call into it), which the C half's libc calls may change (glibc's EVEX string functions use
  * ZMM16-31 and k registers, so XGETBV 1 reports them in use from start-up on): the XMM registers
  * and MXCSR are all it saves. */
-__asm__(WB_STORE_HOOK("__wb_store_hook", ""));
+#define WB_AVX_CHECK                                                                            \
+  "\tcmpb $0, __wbrt_xinuse(%rip)\n"                                                             \
+  "\tje 6f\n"                                                                                    \
+  "\tmovl $1, %ecx\n"                                                                            \
+  "\txgetbv\n"                                                                                   \
+  "\ttestl $0xec, %eax\n" /* AVX, opmask, ZMM_Hi256, Hi16_ZMM, MPX */                            \
+  "\tjnz 6f\n"
+/* (slot, new value) */
+#define WB_STORE_ARGS "\tmovq 48(%rbp), %rdi\n\tmovq 56(%rbp), %rsi\n"
+/* (destination, source, size) */
+#define WB_RANGE_ARGS "\tmovq 48(%rbp), %rdi\n\tmovq 56(%rbp), %rsi\n\tmovq 72(%rbp), %rdx\n"
+
+__asm__(WB_HOOK("__wb_store_hook", WB_STORE_PREFILTER, "__wbrt_store_hook_filter",
+                "__wbrt_store_hook_slow", WB_STORE_ARGS, ""));
 /* Code built with AVX may hold values in all of it: XSAVE(C) when any of it is in use. */
-__asm__(WB_STORE_HOOK("__wb_store_hook_avx",
-                      "\tcmpb $0, __wbrt_xinuse(%rip)\n"
-                      "\tje 6f\n"
-                      "\tmovl $1, %ecx\n"
-                      "\txgetbv\n"
-                      "\ttestl $0xec, %eax\n"     /* AVX, opmask, ZMM_Hi256, Hi16_ZMM, MPX */
-                      "\tjnz 6f\n"));
+__asm__(WB_HOOK("__wb_store_hook_avx", WB_STORE_PREFILTER, "__wbrt_store_hook_filter",
+                "__wbrt_store_hook_slow", WB_STORE_ARGS, WB_AVX_CHECK));
+/* Record assignments (`*p = *q` of a struct or union): no asm prefilter, the C filter looks at the
+ * counted-slot bits of both ranges. */
+__asm__(WB_HOOK("__wb_range_hook", "", "__wbrt_range_hook_filter", "__wbrt_range_hook_slow",
+                WB_RANGE_ARGS, ""));
+__asm__(WB_HOOK("__wb_range_hook_avx", "", "__wbrt_range_hook_filter", "__wbrt_range_hook_slow",
+                WB_RANGE_ARGS, WB_AVX_CHECK));
 
 #else
 __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void) {}

@@ -58,6 +58,8 @@ describe('x86-64 store hook', () => {
       // 10 rounds of 1000 stores in mix, plus main's own: all of them went through the C half.
       const s = stats(stressed.stderr);
       expect(s.counted_stores).toBeGreaterThanOrEqual(11_000);
+      // mix's two record assignments per step (20,000) went through __wb_range_hook into C.
+      expect(s.range_ops).toBeGreaterThanOrEqual(20_000);
       expect(s.events_lost).toBe(0);
       // Some of them filled an event chunk and ran the (null) host's flush, which under
       // WB_POISON_VECTORS leaves values on the x87 stack: mix's long double must survive that.
@@ -87,23 +89,25 @@ describe('x86-64 store hook', () => {
     }
   });
 
-  it('is the form cc-wb emits on x86-64: the object calls __wb_store_hook, not __wb_store_before', async () => {
+  it('is the form cc-wb emits on x86-64: the object calls __wb_store_hook and __wb_range_hook, not the C entry points', async () => {
     const dir = scratch('store-hook-form');
     const r = await ccwb(['-O2', '-c', fixture, '-o', 'f.o'], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     const undef = await undefinedSymbols(join(dir, 'f.o'));
     expect(undef).toContain('__wb_store_hook');
+    expect(undef).toContain('__wb_range_hook');
     expect(undef).not.toContain('__wb_store_before');
+    expect(undef).not.toContain('__wb_range_assign_slow');
   });
 
   it('lets a debugger unwind from the runtime through the hook into the instrumented function', async () => {
     const dir = scratch('store-hook-gdb');
     const r = await ccwb(['-O2', '-g', fixture, '-o', 'wb'], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
-    // Skip main's own stores (1000 boxes) so the stop is inside mix's loop.
+    // Skip main's own stores (1000 boxes, 1000 refs) so the stop is inside mix's loop.
     const g = await execa(
       'gdb',
-      ['-batch', '-nx', '-ex', 'break __wbrt_store_hook_slow', '-ex', 'run', '-ex', 'continue 1500', '-ex', 'bt', join(dir, 'wb')],
+      ['-batch', '-nx', '-ex', 'break __wbrt_store_hook_slow', '-ex', 'run', '-ex', 'continue 2500', '-ex', 'bt', join(dir, 'wb')],
       { env: { ...process.env, WB_STRESS: '1' }, reject: false },
     );
     const bt = String(g.stdout);
@@ -111,6 +115,17 @@ describe('x86-64 store hook', () => {
     expect(bt).toMatch(/#1 .*__wb_store_hook/);
     expect(bt).toMatch(/#2 .*mix/);
     expect(bt).toMatch(/#3 .*main/);
+    // The same through the record-assignment hook (only mix copies records).
+    const gr = await execa(
+      'gdb',
+      ['-batch', '-nx', '-ex', 'break __wbrt_range_hook_slow', '-ex', 'run', '-ex', 'continue 10', '-ex', 'bt', join(dir, 'wb')],
+      { env: { ...process.env, WB_STRESS: '1' }, reject: false },
+    );
+    const rbt = String(gr.stdout);
+    expect(rbt, `${rbt}\n${String(gr.stderr)}`).toMatch(/#0 .*__wbrt_range_hook_slow/);
+    expect(rbt).toMatch(/#1 .*__wb_range_hook/);
+    expect(rbt).toMatch(/#2 .*mix/);
+    expect(rbt).toMatch(/#3 .*main/);
   });
 
   // valgrind follows calls by their call/return pairs and memcheck treats the 128 bytes below the
