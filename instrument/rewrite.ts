@@ -119,7 +119,8 @@ const ACTIVE = '__builtin_expect(__wb_active != 0, 0)';
  *   surrounding code keeps its registers, its inlining and its layout: with the C call, the cold
  *   branch's call clobbers made gcc keep values in callee-saved registers (pushes and pops in
  *   every small function with a store) and its size stopped gcc inlining small functions such as
- *   gawk's TOP_SCALAR into the interpreter loop (spec-bench/results/analysis.md).
+ *   gawk's TOP_SCALAR into the interpreter loop (spec-bench/results/analysis.md). Record
+ *   assignments likewise (x86RangeAsm, __wb_range_hook).
  */
 export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
 

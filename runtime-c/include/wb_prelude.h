@@ -16,7 +16,8 @@
  * stub in .text.unlikely.__wb_stubs passes the slot and the new value on the stack to __wb_store_hook
  * (runtime-c/src/store_hook.c; __wb_store_hook_avx in units built with AVX), which runs the same
  * filter and saves every register before it calls C. The compiler then sees no call and no
- * clobbered register at a store.
+ * clobbered register at a store. Record assignments take the same shape (x86RangeAsm, calling
+ * __wb_range_hook with the destination, the source and the size).
  */
 enum { __wb_abi_version = 1 };
 
