@@ -42,8 +42,9 @@ cc-wb options (removed before the real compiler runs; each has an environment va
 Other environment: CC_WB_CC="ccache gcc" (the real compiler, default cc), CC_WB_RUNTIME_DIR (libwbrt*.a),
   CC_WB_PASS_MODULE (a module exporting instrumentPreprocessed, used instead of instrument/).
 Resident pass: the first compile starts a server that keeps the pass loaded for the next ones (one per
-  CPU, each exits after 120 s idle). CC_WB_SERVER=0 disables it; CC_WB_SERVER_DIR (sockets' folder),
-  CC_WB_SERVER_SLOTS (servers), CC_WB_SERVER_IDLE (seconds).
+  CPU, each exits after 120 s idle). CC_WB_SERVER=0 disables it; CC_WB_SERVER_DIR (sockets' folder,
+  default $XDG_RUNTIME_DIR/cc-wb or $TMPDIR/ccwb-pass-servers-UID; used only if it is the user's own,
+  mode 0700, not a symlink), CC_WB_SERVER_SLOTS (servers), CC_WB_SERVER_IDLE (seconds).
 `;
 
 class UsageError extends Error {}

@@ -1,13 +1,14 @@
 // cc-wb's side of the resident pass (passserver.ts). Every failure here is silent and costs only
 // speed: the caller then runs the pass in its own process, exactly as with CC_WB_SERVER=0.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstrumentResult } from '../instrument/index.js';
-import { passDigest, receive, send, serverDir, socketPath, type Header } from './passwire.js';
+import { passDigest, receive, send, socketPath, type Header } from './passwire.js';
+import { ensurePrivateDir, privateServerDir, socketEntry } from './privatedir.js';
 
 type Env = NodeJS.ProcessEnv;
 
@@ -43,7 +44,6 @@ function startServer(path: string, env: Env): void {
     // no lock yet
   }
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(lock, 'wx', 0o600));
   } catch {
     return; // a sibling compile is starting it (or the folder cannot be made: no server then)
@@ -67,8 +67,18 @@ export async function passViaServer(text: string, fileName: string, env: Env): P
   if (env.CC_WB_SERVER === '0' || env.CC_WB_PASS_MODULE) return undefined;
   let path: string;
   try {
-    path = socketPath(serverDir(env), passDigest(), process.pid % slots(env));
+    // A folder another user could write, or a socket another user made, is never used: the unit
+    // would be disclosed and the code it sends back would run in the user's program.
+    const dir = privateServerDir(env);
+    if (dir === undefined) return undefined;
+    path = socketPath(dir, passDigest(), process.pid % slots(env));
   } catch {
+    return undefined;
+  }
+  const entry = socketEntry(path);
+  if (entry === 'foreign') return undefined;
+  if (entry !== 'own-socket') {
+    startServer(path, env); // it replaces what a killed server may have left
     return undefined;
   }
   const timeoutMs = (Number(env.CC_WB_SERVER_TIMEOUT) || 600) * 1000;
@@ -96,12 +106,14 @@ export async function stopServers(dir: string): Promise<ServerUsage> {
   const usage: ServerUsage = { servers: 0, requests: 0, cpuMs: 0 };
   let names: string[];
   try {
+    if (!ensurePrivateDir(dir)) return usage;
     names = readdirSync(dir).filter((f) => f.endsWith('.sock'));
   } catch {
     return usage;
   }
   for (const name of names) {
     const path = join(dir, name);
+    if (socketEntry(path) !== 'own-socket') continue;
     const stats = await ask(path, { op: 'stats' }, undefined, 10_000);
     if ('error' in stats) continue;
     usage.servers++;

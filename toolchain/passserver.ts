@@ -9,10 +9,11 @@
 // Started by passclient.ts (detached, one per slot); exits after CC_WB_SERVER_IDLE seconds without
 // a request (default 120), after MAX_REQUESTS units (bounds any growth of the heap), and on `stop`.
 import { createServer, connect, type Socket } from 'node:net';
-import { mkdirSync, unlinkSync, existsSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { instrumentPreprocessed } from '../instrument/index.js';
 import { receive, send, type Header } from './passwire.js';
+import { ensurePrivateDir, socketEntry } from './privatedir.js';
 
 const MAX_REQUESTS = 2000;
 
@@ -45,9 +46,20 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const idleMs = Math.max(1, Number(process.env.CC_WB_SERVER_IDLE ?? 120)) * 1000;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  if (existsSync(path)) {
-    if (await alive(path)) {
+  // The socket and anything else made here is for this user only; the folder's checks are the
+  // client's (privatedir.ts), repeated because the folder could have changed since.
+  process.umask(0o077);
+  if (!ensurePrivateDir(dirname(path))) {
+    dropLock();
+    process.exit(0);
+  }
+  const entry = socketEntry(path);
+  if (entry === 'foreign') {
+    dropLock();
+    return; // not ours to use or to remove
+  }
+  if (entry !== 'missing') {
+    if (entry === 'own-socket' && (await alive(path))) {
       dropLock();
       return; // another server got there first
     }

@@ -5,7 +5,6 @@
 //           {op: 'stats', cpuMs, requests, pid}; {op: 'error', message}.
 import { createHash } from 'node:crypto';
 import { statSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
@@ -90,13 +89,6 @@ export function passDigest(): string {
     }
   }
   return h.digest('hex').slice(0, 16);
-}
-
-/** Folder of the sockets: $CC_WB_SERVER_DIR, else a per-user folder in the temp dir. */
-export function serverDir(env: NodeJS.ProcessEnv): string {
-  if (env.CC_WB_SERVER_DIR) return env.CC_WB_SERVER_DIR;
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return join(tmpdir(), `ccwb-pass-servers-${uid}`);
 }
 
 export function socketPath(dir: string, digest: string, slot: number): string {
