@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { x86StoreAsm } from '../../instrument/rewrite.js';
+import { x86StoreAsm } from '../../instrument/barrier-text.js';
 
 const root = join(import.meta.dirname, '..', '..');
 

@@ -1,5 +1,5 @@
-// The metadata format cc-wb links into every library (section `wb_meta`), shared by the writer
-// (instrument/metadata.ts) and the reader (runtime-ts/meta.ts). Type-only: nothing here runs.
+// The metadata format cc-wb links into every library (section `wb_meta`): written by the pass
+// (instrument/metadata.ts), read by the host (runtime-ts/meta.ts), which imports it from here.
 //
 // Each translation unit contributes one blob to the section:
 //
@@ -109,27 +109,41 @@ export interface RawUnit {
   macros: RawMacro[];
 }
 
+/**
+ * The arithmetic kinds, in code order (a kind's code is its index): each with the C type the
+ * writer's _Generic tests for it (kindGeneric), or null for a code the writer does not assign.
+ */
+const KIND_TABLE = [
+  ['other', null], // not an arithmetic type (the _Generic's default)
+  ['char', 'char'],
+  ['schar', 'signed char'],
+  ['uchar', 'unsigned char'],
+  ['short', 'short'],
+  ['ushort', 'unsigned short'],
+  ['int', 'int'],
+  ['uint', 'unsigned int'],
+  ['long', 'long'],
+  ['ulong', 'unsigned long'],
+  ['llong', 'long long'],
+  ['ullong', 'unsigned long long'],
+  ['float', 'float'],
+  ['double', 'double'],
+  ['ldouble', 'long double'],
+  ['bool', '_Bool'],
+  ['int128', null],
+  ['uint128', null],
+] as const;
+
+export type KindName = (typeof KIND_TABLE)[number][0];
+
 /** Kind codes the compiler assigns through _Generic (0 = not an arithmetic type). */
-export const KIND = {
-  other: 0,
-  char: 1,
-  schar: 2,
-  uchar: 3,
-  short: 4,
-  ushort: 5,
-  int: 6,
-  uint: 7,
-  long: 8,
-  ulong: 9,
-  llong: 10,
-  ullong: 11,
-  float: 12,
-  double: 13,
-  ldouble: 14,
-  bool: 15,
-  int128: 16,
-  uint128: 17,
-} as const;
+export const KIND = Object.freeze(Object.fromEntries(KIND_TABLE.map(([name], code) => [name, code]))) as { readonly [K in KindName]: number };
+
+/** The C expression (evaluated by the compiler) giving the kind code of an lvalue's type. */
+export function kindGeneric(lvalue: string): string {
+  const cases = KIND_TABLE.flatMap(([, type], code) => (type === null ? [] : [`${type}: ${code}`]));
+  return `__extension__ _Generic(${lvalue}, ${cases.join(', ')}, default: ${KIND.other})`;
+}
 
 export const META_MAGIC = 0x3130_4154_454d_4257n; // "WBMETA01" read as a little-endian u64
 export const META_SECTION = 'wb_meta';

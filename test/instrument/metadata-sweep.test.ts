@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { work } from './helpers.js';
+import { work } from '../runtime-ts/helpers.js';
 import { blankDefineLines, metadataForPreprocessed } from '../../instrument/metadata.js';
 import { mergeUnits, parseSection } from '../../runtime-ts/meta.js';
 import { readElfSection } from '../../runtime-ts/elf.js';

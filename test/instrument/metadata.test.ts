@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildLibrary, fixtures, requireBuilt, work } from './helpers.js';
+import { buildLibrary, fixtures, requireBuilt, work } from '../runtime-ts/helpers.js';
 import { metadataForPreprocessed } from '../../instrument/metadata.js';
 import { readLibraryMeta, typeName, type LibraryMeta, type RecordMeta } from '../../runtime-ts/meta.js';
 import { parseSection } from '../../runtime-ts/meta.js';
