@@ -2,17 +2,18 @@
 // the instrumented code, the report (ok, sites, stats, diagnostics) and the metadata appendix.
 // A refactoring of instrument/ must leave all three byte for byte as they were:
 //
-//   node dist/instrument/tools/compare-pass.js <other-dist/instrument> <dir-or-.i-file>...
+//   node dist/instrument/tools/compare-pass.js [--form call|x86-64-asm|x86-64-avx-asm] <other-dist/instrument> <dir-or-.i-file>...
 //
 // The first argument is the compiled instrument/ folder of the build to compare against (e.g. a
 // `git worktree` of the base commit built with tsc); this build is the one the script is part of.
-// Every `*.i` file found under the other arguments is a unit. Exit status 1 when any unit differs.
+// Every `*.i` file found under the other arguments is a unit. `--form` forces the store barrier's
+// form (by default each unit's target decides). Exit status 1 when any unit differs.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 interface Pass {
-  instrumentPreprocessed(input: Buffer, options?: { fileName?: string }): unknown;
+  instrumentPreprocessed(input: Buffer, options?: { fileName?: string; storeForm?: string }): unknown;
   metadataForPreprocessed(input: Buffer, fileName?: string): string;
 }
 
@@ -36,7 +37,7 @@ function units(paths: string[]): string[] {
 }
 
 /** Everything the pass produces for a unit, as one string per aspect (errors count as output). */
-function outputs(pass: Pass, bytes: Buffer, fileName: string): Record<string, string> {
+function outputs(pass: Pass, bytes: Buffer, fileName: string, storeForm: string | undefined): Record<string, string> {
   const attempt = (f: () => string): string => {
     try {
       return f();
@@ -46,7 +47,7 @@ function outputs(pass: Pass, bytes: Buffer, fileName: string): Record<string, st
   };
   let result: Record<string, unknown> = {};
   const code = attempt(() => {
-    result = pass.instrumentPreprocessed(bytes, { fileName }) as Record<string, unknown>;
+    result = pass.instrumentPreprocessed(bytes, storeForm ? { fileName, storeForm } : { fileName }) as Record<string, unknown>;
     return String(result.code);
   });
   return {
@@ -64,9 +65,15 @@ function firstDifference(a: string, b: string): string {
 }
 
 async function main(): Promise<number> {
-  const [otherDir, ...paths] = process.argv.slice(2);
-  if (!otherDir || paths.length === 0) {
-    process.stderr.write('usage: compare-pass <other-dist/instrument> <dir-or-.i-file>...\n');
+  const args = process.argv.slice(2);
+  let storeForm: string | undefined;
+  if (args[0] === '--form') {
+    storeForm = args[1];
+    args.splice(0, 2);
+  }
+  const [otherDir, ...paths] = args;
+  if (!otherDir || paths.length === 0 || (storeForm !== undefined && !['call', 'x86-64-asm', 'x86-64-avx-asm'].includes(storeForm))) {
+    process.stderr.write('usage: compare-pass [--form call|x86-64-asm|x86-64-avx-asm] <other-dist/instrument> <dir-or-.i-file>...\n');
     return 2;
   }
   const other = await loadPass(resolve(otherDir));
@@ -76,8 +83,8 @@ async function main(): Promise<number> {
   const counts = { units: 0, instrumented: 0, sites: 0, metadataBytes: 0 };
   for (const file of files) {
     const bytes = readFileSync(file);
-    const a = outputs(other, bytes, basename(file));
-    const b = outputs(self, bytes, basename(file));
+    const a = outputs(other, bytes, basename(file), storeForm);
+    const b = outputs(self, bytes, basename(file), storeForm);
     counts.units++;
     const report = JSON.parse(b.report) as { ok?: boolean; sites?: unknown[] };
     if (report.ok) counts.instrumented++;
