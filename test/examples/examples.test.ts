@@ -44,10 +44,12 @@ describe('examples/cmake (toolchain file)', () => {
     const source = join(root, 'examples', 'cmake');
     const configure = await execa(
       'cmake',
-      ['-S', source, '-B', build, `-DCMAKE_TOOLCHAIN_FILE=${join(source, 'cc-wb.cmake')}`, `-DCC_WB=${ccWb}`],
+      // No -DCC_WB: the toolchain file finds the cc-wb of the checkout (or package) it is in.
+      ['-S', source, '-B', build, `-DCMAKE_TOOLCHAIN_FILE=${join(source, 'cc-wb.cmake')}`],
       { env },
     );
     expect(configure.stdout).toMatch(/The C compiler identification is GNU|The C compiler identification is Clang/);
+    expect(readFileSync(join(build, 'CMakeCache.txt'), 'utf8')).toContain(`CC_WB:FILEPATH=${ccWb}`);
     await execa('cmake', ['--build', build], { env });
 
     const sites = sitesIn(report, 'queue.c');
@@ -63,11 +65,12 @@ describe('examples/cmake (toolchain file)', () => {
   });
 
   it('says where cc-wb should be when it is not there', async () => {
-    const r = await execa('cmake', ['-S', join(root, 'examples', 'cmake'), '-B', join(work, 'cmake-missing'), `-DCMAKE_TOOLCHAIN_FILE=${join(root, 'examples', 'cmake', 'cc-wb.cmake')}`], {
-      reject: false,
-    });
+    // A copy of the toolchain file with neither a package around it nor node_modules beside it.
+    const lone = join(work, 'lone');
+    cpSync(join(root, 'examples', 'cmake'), lone, { recursive: true });
+    const r = await execa('cmake', ['-S', lone, '-B', join(lone, 'build'), `-DCMAKE_TOOLCHAIN_FILE=${join(lone, 'cc-wb.cmake')}`], { reject: false });
     expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toContain('node_modules/.bin/cc-wb');
+    expect(r.stderr).toContain('cc-wb not found next to');
     expect(r.stderr).toContain('-DCC_WB=/path/to/cc-wb');
   });
 });

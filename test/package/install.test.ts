@@ -84,12 +84,13 @@ describe('npm pack', () => {
       'runtime-c/include/wb_prelude.h',
       'runtime-c/src/barrier.c',
       'runtime-c/valgrind.supp',
+      'examples/cmake/cc-wb.cmake',
       'README.md',
     ]) {
       expect(paths).toContain(needed);
     }
     const unwanted = paths.filter((p) =>
-      /^(test|spec-bench|conformance|examples|docs|\.ci|\.cache|node_modules|runtime-c\/(build|test|bench))\/|^dist\/(test|spec-bench|conformance)\/|\.map$|\.test\.|\/bench\//.test(p),
+      /^examples\/(?!cmake\/cc-wb\.cmake$)|^(test|spec-bench|conformance|docs|\.ci|\.cache|node_modules|runtime-c\/(build|test|bench))\/|^dist\/(test|spec-bench|conformance)\/|\.map$|\.test\.|\/bench\//.test(p),
     );
     expect(unwanted).toEqual([]);
   });
@@ -121,6 +122,18 @@ describe('installed into a fresh project', () => {
     const sites = units.flatMap((u) => u.sites).filter((s) => s.file.endsWith('shelf.c') && s.kind === 'assign');
     expect(sites.length).toBeGreaterThanOrEqual(4); // b->next, s->first in shelf_add and shelf_ring
     const nm = await execa('nm', ['-D', '--defined-only', join(project, 'libshelf.so')]);
+    expect(nm.stdout).toMatch(/ T __wb_(store_hook|store_before)\b/);
+  });
+
+  it('builds the same library with CMake through the toolchain file in the package', async () => {
+    const report = join(work, 'cmake-report.jsonl');
+    const build = join(project, 'build');
+    const toolchain = join(project, 'node_modules', 'cc-wb', 'examples', 'cmake', 'cc-wb.cmake');
+    await execa('cmake', ['-S', '.', '-B', 'build', `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`], { cwd: project, env: userEnv({ CC_WB_REPORT: report }) });
+    await execa('cmake', ['--build', 'build'], { cwd: project, env: userEnv({ CC_WB_REPORT: report }) });
+    const units = readFileSync(report, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { sites: Array<{ file: string; kind: string }> });
+    expect(units.flatMap((u) => u.sites).filter((s) => s.file.endsWith('shelf.c') && s.kind === 'assign').length).toBeGreaterThanOrEqual(4);
+    const nm = await execa('nm', ['-D', '--defined-only', join(build, 'libshelf.so')]);
     expect(nm.stdout).toMatch(/ T __wb_(store_hook|store_before)\b/);
   });
 
