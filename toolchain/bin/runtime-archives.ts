@@ -18,8 +18,8 @@ const sources = join(packageRoot, 'runtime-c');
 /** Set while cc-wb builds its runtime: a compile that gets here again is a loop, not a first use. */
 const BUILDING = 'CC_WB_BUILDING_RUNTIME';
 
-/** Arguments that never link and never need the runtime (info requests). */
-const INFO_ONLY = new Set(['--help', '-h', '--wb-print-valgrind-supp']);
+/** Requests that never compile or link: a command made only of these needs no runtime. */
+const INFO = /^(--help|--version|-v|-dumpmachine|-dumpversion|-dumpfullversion|-print-.*|--print-.*|--wb-print-valgrind-supp)$/;
 
 export class RuntimeBuildError extends Error {}
 
@@ -81,7 +81,7 @@ function writable(err: unknown): boolean {
  * install) a per-user cache named by CC_WB_RUNTIME_DIR. Throws RuntimeBuildError with what to do.
  */
 export function withRuntime(args: readonly string[], env: Env): Env {
-  if (env.CC_WB_RUNTIME_DIR || args.some((a) => INFO_ONLY.has(a))) return env;
+  if (env.CC_WB_RUNTIME_DIR || (args.length > 0 && args.every((a) => INFO.test(a))) || args.includes('--help')) return env;
   const own = dirname(runtimeArchive(false, {}));
   if (archivesIn(own).every(existsSync)) return env;
   const cache = userCacheDir(env);
