@@ -4,7 +4,7 @@
 // result; `stats()` reports. The work is done by one MemoryManager per runtime (manager.ts).
 import koffi from 'koffi';
 import { calls } from '../callstate.js';
-import type { MemoryHooks } from '../hooks.js';
+import { noMemory, type MemoryHooks } from '../hooks.js';
 import type { LibraryModule } from '../load.js';
 import { NativeObject, NativeStruct, type ProxyContext } from '../values.js';
 import { MemoryManager, scopes, type ManagerStats, type RuntimeStats } from './manager.js';
@@ -33,7 +33,7 @@ export function defaultMemory(path: string, handle: KoffiLib): MemoryHooks {
     return managerFor(handle);
   } catch (e) {
     process.emitWarning(`${path}: no memory management: ${(e as Error).message}`, 'CcWbMemoryWarning');
-    return { reached() {}, created() {} };
+    return noMemory;
   }
 }
 
