@@ -1,13 +1,14 @@
 // One loaded library: its metadata, koffi handle, runtime and memory management, and the parts
 // that serve it, made and connected here so that each gets only what it uses:
 //
-//   CTypes ─► Proxies ◄─► Conversions ◄─► FunctionPointers      (◄─► : connected after both exist)
-//                 ▲            ▲               │
-//                 └──── RecordsByValue ◄── call wrappers (marshal.ts) ◄── Lib.bind
+//   Proxies           CTypes; Conversions as a FieldCodec
+//   Conversions       CTypes, Proxies; FunctionPointers as a FunctionPointerCodec
+//   RecordsByValue    CTypes, Proxies, Conversions
+//   call wrappers     a CallSupport: CTypes, Conversions, RecordsByValue (marshal.ts)
+//   FunctionPointers  CTypes, the call wrappers, the library's own functions by address
 //
-// Records hold pointers to records and function pointers take records, so proxies, conversions
-// and function pointers refer to each other through narrow interfaces (FieldCodec,
-// FunctionPointerCodec) connected once, below.
+// Records hold pointers to records and function pointers take records, so the two codecs are
+// connected after the parts exist (the constructor below).
 import koffi from 'koffi';
 import { RecordsByValue } from './byvalue.js';
 import { FunctionPointers } from './callbacks.js';
