@@ -6,27 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "wb_prelude.h"
-#include "wb_host.h"
 
 #ifdef WB
+/* The plain build includes nothing of cc-wb, so it links nothing of the runtime. */
+#include "wb_abi.h"
+#include "wb_host.h"
 #define MALLOC __wb_malloc
 #define FREE __wb_free
-/* The forms instrument/rewrite.ts emits for `lv = v` (a pointer store): on x86-64 the asm
- * statement (a copy of x86StoreAsm("__wb_store_hook"), AT&T half; test/instrument/bench-form.test.ts keeps the two
- * equal), elsewhere the C gate and call. */
+/* The forms the pass emits for `lv = v` (a pointer store): on x86-64 the asm statement
+ * (wb_abi.h's template, which test/instrument/barrier-abi.test.ts keeps equal to the pass's),
+ * elsewhere the C gate and call. */
 #if defined(__x86_64__) && !defined(__ILP32__)
 #define STORE(lv, v)                                                                            \
   do {                                                                                          \
     __typeof__(lv) *s_ = &(lv);                                                                 \
     __typeof__(lv) v_ = (v);                                                                    \
-    __asm__ __inline__ __volatile__(                                                            \
-      "cmpl $0, __wb_active(%%rip)\n\tjne .Lwb_cold%=\n\t.Lwb_back%=:\n\t"                       \
-      ".pushsection .text.unlikely.__wb_stubs,\"ax\",@progbits\n\t.Lwb_cold%=:\n\t"               \
-      "leaq -160(%%rsp), %%rsp\n\tmovq %%rax, 24(%%rsp)\n\tmovq %0, 8(%%rsp)\n\t"                \
-      "movq %1, 16(%%rsp)\n\tleaq .Lwb_back%=(%%rip), %%rax\n\tmovq %%rax, (%%rsp)\n\t"          \
-      "movq 24(%%rsp), %%rax\n\tcall __wb_store_hook\n\tleaq 160(%%rsp), %%rsp\n\t"              \
-      "jmp .Lwb_back%=\n\t.popsection"                                                          \
+    __asm__ __inline__ __volatile__(WB_ABI_X86_STORE_ASM(WB_ABI_STORE_HOOK)                     \
       : : "r"((__wb_word_t *)s_), "re"((void *)v_), "m"(*(__wb_word_t *)s_) : "cc");           \
     *s_ = v_;                                                                                   \
   } while (0)

@@ -1,25 +1,27 @@
-/* cc-wb barrier ABI, version 1.
+/* The cc-wb barrier ABI as an instrumented unit sees it: the declarations of the runtime's entry
+ * points that the pass's rewrites call, and the inline halves of the range operations. The rest
+ * of the ABI (its version, constants, the x86-64 stub frame and asm templates) is in wb_abi.h,
+ * which includes this file.
  *
- * This file is spliced verbatim at the top of every instrumented translation unit (after the
- * preprocessor has run, so it must contain no preprocessor directives) and is #included by the
- * runtime itself. Everything here is spelled with reserved names (__wb_*) so it cannot collide
- * with user code, and with GNU keywords (__inline__, __typeof__) so it compiles under any -std=.
+ * The pass splices this file verbatim at the top of every instrumented translation unit, after
+ * the preprocessor has run, so it must contain no preprocessor directives. Everything here is
+ * spelled with reserved names (__wb_*) so it cannot collide with user code, and with GNU keywords
+ * (__inline__, __typeof__) so it compiles under any -std=.
  *
- * The pass rewrites a pointer store `L = R` into: evaluate &L and R once; if a host is active
- * (`__builtin_expect(__wb_active != 0, 0)`), __wb_store_before(slot, new), a call to the runtime,
- * which reads the old value
- * and tests two shadow bytes before doing anything else; then the store. The __wb_active test is the whole cost a
- * program pays when no host is attached.
- *
- * On x86-64 the pass spells the same thing as one `asm inline` statement instead (the template is
- * x86StoreAsm in instrument/rewrite.ts): `cmpl $0, __wb_active(%rip); jne cold`, where the cold
- * stub in .text.unlikely.__wb_stubs passes the slot and the new value on the stack to __wb_store_hook
- * (runtime-c/src/store_hook.c; __wb_store_hook_avx in units built with AVX), which runs the same
- * filter and saves every register before it calls C. The compiler then sees no call and no
- * clobbered register at a store. Record assignments take the same shape (x86RangeAsm, calling
- * __wb_range_hook with the destination, the source and the size).
+ * A pointer store `L = R` becomes: evaluate &L and R once; if a host is active, report the slot
+ * and the new value to the runtime; then the store. The portable form is
+ * `if (__builtin_expect(__wb_active != 0, 0)) __wb_store_before(slot, new)`; on x86-64 the pass
+ * emits one asm statement instead, whose cold stub calls __wb_store_hook (wb_abi.h). A record
+ * assignment takes the same shapes with __wb_range_assign_slow and __wb_range_hook. The
+ * __wb_active test is the whole cost a program pays when no host is attached.
  */
-enum { __wb_abi_version = 1 };
+
+/* The ABI version (WB_ABI_VERSION in wb_abi.h): the runtime defines this symbol, and every unit
+ * refers to it from data, never from code (no instruction in the unit uses the pointer). Hidden, so
+ * the link that joins the unit with the runtime must resolve it, shared objects included: a
+ * runtime of another version fails that link with this name. */
+extern const unsigned char __wb_abi_version_2 __attribute__((__visibility__("hidden")));
+static const unsigned char *const __wb_abi_version_ref __attribute__((__used__)) = &__wb_abi_version_2;
 
 /* Slots are read and written through this type so a barrier on a `struct foo *` field does not
  * break strict-aliasing assumptions of the surrounding code. */
@@ -28,67 +30,19 @@ typedef void *__attribute__((__may_alias__)) __wb_word_t;
 typedef __typeof__(sizeof 0) __wb_size_t;
 typedef __wb_size_t __wb_uintptr_t; /* size_t is pointer-wide on every target we build for */
 
-/* One shadow byte per 1 MiB granule of the 47-bit user address space (128 MiB of zero pages in
- * .bss, touched only where the host marks). Non-zero means "may hold HOST allocations"; the mask
- * folds any 64-bit value (old contents can be arbitrary bits) into range. */
-enum { __wb_shadow_shift = 20, __wb_shadow_bits = 27 };
-/* Hidden: the runtime is linked as a static archive into the same executable or shared object as
- * the code that reads these, so -fPIC code reaches them directly instead of through the GOT (one
- * load less per barrier). */
-extern unsigned char __wb_shadow[] __attribute__((__visibility__("hidden")));
-/* Non-zero once a host (or stress mode) has attached anything; gates the range operations. */
+/* Non-zero once a host (or stress mode) has attached anything; goes from 0 to 1 once, before the
+ * first HOST object exists, so while it is 0 no store can involve one. Hidden: the runtime is
+ * linked as a static archive into the same executable or shared object as the code that reads
+ * it, so -fPIC code reaches it directly instead of through the GOT (one load less per barrier). */
 extern int __wb_active __attribute__((__visibility__("hidden")));
 
-void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value) __attribute__((__cold__));
+/* A pointer store, called just before it once __wb_active is set (the portable form): the runtime
+ * reads the old value itself and tests two shadow bytes before doing anything else. */
 void __wb_store_before(__wb_word_t *slot, void *new_value) __attribute__((__cold__));
+/* A struct or union assignment, called before the copy once __wb_active is set, with the
+ * destination and the source: the runtime kills the references being overwritten and counts the
+ * ones being copied. */
 void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n);
-
-static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
-__wb_shadow_hit(const void *p)
-{
-  /* A plain load: a relaxed atomic one stops gcc folding it into the `or` (one more instruction).
-   * The host thread marking a granule while another thread stores is a race on a byte, which the
-   * hardware we target reads whole; runtime-c/test/tsan.supp records it. */
-  return __wb_shadow[((__wb_uintptr_t)p >> __wb_shadow_shift) &
-                     (((__wb_uintptr_t)1 << __wb_shadow_bits) - 1)];
-}
-
-/* Reads a slot's value before a store. The empty asm hides where the slot is from the compiler's
- * flow analysis: the first store into a fresh local (`struct s st; st.p = q;`, address taken)
- * must not draw a "may be used uninitialized" warning the plain build never gave. */
-static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
-__wb_load_old(__wb_word_t *slot)
-{
-  __asm__("" : "+r"(slot));
-  return *slot;
-}
-
-/* __wb_active goes from 0 to 1 once, before the host (or stress mode) marks its first granule, so
- * while it is 0 no store can involve a HOST object. The pass spells the test and the call out at
- * each store, `if (__builtin_expect(__wb_active != 0, 0)) __wb_store_before(slot, new); store`,
- * rather than through an inline wrapper: gcc's early inliner counts a wrapper call before it
- * inlines it, which changed its inlining of small user functions (GCC torture 990208-1). */
-
-/* The first form of the ABI (old value read by the caller), kept for code built against it: called
- * just before the store, once __wb_active is set; the host acts on events only at safe points. The
- * shadow test that filters out stores touching no HOST object is out of line too: inlined at
- * every store it made the cold branch big enough to stop gcc inlining small functions of the
- * program (lua's prepCallInfo, precallC), which cost more with no host than the call costs
- * with one (spec-bench/results/analysis.md). */
-static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
-__wb_note_store(__wb_word_t *slot, void *old_value, void *new_value)
-{
-  __wb_store_slow(slot, old_value, new_value);
-}
-
-/* Struct/union assignment: called *before* the copy with the destination and the source value,
- * so the runtime can kill the references being overwritten and count the ones being copied. */
-static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void
-__wb_note_range_assign(void *dst, const void *src, __wb_size_t n)
-{
-  if (__builtin_expect(__wb_active != 0, 0))
-    __wb_range_assign_slow(dst, src, n);
-}
 
 /* Range operations. The inline part keeps libc's speed (a constant-size __builtin_memcpy still
  * becomes a few moves) while no host is attached; the _slow functions do the copy *and* the

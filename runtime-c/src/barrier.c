@@ -1,5 +1,6 @@
-/* The barrier's out-of-line half: what the inline tests in wb_prelude.h call when a store may
- * involve a HOST object, and the range operations while a host is active. */
+/* The barrier's out-of-line half: what instrumented code calls once a host is active (the entry
+ * points in wb_prelude.h and the C halves of the x86-64 hooks in store_hook.c), and the range
+ * operations while a host is active. */
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -87,13 +88,6 @@ void wb_range_hook_slow(void *dst, const void *src, size_t n)
   if (wb_unlikely(wb_config.poison_vectors)) poison_vectors();
 }
 #endif
-
-/* The same with the old value read by the caller (ABI v1's first form). */
-void __wb_store_slow(__wb_word_t *slot, void *old_value, void *new_value)
-{
-  if (wb_likely((__wb_shadow_hit(old_value) | __wb_shadow_hit(new_value)) == 0)) return;
-  store_counted((void *)slot, old_value, new_value);
-}
 
 void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n)
 {

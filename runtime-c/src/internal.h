@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "namespace.h"
-#include "wb_prelude.h"
+#include "wb_abi.h"
 #include "wb_host.h"
 
 #define WB_HIDDEN __attribute__((visibility("hidden")))

@@ -1,7 +1,7 @@
 /* libc functions that realloc a buffer the caller passes in. Left alone they would free or move
- * memory of ours behind the runtime's back; these versions keep the start map true. Proposed for
- * wb_prelude.h as __wb_getline / __wb_getdelim (the stream is passed as void * there because the
- * prelude cannot name FILE). */
+ * memory of ours behind the runtime's back; these versions keep the start map true. Declared in
+ * wb_prelude.h as __wb_getline / __wb_getdelim (the stream is void * there because the prelude
+ * cannot name FILE). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

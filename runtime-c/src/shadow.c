@@ -2,7 +2,7 @@
  * granule overlaps a HOST object. Counts per granule decide when a byte may go back to zero. */
 #include "internal.h"
 
-unsigned char __wb_shadow[1u << __wb_shadow_bits];
+unsigned char __wb_shadow[1ul << WB_ABI_SHADOW_BITS];
 int __wb_active;
 
 static uint32_t *granule_counts;   /* 2^27 counters, reserved on first use */
@@ -15,7 +15,7 @@ static uint32_t *counts(void)
   wb_lock_acquire(&wb_counts_lock);
   c = granule_counts;
   if (c == NULL) {
-    c = wb_os_reserve(sizeof(uint32_t) << __wb_shadow_bits);
+    c = wb_os_reserve(sizeof(uint32_t) << WB_ABI_SHADOW_BITS);
     if (c != NULL) __atomic_store_n(&granule_counts, c, __ATOMIC_RELEASE);
   }
   wb_lock_release(&wb_counts_lock);
@@ -24,9 +24,9 @@ static uint32_t *counts(void)
 
 void wb_shadow_adjust(uintptr_t base, size_t size, int delta)
 {
-  uintptr_t mask = ((uintptr_t)1 << __wb_shadow_bits) - 1;
-  uintptr_t first = base >> __wb_shadow_shift;
-  uintptr_t last = (base + (size ? size - 1 : 0)) >> __wb_shadow_shift;
+  uintptr_t mask = WB_SHADOW_MASK;
+  uintptr_t first = base >> WB_ABI_SHADOW_SHIFT;
+  uintptr_t last = (base + (size ? size - 1 : 0)) >> WB_ABI_SHADOW_SHIFT;
   uint32_t *c = counts();
   for (uintptr_t g = first; g <= last; g++) {
     uintptr_t i = g & mask;
@@ -47,7 +47,7 @@ void wb_shadow_adjust(uintptr_t base, size_t size, int delta)
   }
 }
 
-/* Every instrumented unit references __wb_shadow, so this object is always linked: it pulls in
+/* Every instrumented unit references __wb_active, so this object is always linked: it pulls in
  * the host API, which nothing in the program calls but the host finds by name in the library. */
 __attribute__((used)) static void *const wb_keep_host_api[] = {
   (void *)wb_host_register, (void *)wb_host_unregister, (void *)wb_drain, (void *)wb_log_hint,

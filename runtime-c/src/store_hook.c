@@ -1,29 +1,38 @@
-/* x86-64: the cold half of the pointer store barrier as the pass emits it there (one inline asm
- * statement, see wb_prelude.h). The inline part tests __wb_active and, once a host is active,
- * jumps to a stub in .text.unlikely.__wb_stubs that puts the slot, the new value and the address to come
- * back to on the stack, then calls this. Nothing is clobbered but the flags: the compiler sees a two-
- * instruction asm that calls nothing, so the barrier costs the surrounding code no registers,
- * no spills and no inlining budget. In exchange this code saves what it touches, and before it
- * calls C, what the C code could clobber: the general registers; then, for the stores the first C
- * half finds the host cares about, the vector registers (by moves, or XSAVEC/XSAVE where AVX
- * state is live). The x87 stack the runtime leaves alone (see the hook's body).
+/* x86-64: the cold half of the barrier as the pass emits it there (one asm statement per store or
+ * record assignment; the templates and the stub frame are in wb_abi.h). The inline part tests
+ * __wb_active and, once a host is active, jumps to a stub in its own section that puts the slot,
+ * the new value and the address to come back to in its frame (struct __wb_stub_frame), then
+ * calls a hook defined here. Nothing is clobbered but the flags: the compiler sees a two-instruction asm
+ * that calls nothing, so the barrier costs the surrounding code no registers, no spills and no
+ * inlining budget. In exchange the hook saves what it touches, and before it calls C, what the C
+ * code could clobber: the general registers; then, for the stores the first C half finds the
+ * host cares about, the vector registers (by moves, or XSAVEC/XSAVE where AVX state is live). The
+ * x87 stack the runtime leaves alone (see the hook's body).
  *
- * Stack on entry (set up by the stub, see the templates in instrument/rewrite.ts):
- *   0(%rsp)  the return address into the stub, which jumps back to the instrumented code
- *   8(%rsp)  that place in the instrumented code (.Lwb_back): the return address unwinders see
- *  16(%rsp)  the slot (range hook: the destination)
- *  24(%rsp)  the new value (range hook: the source)
- *  32(%rsp)  scratch (the stub kept %rax there)
- *  40(%rsp)  range hook: the size in bytes
- *  48..168   untouched: the interrupted function's red zone starts at 168(%rsp)
- * A plain `ret` goes back to the stub, which pops the rest: a return straight into the
- * interrupted function (`ret $160`) would, to valgrind, end a call there and make memcheck take the
- * 128 bytes below its stack pointer, that function's live red zone, for undefined. While the hook
- * runs, the CFI below describes the instrumented function as its caller (the stubs have no CFI of
- * their own), so debuggers and profilers unwind from the runtime into it. */
-/* Self-contained (no internal.h): the pass's tests link it into their stand-in runtime. */
+ * On entry the hook finds the return address into the stub at 0(%rsp) and the stub's frame
+ * (struct __wb_stub_frame) from 8(%rsp) on: HOOK_AT(k) below is slot k's offset from the entry
+ * %rsp; the interrupted function's own %rsp is at HOOK_AT(WB_ABI_STUB_FRAME), its red zone below
+ * that. A plain `ret` goes back to the stub, which pops the rest: a return straight into the
+ * interrupted function (`ret $160`) would, to valgrind, end a call there and make memcheck take
+ * the 128 bytes below its stack pointer, that function's live red zone, for undefined. While the
+ * hook runs, the CFI below describes the instrumented function as its caller (the stubs have no
+ * CFI of their own), so debuggers and profilers unwind from the runtime into it. */
+/* Self-contained (wb_abi.h only, no internal.h): the pass's tests link it into their stand-in
+ * runtime. */
+#include "../include/wb_abi.h"
+
 #if defined(__x86_64__) && !defined(__ILP32__)
 #include <cpuid.h>
+
+/* Offsets of the stub frame's slot k (wb_abi.h), as assembler expressions: from the hook's entry
+ * %rsp (above the return address into the stub), after the prefilter's three pushes, and from
+ * %rbp, which the hook sets after those and one more push. */
+#define HOOK_AT(k) (8 + (k))
+#define HOOK_PUSHED3(k) (24 + HOOK_AT(k))
+#define HOOK_RBP(k) (32 + HOOK_AT(k))
+/* The shadow index mask, for the assembler (no integer suffixes). */
+#define HOOK_SHADOW_MASK ((1 << WB_ABI_SHADOW_BITS) - 1)
+#define HOOK_S(x) WB_ABI_STR(x)
 
 /* What XSAVE(C) may save: SSE, AVX, MPX bounds, AVX-512 (opmask, upper ZMM halves, ZMM16-31), as
  * far as the OS enabled them (the hook also masks out x87, bit 0). Not AMX tile data: 8 KiB that no
@@ -64,13 +73,13 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
 /* The store hook's first filter, in asm with three registers saved: the old and the new value's
  * shadow bytes (the test __wb_store_before makes). Most stores while a host is active end here. */
 #define WB_STORE_PREFILTER \
-  "\tmovq 40(%rsp), %rax\n"              /* slot */ \
-  "\tmovq (%rax), %rax\n"                /* old value */ \
-  "\tmovq 48(%rsp), %rcx\n"              /* new value */ \
-  "\tshrq $20, %rax\n" \
-  "\tandl $0x7ffffff, %eax\n" \
-  "\tshrq $20, %rcx\n" \
-  "\tandl $0x7ffffff, %ecx\n" \
+  "\tmovq " HOOK_S(HOOK_PUSHED3(WB_ABI_STUB_SLOT)) "(%rsp), %rax\n"  /* slot */ \
+  "\tmovq (%rax), %rax\n"                                             /* old value */ \
+  "\tmovq " HOOK_S(HOOK_PUSHED3(WB_ABI_STUB_VALUE)) "(%rsp), %rcx\n" /* new value */ \
+  "\tshrq $" HOOK_S(WB_ABI_SHADOW_SHIFT) ", %rax\n" \
+  "\tandl $" HOOK_S(HOOK_SHADOW_MASK) ", %eax\n" \
+  "\tshrq $" HOOK_S(WB_ABI_SHADOW_SHIFT) ", %rcx\n" \
+  "\tandl $" HOOK_S(HOOK_SHADOW_MASK) ", %ecx\n" \
   "\tleaq __wb_shadow(%rip), %rdx\n" \
   "\tmovzbl (%rdx,%rax), %eax\n" \
   "\torb (%rdx,%rcx), %al\n" \
@@ -88,7 +97,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
 
 /* One hook: PREFILTER (asm, may return at once), then FILTER(args) (C, general registers only),
  * then, if that returns non-zero, SLOW(args) with everything saved. ARGS loads the arguments from
- * the stub's frame (%rbp points 32 bytes below the hook's entry %rsp). CHECK picks between the
+ * the stub's frame (HOOK_RBP). CHECK picks between the
  * XMM moves and XSAVE(C). */
 #define WB_HOOK(NAME, PREFILTER, FILTER, SLOW, ARGS, CHECK)                                      \
   "\t.text\n" \
@@ -98,8 +107,8 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.p2align 4\n" \
   "" NAME ":\n" \
   "\t.cfi_startproc\n" \
-  "\t.cfi_def_cfa_offset 168\n" \
-  "\t.cfi_offset %rip, -160\n" \
+  "\t.cfi_def_cfa_offset " HOOK_S(HOOK_AT(WB_ABI_STUB_FRAME)) "\n" \
+  "\t.cfi_offset %rip, -" HOOK_S((WB_ABI_STUB_FRAME - WB_ABI_STUB_BACK)) "\n" \
   "\tpushq %rax\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
   "\tpushq %rcx\n" \
@@ -222,7 +231,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\tpopq %rdi\n" \
   "\tpopq %rsi\n" \
   "\tpopq %rbp\n" \
-  "\t.cfi_def_cfa %rsp, 192\n" \
+  "\t.cfi_def_cfa %rsp, " HOOK_S(HOOK_PUSHED3(WB_ABI_STUB_FRAME)) "\n" \
   "\t.cfi_restore %rbp\n" \
   "\tpopq %rdx\n" \
   "\t.cfi_adjust_cfa_offset -8\n" \
@@ -247,20 +256,23 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\ttestl $0xec, %eax\n" /* AVX, opmask, ZMM_Hi256, Hi16_ZMM, MPX */                            \
   "\tjnz 6f\n"
 /* (slot, new value) */
-#define WB_STORE_ARGS "\tmovq 48(%rbp), %rdi\n\tmovq 56(%rbp), %rsi\n"
+#define WB_STORE_ARGS                                                                           \
+  "\tmovq " HOOK_S(HOOK_RBP(WB_ABI_STUB_SLOT)) "(%rbp), %rdi\n"                                 \
+  "\tmovq " HOOK_S(HOOK_RBP(WB_ABI_STUB_VALUE)) "(%rbp), %rsi\n"
 /* (destination, source, size) */
-#define WB_RANGE_ARGS "\tmovq 48(%rbp), %rdi\n\tmovq 56(%rbp), %rsi\n\tmovq 72(%rbp), %rdx\n"
+#define WB_RANGE_ARGS                                                                           \
+  WB_STORE_ARGS "\tmovq " HOOK_S(HOOK_RBP(WB_ABI_STUB_SIZE)) "(%rbp), %rdx\n"
 
-__asm__(WB_HOOK("__wb_store_hook", WB_STORE_PREFILTER, "__wbrt_store_hook_filter",
+__asm__(WB_HOOK(WB_ABI_STORE_HOOK, WB_STORE_PREFILTER, "__wbrt_store_hook_filter",
                 "__wbrt_store_hook_slow", WB_STORE_ARGS, ""));
 /* Code built with AVX may hold values in all of it: XSAVE(C) when any of it is in use. */
-__asm__(WB_HOOK("__wb_store_hook_avx", WB_STORE_PREFILTER, "__wbrt_store_hook_filter",
+__asm__(WB_HOOK(WB_ABI_STORE_HOOK_AVX, WB_STORE_PREFILTER, "__wbrt_store_hook_filter",
                 "__wbrt_store_hook_slow", WB_STORE_ARGS, WB_AVX_CHECK));
 /* Record assignments (`*p = *q` of a struct or union): no asm prefilter, the C filter looks at the
  * counted-slot bits of both ranges. */
-__asm__(WB_HOOK("__wb_range_hook", "", "__wbrt_range_hook_filter", "__wbrt_range_hook_slow",
+__asm__(WB_HOOK(WB_ABI_RANGE_HOOK, "", "__wbrt_range_hook_filter", "__wbrt_range_hook_slow",
                 WB_RANGE_ARGS, ""));
-__asm__(WB_HOOK("__wb_range_hook_avx", "", "__wbrt_range_hook_filter", "__wbrt_range_hook_slow",
+__asm__(WB_HOOK(WB_ABI_RANGE_HOOK_AVX, "", "__wbrt_range_hook_filter", "__wbrt_range_hook_slow",
                 WB_RANGE_ARGS, WB_AVX_CHECK));
 
 #else

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "wb_prelude.h"
+#include "wb_abi.h"
 #include "wb_host.h"
 
 static int t_failures, t_checks;
@@ -32,13 +32,23 @@ static int t_failures, t_checks;
     return t_failures != 0;                                                                     \
   } while (0)
 
-/* What the pass emits for a pointer store `lv = v` (the scalar branch of its rewrite). */
+/* A pointer store `lv = v` in the pass's portable form: the report, then the store. (The x86-64
+ * asm form reaches the same code through __wb_store_hook; test/toolchain/store-hook.test.ts runs
+ * it.) */
 #define WB_STORE(lv, v)                                                                         \
   do {                                                                                          \
     __typeof__(lv) *s_ = &(lv);                                                                 \
-    void *o_ = (void *)*s_;                                                                     \
-    *s_ = (v);                                                                                  \
-    __wb_note_store((__wb_word_t *)s_, o_, (void *)*s_);                                        \
+    __typeof__(lv) v_ = (v);                                                                    \
+    if (__builtin_expect(__wb_active != 0, 0)) __wb_store_before((__wb_word_t *)s_, (void *)v_); \
+    *s_ = v_;                                                                                   \
+  } while (0)
+/* A record assignment `*dst = src` in the same form. */
+#define WB_ASSIGN(dst, src)                                                                     \
+  do {                                                                                          \
+    __typeof__(*(dst)) *d_ = (dst);                                                             \
+    __typeof__(*(dst)) v_ = (src);                                                              \
+    if (__builtin_expect(__wb_active != 0, 0)) __wb_range_assign_slow(d_, &v_, sizeof *d_);     \
+    *d_ = v_;                                                                                   \
   } while (0)
 
 static inline wb_stats t_stats(void)

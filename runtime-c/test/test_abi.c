@@ -6,10 +6,6 @@
 #include <sys/mman.h>
 #include "t.h"
 
-/* Proposed prelude additions (runtime-c/src/libc.c). */
-__PTRDIFF_TYPE__ __wb_getdelim(char **lineptr, __wb_size_t *n, int delim, void *stream);
-__PTRDIFF_TYPE__ __wb_getline(char **lineptr, __wb_size_t *n, void *stream);
-
 static int static_var[16];
 
 static int cmp_int(const void *a, const void *b)

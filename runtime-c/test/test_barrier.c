@@ -171,20 +171,17 @@ int main(void)
   CHECK_EQ(net((uintptr_t)A), 0);
   CHECK(arr[0] == B && arr[1] == B && arr[2] == NULL && arr[3] == A);
 
-  /* Struct assignment: the pass calls __wb_note_range_assign before the copy. */
+  /* Struct assignment: reported before the copy. */
   reset();
   struct pair *pp = __wb_calloc(2, sizeof *pp);
   struct pair val = { A, B };
-  __wb_note_range_assign(&pp[1], &val, sizeof val);
-  pp[1] = val;
+  WB_ASSIGN(&pp[1], val);
   t_drain(&lg);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&pp[1].a, 0, (uintptr_t)A), 1);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&pp[1].b, 0, (uintptr_t)B), 1);
   reset();
-  __wb_note_range_assign(&pp[0], &pp[1], sizeof val);
-  pp[0] = pp[1];
-  __wb_note_range_assign(&pp[1], &(struct pair){ B, 0 }, sizeof val);
-  pp[1] = (struct pair){ B, 0 };
+  WB_ASSIGN(&pp[0], pp[1]);
+  WB_ASSIGN(&pp[1], ((struct pair){ B, 0 }));
   t_drain(&lg);
   CHECK_EQ(net((uintptr_t)A), 0);                    /* +1 at pp[0].a, -1 at pp[1].a */
   CHECK_EQ(net((uintptr_t)B), 1);                    /* +1 pp[0].b, -1 pp[1].b, +1 pp[1].a */
@@ -263,8 +260,9 @@ int main(void)
   /* Unaligned pointer stores are events too; their slot is the exact address. */
   reset();
   struct __attribute__((packed)) odd { char c; void *p; } *raw = __wb_calloc(1, sizeof *raw);
-  raw->p = B;                                 /* what the pass does for a packed member */
-  __wb_note_store((__wb_word_t *)((char *)raw + 1), NULL, B);
+  /* What the pass does for a packed member: the slot's address as a word pointer. */
+  __wb_store_before((__wb_word_t *)((char *)raw + 1), B);
+  raw->p = B;
   t_drain(&lg);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)raw + 1, 0, (uintptr_t)B), 1);
   T_DONE();

@@ -1,0 +1,146 @@
+/* The cc-wb barrier ABI: what the pass (instrument/), the runtime (runtime-c/src) and the code
+ * that stands in for either (runtime-c/bench, the pass's recording runtime) must agree on.
+ *
+ * Two files make it up. wb_prelude.h holds the C declarations an instrumented unit needs; the
+ * pass splices it into every unit after preprocessing, so it can hold no directives and spells
+ * its few constants out. This file holds everything else: the constants, the x86-64 stub frame,
+ * the asm templates' text, and the shadow map's layout. It includes the prelude, so the runtime
+ * and its stand-ins include this file alone.
+ *
+ * The constants are `#define WB_ABI_<NAME> <value>` lines, one per line, whose value is a
+ * decimal integer or one string literal: instrument/barrier-abi.ts reads them from this file when
+ * the pass loads, and test/instrument/barrier-abi.test.ts checks that it reads what a C compiler
+ * sees. Anything derived from them is a function-like macro or has another prefix. */
+#ifndef WB_BARRIER_ABI_H
+#define WB_BARRIER_ABI_H
+#include "wb_prelude.h"
+
+/* ---- version ------------------------------------------------------------------------------ */
+
+/* The runtime defines the symbol __wb_abi_version_<N> and the prelude references it from every
+ * instrumented unit (a data reference, hidden, so the link that puts the unit and the runtime
+ * together must resolve it): objects and a runtime of different versions fail to link with
+ * "undefined reference to `__wb_abi_version_<N>'". Raise it with any change below or to the
+ * prelude's entry points, and spell the new name in wb_prelude.h. */
+#define WB_ABI_VERSION 2
+
+/* ---- entry points the pass emits calls or jumps to ---------------------------------------- */
+
+/* Non-zero once a host (or stress mode) is active; never goes back to 0. Every barrier tests it
+ * first, inline. */
+#define WB_ABI_ACTIVE "__wb_active"
+/* Portable form: `if (__wb_active) __wb_store_before(slot, new); *slot = new;`, and for a record
+ * assignment `if (__wb_active) __wb_range_assign_slow(dst, src, size); *dst = *src;`. */
+#define WB_ABI_STORE_BEFORE "__wb_store_before"
+#define WB_ABI_RANGE_ASSIGN "__wb_range_assign_slow"
+/* x86-64 form: one asm statement (templates below) whose cold stub calls these; the _avx ones
+ * for units built with AVX (they also keep the upper vector state and the opmasks). */
+#define WB_ABI_STORE_HOOK "__wb_store_hook"
+#define WB_ABI_STORE_HOOK_AVX "__wb_store_hook_avx"
+#define WB_ABI_RANGE_HOOK "__wb_range_hook"
+#define WB_ABI_RANGE_HOOK_AVX "__wb_range_hook_avx"
+/* The section the stubs go to: not .text.unlikely itself, where gcc may be emitting the store
+ * (a block it split off as cold), so a stub never directly follows its `jne`. */
+#define WB_ABI_STUB_SECTION ".text.unlikely.__wb_stubs"
+
+/* ---- shadow map --------------------------------------------------------------------------- */
+
+/* One byte per 2^SHADOW_SHIFT-byte granule of a 2^(SHADOW_SHIFT + SHADOW_BITS)-byte address
+ * space (1 MiB granules of the 47-bit user space: 128 MiB of zero pages in .bss, touched only
+ * where the host marks). Non-zero means "may hold HOST allocations"; the index is masked, so any
+ * 64-bit value (a slot's old contents can be arbitrary bits) folds into range. */
+#define WB_ABI_SHADOW_SHIFT 20
+#define WB_ABI_SHADOW_BITS 27
+#define WB_SHADOW_MASK ((1ul << WB_ABI_SHADOW_BITS) - 1)
+
+/* Hidden: the runtime is linked as a static archive into the executable or shared object that
+ * holds the code reading it, so -fPIC code reaches it without the GOT. */
+extern unsigned char __wb_shadow[1ul << WB_ABI_SHADOW_BITS] __attribute__((__visibility__("hidden")));
+
+/* Whether p's granule may hold a HOST allocation. A plain load: the host marking a granule while
+ * another thread reads it is a race on a byte, which the hardware we target reads whole
+ * (runtime-c/test/tsan.supp records it). */
+static inline __attribute__((__always_inline__, __unused__)) int __wb_shadow_hit(const void *p)
+{
+  return __wb_shadow[((__wb_uintptr_t)p >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK];
+}
+
+/* ---- x86-64 stub frame -------------------------------------------------------------------- */
+
+/* The cold stub moves %rsp down by STUB_FRAME bytes, past the interrupted function's red zone
+ * (the RED_ZONE bytes below its %rsp, which it may be using), fills the slots below and calls
+ * the hook, which therefore finds slot k at k + 8 from its entry %rsp (above the return address
+ * into the stub). The hook returns to the stub, which moves %rsp back up and jumps to
+ * .Lwb_back. Offsets are from the stub's %rsp. */
+#define WB_ABI_RED_ZONE 128
+#define WB_ABI_STUB_FRAME 160
+/* The address the stub jumps back to: the return address unwinders see for the hook. */
+#define WB_ABI_STUB_BACK 0
+/* The slot (range hook: the destination). */
+#define WB_ABI_STUB_SLOT 8
+/* The new value (range hook: the source). */
+#define WB_ABI_STUB_VALUE 16
+/* Where the stub keeps %rax while it computes the back address in it. */
+#define WB_ABI_STUB_SCRATCH 24
+/* Range hook: the size in bytes. */
+#define WB_ABI_STUB_SIZE 32
+
+struct __wb_stub_frame {
+  void *back;
+  void *slot;
+  void *value;
+  void *scratch;
+  unsigned long size;
+};
+_Static_assert(__builtin_offsetof(struct __wb_stub_frame, back) == WB_ABI_STUB_BACK, "stub frame: back");
+_Static_assert(__builtin_offsetof(struct __wb_stub_frame, slot) == WB_ABI_STUB_SLOT, "stub frame: slot");
+_Static_assert(__builtin_offsetof(struct __wb_stub_frame, value) == WB_ABI_STUB_VALUE, "stub frame: value");
+_Static_assert(__builtin_offsetof(struct __wb_stub_frame, scratch) == WB_ABI_STUB_SCRATCH, "stub frame: scratch");
+_Static_assert(__builtin_offsetof(struct __wb_stub_frame, size) == WB_ABI_STUB_SIZE, "stub frame: size");
+_Static_assert(sizeof(struct __wb_stub_frame) <= WB_ABI_STUB_FRAME, "stub frame: size");
+/* The store stub's slots lie below the red zone. (The range stub's size slot, the first 8 bytes
+ * of the red zone, does not: a leaf function using all 128 bytes of it can lose those across a
+ * record assignment while a host is active.) */
+_Static_assert(WB_ABI_STUB_SCRATCH + 8 <= WB_ABI_STUB_FRAME - WB_ABI_RED_ZONE, "store stub frame overlaps the red zone");
+_Static_assert(WB_ABI_STUB_BACK == 0, "the templates spell the back slot as (%rsp)");
+
+/* ---- x86-64 asm templates ----------------------------------------------------------------- */
+
+/* The asm statements the pass emits for a pointer store and a record assignment on x86-64, as C
+ * string literals ({AT&T|Intel}: the compiler picks the unit's dialect). Operands: store %0 the
+ * slot, %1 the new value (a register or an immediate), %2 the slot as a memory operand (tells
+ * the compiler the hook reads it); range %0 the destination, %1 the source, %2 the size, %3 and
+ * %4 the two records as memory operands. Clobbers: "cc" only; the hooks save everything else.
+ * The pass builds the same text (instrument/rewrite.ts, x86StoreAsm and x86RangeAsm), and
+ * test/instrument/barrier-abi.test.ts checks the two agree. */
+#define WB_ABI_STR_(x) #x
+#define WB_ABI_STR(x) WB_ABI_STR_(x)
+#define WB_ABI_RSP_AT(off) WB_ABI_STR(off) "(%%rsp)"
+#define WB_X86_STUB_HEAD                                                                    \
+  "{cmpl $0, " WB_ABI_ACTIVE "(%%rip)|cmp DWORD PTR " WB_ABI_ACTIVE "[rip], 0}\n\t"              \
+  "jne .Lwb_cold%=\n\t"                                                                         \
+  ".Lwb_back%=:\n\t"                                                                            \
+  ".pushsection " WB_ABI_STUB_SECTION ",\"ax\",@progbits\n\t"                                  \
+  ".Lwb_cold%=:\n\t"                                                                            \
+  "{leaq -" WB_ABI_RSP_AT(WB_ABI_STUB_FRAME) ", %%rsp|lea rsp, [rsp-" WB_ABI_STR(WB_ABI_STUB_FRAME) "]}\n\t" \
+  "{movq %%rax, " WB_ABI_RSP_AT(WB_ABI_STUB_SCRATCH) "|mov [rsp+" WB_ABI_STR(WB_ABI_STUB_SCRATCH) "], rax}\n\t" \
+  "{movq %0, " WB_ABI_RSP_AT(WB_ABI_STUB_SLOT) "|mov [rsp+" WB_ABI_STR(WB_ABI_STUB_SLOT) "], %0}\n\t"
+#define WB_X86_STUB_TAIL(hook)                                                              \
+  "{leaq .Lwb_back%=(%%rip), %%rax|lea rax, .Lwb_back%=[rip]}\n\t"                               \
+  "{movq %%rax, (%%rsp)|mov [rsp], rax}\n\t"                                                    \
+  "{movq " WB_ABI_RSP_AT(WB_ABI_STUB_SCRATCH) ", %%rax|mov rax, [rsp+" WB_ABI_STR(WB_ABI_STUB_SCRATCH) "]}\n\t" \
+  "call " hook "\n\t"                                                                          \
+  "{leaq " WB_ABI_RSP_AT(WB_ABI_STUB_FRAME) ", %%rsp|lea rsp, [rsp+" WB_ABI_STR(WB_ABI_STUB_FRAME) "]}\n\t" \
+  "jmp .Lwb_back%=\n\t"                                                                         \
+  ".popsection"
+#define WB_ABI_X86_STORE_ASM(hook)                                                              \
+  WB_X86_STUB_HEAD                                                                          \
+  "{movq %1, " WB_ABI_RSP_AT(WB_ABI_STUB_VALUE) "|mov QWORD PTR [rsp+" WB_ABI_STR(WB_ABI_STUB_VALUE) "], %1}\n\t" \
+  WB_X86_STUB_TAIL(hook)
+#define WB_ABI_X86_RANGE_ASM(hook)                                                              \
+  WB_X86_STUB_HEAD                                                                          \
+  "{movq %1, " WB_ABI_RSP_AT(WB_ABI_STUB_VALUE) "|mov [rsp+" WB_ABI_STR(WB_ABI_STUB_VALUE) "], %1}\n\t" \
+  "{movq %2, " WB_ABI_RSP_AT(WB_ABI_STUB_SIZE) "|mov QWORD PTR [rsp+" WB_ABI_STR(WB_ABI_STUB_SIZE) "], %2}\n\t" \
+  WB_X86_STUB_TAIL(hook)
+
+#endif
