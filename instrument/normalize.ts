@@ -107,6 +107,22 @@ function matchParen(text: string, open: number): number {
   return text.length;
 }
 
+/** Whether the parentheses at `open` hold exactly one struct or union definition: `(struct t { ... })`. */
+function isRecordDefinitionInParens(text: string, open: number): boolean {
+  const close = matchParen(text, open);
+  const inner = text.slice(open + 1, close);
+  const head = /^\s*(?:struct|union)\b[^{};()]*\{/.exec(inner);
+  if (!head) return false;
+  let depth = 0;
+  for (let k = head[0].length - 1; k < inner.length; k++) {
+    const ch = inner[k]!;
+    if (ch === '"' || ch === "'") k = skipQuoted(inner, k) - 1;
+    else if (ch === '{') depth++;
+    else if (ch === '}' && --depth === 0) return inner.slice(k + 1).trim() === '';
+  }
+  return false;
+}
+
 /** First top-level ',' between open '(' and its close, or -1. */
 function topLevelComma(text: string, open: number, close: number): number {
   let depth = 0;
@@ -280,6 +296,10 @@ export function normalize(original: string, directiveLines: Array<[number, numbe
           i = close + 1;
           continue;
         }
+      } else if (typeofWords.has(word) && text[next] === '(' && isRecordDefinitionInParens(text, next)) {
+        // `__typeof__(struct { ... })` is that record: it stays visible, fields and bit-fields with it.
+        out.blank(i, next + 1);
+        out.blank(matchParen(text, next), matchParen(text, next) + 1);
       } else if (typeofWords.has(word) && text[next] === '(') {
         const close = matchParen(text, next);
         const len = close + 1 - i;

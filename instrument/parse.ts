@@ -30,15 +30,17 @@ export function parseC(text: string): Parser.Tree {
 /** Nodes the grammar could not parse (ERROR nodes and missing tokens), in source order. */
 export function problems(root: Node): Node[] {
   const out: Node[] = [];
-  const visit = (n: Node): void => {
-    if (!n.hasError && !n.isMissing) return;
+  // Iterative: a unit may nest deeper than the call stack.
+  const stack = [root];
+  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
+    if (!n.hasError && !n.isMissing) continue;
     if (n.type === 'ERROR' || n.isMissing) {
       out.push(n);
-      if (n.type !== 'ERROR') return;
+      if (n.type !== 'ERROR') continue;
     }
-    for (const c of n.children) visit(c);
-  };
-  visit(root);
+    const children = n.children;
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
   return out;
 }
 

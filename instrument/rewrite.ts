@@ -5,14 +5,15 @@
 // through the runtime (rules/renames.ts). Each decision becomes an edit on a node (splice.ts)
 // whose text barrier-text.ts writes; all other bytes stay as they were.
 import type { Node } from './parse.js';
-import { ARITH, TypeEnv, UNKNOWN, isArithmetic, isRecord, pointee, type CType, type FieldInfo } from './types.js';
+import { ARITH, TypeEnv, UNKNOWN, isArithmetic, isRecord, pointee, sameType, type CType, type FieldInfo } from './types.js';
 import type { LineMap } from './linemap.js';
 import { storageClassSpecifiers } from './declarators.js';
 import { assignmentBarrier, type StoreForm } from './barrier-text.js';
 import { Splicer } from './splice.js';
 import { RENAMED_FUNCTIONS, copyIntoScalar, mayStoreOrCall, returnKindMatchesLibc } from './rules/renames.js';
 import { implicitIntDefinition } from './rules/implicit-int.js';
-import { decideStore, rootIdentifier, type Decision, type StoreScope, type VarInfo } from './rules/store-decision.js';
+import { escapingLocals, type EscapeAnalysis } from './rules/address-taken.js';
+import { decideStore, type Decision, type StoreScope, type VarInfo } from './rules/store-decision.js';
 import { valueUnused } from './rules/value-use.js';
 import type { Diagnostic, InstrumentStats, Site, SiteKind } from './index.js';
 
@@ -24,21 +25,36 @@ export interface RewriteResult {
   diagnostics: Diagnostic[];
 }
 
+/** How deep typeOf and addressable look into an expression before answering "unknown". */
+const MAX_TYPE_DEPTH = 64;
+
+/** A node to walk, or something to do once everything queued before it is walked. */
+type Task = { node: Node; as: 'statement' | 'expression' } | (() => void);
+
 export class Rewriter {
   private readonly env = new TypeEnv();
   private readonly globals = new Map<string, VarInfo>();
   private readonly definedFunctions = new Set<string>();
   private scopes: Array<Map<string, VarInfo>> = [];
-  private addressTaken = new Set<string>();
+  /** The declarations of the current function's locals whose storage escapes (rules/address-taken.ts). */
+  private escaping: EscapeAnalysis = { taken: new Set(), nestedFunction: false };
   private readonly splicer: Splicer;
   private readonly storeScope: StoreScope = {
     lookup: (name) => this.lookup(name),
-    addressTaken: (name) => this.addressTaken.has(name) || this.addressTaken.has('*'),
+    addressTaken: (name) => {
+      const v = this.lookup(name);
+      if (!v) return true;
+      if (v.register) return false; // no address: C forbids `&` on it
+      return this.escaping.nestedFunction || (v.declaredAt !== undefined && this.escaping.taken.has(v.declaredAt));
+    },
     isComplexPart: (lhs) => this.complexPartEnds.has(lhs.startIndex),
     typeOf: (n) => this.typeOf(n),
     fieldOf: (fe) => this.fieldOf(fe),
     fieldsNamed: (name) => this.env.fieldsByName.get(name) ?? [],
   };
+  /** The parent of every node the walk reached (tree-sitter's own lookup is slow in big trees). */
+  private readonly parents = new Map<number, Node>();
+  private readonly parentOf = (n: Node): Node | null => this.parents.get(n.id) ?? n.parent;
   private counter = 0;
   readonly sites: Site[] = [];
   readonly diagnostics: Diagnostic[] = [];
@@ -50,7 +66,7 @@ export class Rewriter {
     private readonly complexPartEnds: Set<number>,
     private readonly storeForm: StoreForm = 'call',
   ) {
-    this.splicer = new Splicer(text);
+    this.splicer = new Splicer(text, this.parentOf);
   }
 
   run(root: Node): RewriteResult {
@@ -62,12 +78,18 @@ export class Rewriter {
       if (this.lines.isSystem(child.startIndex)) continue;
       for (const d of child.type === 'function_definition' ? [child.childForFieldName('declarator')] : child.childrenForFieldName('declarator')) {
         const { name, type } = this.env.applyDeclarator(d, ARITH);
-        if (!name || !RENAMED_FUNCTIONS.has(name) || type.k !== 'func') continue;
+        if (!name || !RENAMED_FUNCTIONS.has(name)) continue;
+        if (type.k !== 'func') {
+          // A variable of that name (a function pointer called `free`) is the program's own.
+          this.definedFunctions.add(name);
+          continue;
+        }
         const declared = this.env.applyDeclarator(d, this.env.typeOfSpecifier(child.childForFieldName('type'))).type;
         if (child.type === 'function_definition' || !returnKindMatchesLibc(name, declared)) this.definedFunctions.add(name);
       }
     }
     const top = root.namedChildren;
+    for (const c of top) this.parents.set(c.id, root);
     for (let i = 0; i < top.length; i++) {
       const call = implicitIntDefinition(top[i]!, top[i + 1]);
       if (call) this.implicitIntFunction(call, top[++i]!);
@@ -104,7 +126,11 @@ export class Rewriter {
         this.env.typeOfSpecifier(node);
         break;
       default:
-        for (const c of node.namedChildren) if (c.type === 'function_definition' || c.type === 'declaration' || c.type === 'type_definition') this.topLevel(c);
+        for (const c of node.namedChildren) {
+          if (c.type !== 'function_definition' && c.type !== 'declaration' && c.type !== 'type_definition') continue;
+          this.parents.set(c.id, node);
+          this.topLevel(c);
+        }
     }
   }
 
@@ -121,9 +147,9 @@ export class Rewriter {
     const storage = this.storageOf(node);
     const local = inFunction && !storage.has('static') && !storage.has('extern');
     for (const d of node.childrenForFieldName('declarator')) {
-      const { name, type } = this.env.applyDeclarator(d, base);
+      const { name, nameNode, type } = this.env.applyDeclarator(d, base);
       if (!name) continue;
-      into.set(name, { type, local: local && type.k !== 'func', register: storage.has('register') });
+      into.set(name, { type, local: local && type.k !== 'func', register: storage.has('register'), declaredAt: nameNode?.startIndex });
     }
   }
 
@@ -141,26 +167,27 @@ export class Rewriter {
     if (name) this.globals.set(name, { type, local: false, register: false });
     const body = fn.childForFieldName('body');
     if (!body || this.lines.isSystem(fn.startIndex)) return;
+    this.parents.set(body.id, fn);
 
     const params = new Map<string, VarInfo>();
     const fdecl = this.functionDeclaratorOf(declarator);
     for (const p of fdecl?.childForFieldName('parameters')?.namedChildren ?? []) {
       if (p.type !== 'parameter_declaration') {
         // K&R identifier list: the types are in the (dropped) declaration list.
-        if (p.type === 'identifier') params.set(p.text, { type: UNKNOWN, local: true, register: false });
+        if (p.type === 'identifier') params.set(p.text, { type: UNKNOWN, local: true, register: false, declaredAt: p.startIndex });
         continue;
       }
       const pdecl = p.childForFieldName('declarator');
       const ptypeNode = p.childForFieldName('type');
       if (!pdecl && ptypeNode?.type === 'type_identifier') {
         // `f(a, b)` in a definition: K&R names, which the grammar reads as unnamed typedef'd parameters.
-        params.set(ptypeNode.text, { type: UNKNOWN, local: true, register: false });
+        params.set(ptypeNode.text, { type: UNKNOWN, local: true, register: false, declaredAt: ptypeNode.startIndex });
         continue;
       }
-      const { name: pname, type: ptype } = this.env.applyDeclarator(pdecl, this.env.typeOfSpecifier(ptypeNode));
+      const { name: pname, nameNode: pnameNode, type: ptype } = this.env.applyDeclarator(pdecl, this.env.typeOfSpecifier(ptypeNode));
       // A parameter declared as an array or function is a pointer.
       const adjusted: CType = ptype.k === 'array' ? { k: 'ptr', to: ptype.of } : ptype.k === 'func' ? { k: 'ptr', to: ptype } : ptype;
-      if (pname) params.set(pname, { type: adjusted, local: true, register: this.storageOf(p).has('register') });
+      if (pname) params.set(pname, { type: adjusted, local: true, register: this.storageOf(p).has('register'), declaredAt: pnameNode?.startIndex });
     }
     // K&R parameter declarations sit between the declarator and the body.
     for (const c of fn.namedChildren) if (c.type === 'declaration') this.declaration(c, params, true);
@@ -170,13 +197,26 @@ export class Rewriter {
 
   private functionBody(params: Map<string, VarInfo>, body: Node): void {
     const outerScopes = this.scopes;
-    const outerTaken = this.addressTaken;
+    const outerEscaping = this.escaping;
     this.scopes = outerScopes.length ? [...outerScopes, params] : [params];
-    this.addressTaken = new Set(outerTaken);
-    this.collectAddressTaken(body);
-    this.statement(body);
-    this.scopes = outerScopes;
-    this.addressTaken = outerTaken;
+    const own = escapingLocals(this.text, body, {
+      resolve: (name) => this.lookup(name)?.declaredAt,
+      mayBeArrayMember: (name) => {
+        const fields = this.env.fieldsByName.get(name);
+        return !fields || fields.some((f) => f.type.k === 'array' || f.type.k === 'unknown');
+      },
+    });
+    // A nested function's escapes are its enclosing function's too (one frame reaches the other's).
+    this.escaping = { taken: new Set([...outerEscaping.taken, ...own.taken]), nestedFunction: outerEscaping.nestedFunction || own.nestedFunction };
+    // The body's walk runs in the current walk when this is a nested function, after which the
+    // enclosing function's scopes come back.
+    this.walk([
+      { node: body, as: 'statement' },
+      () => {
+        this.scopes = outerScopes;
+        this.escaping = outerEscaping;
+      },
+    ]);
   }
 
   /**
@@ -197,36 +237,58 @@ export class Rewriter {
     return d;
   }
 
-  /** Names of locals whose address escapes (`&x`, `&x.f`), or that a nested function can reach. */
-  private collectAddressTaken(body: Node): void {
-    const bodyText = this.text.slice(body.startIndex, body.endIndex);
-    if (bodyText.includes('&')) {
-      for (const n of body.descendantsOfType('pointer_expression')) {
-        if (n.child(0)?.type !== '&') continue;
-        const root = rootIdentifier(n.childForFieldName('argument'), false);
-        if (root) this.addressTaken.add(root);
+  // ---- statements and expressions ------------------------------------------------------------
+  //
+  // The walk is iterative (an explicit stack of tasks, run in source order): a unit may nest
+  // expressions tens of thousands deep (`((((...))))`, a 30,000-term sum), deeper than any call
+  // stack.
+
+  private tasks: Task[] | null = null;
+
+  /** Runs the tasks in order; inside a running walk they are queued before what remains of it. */
+  private walk(tasks: Task[]): void {
+    const running = this.tasks;
+    const stack = running ?? [];
+    for (let i = tasks.length - 1; i >= 0; i--) stack.push(tasks[i]!);
+    if (running) return;
+    this.tasks = stack;
+    try {
+      for (let t = stack.pop(); t !== undefined; t = stack.pop()) {
+        if (typeof t === 'function') t();
+        else if (t.as === 'statement') this.statement(t.node, stack);
+        else this.expression(t.node, stack);
       }
+    } finally {
+      this.tasks = null;
     }
-    // GNU nested function: it reaches the enclosing frame through the static chain.
-    if (body.descendantsOfType('function_definition').length > 0) this.addressTaken.add('*');
   }
 
-  // ---- statements and expressions ------------------------------------------------------------
+  /** Queues a node's named children (statements where `asStatements`, else expressions), in order. */
+  private pushChildren(n: Node, stack: Task[], as: (c: Node) => 'statement' | 'expression'): void {
+    const children = n.namedChildren;
+    for (let i = children.length - 1; i >= 0; i--) {
+      this.parents.set(children[i]!.id, n);
+      stack.push({ node: children[i]!, as: as(children[i]!) });
+    }
+  }
 
-  private statement(n: Node): void {
+  private statement(n: Node, stack: Task[]): void {
     switch (n.type) {
       case 'compound_statement':
       case 'for_statement': {
         this.scopes.push(new Map());
-        for (const c of n.namedChildren) this.statement(c);
-        this.scopes.pop();
+        const scopes = this.scopes;
+        stack.push(() => scopes.pop());
+        this.pushChildren(n, stack, () => 'statement');
         return;
       }
-      case 'declaration':
+      case 'declaration': {
         // Initialisers are visited before the names come into scope, as far as stores go.
-        for (const c of n.namedChildren) this.expression(c);
-        this.declaration(n, this.scopes[this.scopes.length - 1]!, true);
+        const scope = this.scopes[this.scopes.length - 1]!;
+        stack.push(() => this.declaration(n, scope, true));
+        this.pushChildren(n, stack, () => 'expression');
         return;
+      }
       case 'type_definition':
         this.typedef(n);
         return;
@@ -240,14 +302,14 @@ export class Rewriter {
         return;
       case 'expression_statement':
       case 'return_statement':
-        if (this.worthVisiting(n)) this.expression(n);
+        if (this.worthVisiting(n)) this.expression(n, stack);
         return;
       default:
         if (n.type.endsWith('_statement') || n.type === 'else_clause' || n.type === 'labeled_statement') {
-          for (const c of n.namedChildren) this.statement(c);
+          this.pushChildren(n, stack, () => 'statement');
           return;
         }
-        this.expression(n);
+        this.expression(n, stack);
     }
   }
 
@@ -256,21 +318,31 @@ export class Rewriter {
     return mayStoreOrCall.test(this.text.slice(n.startIndex, n.endIndex));
   }
 
-  private expression(n: Node): void {
+  private expression(n: Node, stack: Task[]): void {
     switch (n.type) {
-      case 'assignment_expression':
-        this.assignment(n);
+      case 'assignment_expression': {
+        const lhs = n.childForFieldName('left')!;
+        const rhs = n.childForFieldName('right')!;
+        this.parents.set(lhs.id, n);
+        this.parents.set(rhs.id, n);
+        stack.push(() => this.assignment(n, lhs, rhs));
+        stack.push({ node: rhs, as: 'expression' }, { node: lhs, as: 'expression' });
         return;
-      case 'update_expression':
-        this.update(n);
+      }
+      case 'update_expression': {
+        const arg = n.childForFieldName('argument')!;
+        this.parents.set(arg.id, n);
+        stack.push(() => this.update(n));
+        stack.push({ node: arg, as: 'expression' });
         return;
+      }
       case 'identifier':
         this.maybeRename(n);
         return;
       case 'compound_statement':
       case 'declaration':
         // Statement expressions `({ ... })`.
-        this.statement(n);
+        this.statement(n, stack);
         return;
       case 'type_descriptor':
       case 'field_identifier':
@@ -278,22 +350,20 @@ export class Rewriter {
       case 'number_literal':
         return;
     }
-    for (const c of n.namedChildren) {
-      if (c.type === 'compound_statement') this.statement(c);
-      else this.expression(c);
-    }
+    this.pushChildren(n, stack, (c) => (c.type === 'compound_statement' ? 'statement' : 'expression'));
   }
 
   private maybeRename(id: Node): void {
     const abi = RENAMED_FUNCTIONS.get(id.text);
     if (!abi || this.definedFunctions.has(id.text) || this.lines.isSystem(id.startIndex)) return;
-    const parent = id.parent;
+    const parent = this.parentOf(id);
     if (!parent) return;
     // Declarator names (`void *memcpy(...)`, a local called `free`) are not uses.
     if (parent.childForFieldName('declarator')?.id === id.id || parent.childForFieldName('name')?.id === id.id) return;
     if (parent.type === 'parameter_list' || parent.type === 'parameter_declaration') return;
     const v = this.lookup(id.text);
-    if (v && v.local) return;
+    // A local, or a block-scope static variable (`static void (*free)(void *)`), is the program's own.
+    if (v && (v.local || v.type.k === 'ptr' || v.type.k === 'arith' || v.type.k === 'array' || v.type.k === 'record')) return;
     this.stats.calls++;
     const scalar = copyIntoScalar(id, (object) => isArithmetic(this.typeOf(object)));
     if (scalar) {
@@ -308,30 +378,33 @@ export class Rewriter {
     this.site(id, 'call', id.text);
   }
 
-  private fieldOf(fe: Node): FieldInfo | null {
-    const base = this.typeOf(fe.childForFieldName('argument'));
+  private fieldOf(fe: Node, depth = 0): FieldInfo | null {
+    const base = this.typeOf(fe.childForFieldName('argument'), depth);
     const rec = this.env.resolveRecord(fe.child(1)?.type === '->' ? pointee(base) : base);
     return rec?.fields.get(fe.childForFieldName('field')?.text ?? '') ?? null;
   }
 
-  /** Best-effort static type; UNKNOWN whenever not certain. */
-  private typeOf(n: Node | null): CType {
-    if (!n) return UNKNOWN;
+  /**
+   * Best-effort static type; UNKNOWN whenever not certain, and beyond a nesting depth that real
+   * code does not reach (an unknown type is always safe: the compiler decides at the store).
+   */
+  private typeOf(n: Node | null, depth = 0): CType {
+    while (n?.type === 'parenthesized_expression') n = n.namedChildren.length === 1 ? n.namedChildren[0]! : null;
+    if (!n || depth > MAX_TYPE_DEPTH) return UNKNOWN;
+    const typeOf = (c: Node | null): CType => this.typeOf(c, depth + 1);
     switch (n.type) {
-      case 'parenthesized_expression':
-        return n.namedChildren.length === 1 ? this.typeOf(n.namedChildren[0]!) : UNKNOWN;
       case 'identifier':
         return this.lookup(n.text)?.type ?? UNKNOWN;
       case 'field_expression':
-        return this.fieldOf(n)?.type ?? UNKNOWN;
+        return this.fieldOf(n, depth + 1)?.type ?? UNKNOWN;
       case 'subscript_expression': {
-        const a = this.typeOf(n.childForFieldName('argument'));
+        const a = typeOf(n.childForFieldName('argument'));
         if (a.k === 'ptr' || a.k === 'array') return pointee(a);
-        const i = this.typeOf(n.childForFieldName('index'));
+        const i = typeOf(n.childForFieldName('index'));
         return i.k === 'ptr' || i.k === 'array' ? pointee(i) : UNKNOWN;
       }
       case 'pointer_expression': {
-        const arg = this.typeOf(n.childForFieldName('argument'));
+        const arg = typeOf(n.childForFieldName('argument'));
         if (n.child(0)?.type === '&') return { k: 'ptr', to: arg };
         return arg.k === 'func' ? arg : pointee(arg);
       }
@@ -341,25 +414,46 @@ export class Rewriter {
         return t ? this.env.typeOfDescriptor(t) : UNKNOWN;
       }
       case 'call_expression': {
-        let f = this.typeOf(n.childForFieldName('function'));
+        let f = typeOf(n.childForFieldName('function'));
         if (f.k === 'ptr') f = f.to;
         return f.k === 'func' ? f.ret : UNKNOWN;
       }
       case 'assignment_expression':
-        return this.typeOf(n.childForFieldName('left'));
+        return typeOf(n.childForFieldName('left'));
+      case 'number_literal':
+      case 'char_literal':
+      case 'sizeof_expression':
+      case 'alignof_expression':
+        return ARITH;
+      case 'update_expression':
+        // `p++`, `--p`: p's type (an arithmetic operand stays arithmetic, a pointer a pointer).
+        return typeOf(n.childForFieldName('argument'));
+      case 'conditional_expression': {
+        const then = n.childForFieldName('consequence');
+        const a = typeOf(then ?? n.childForFieldName('condition')); // GNU `c ?: b` yields c
+        const b = typeOf(n.childForFieldName('alternative'));
+        return sameType(a, b) ? a : isArithmetic(a) && isArithmetic(b) ? ARITH : UNKNOWN;
+      }
+      case 'binary_expression': {
+        const op = n.childForFieldName('operator')?.type;
+        if (op !== '+' && op !== '-') return UNKNOWN;
+        const a = typeOf(n.childForFieldName('left'));
+        const b = typeOf(n.childForFieldName('right'));
+        if (isArithmetic(a) && isArithmetic(b)) return ARITH;
+        if ((a.k === 'ptr' || a.k === 'array') && isArithmetic(b)) return { k: 'ptr', to: pointee(a) };
+        if (op === '+' && isArithmetic(a) && (b.k === 'ptr' || b.k === 'array')) return { k: 'ptr', to: pointee(b) };
+        return UNKNOWN;
+      }
       case 'comma_expression':
-        return this.typeOf(n.childForFieldName('right'));
+        return typeOf(n.childForFieldName('right'));
       default:
         return UNKNOWN;
     }
   }
 
-  private assignment(n: Node): void {
-    const lhs = n.childForFieldName('left')!;
-    const rhs = n.childForFieldName('right')!;
+  /** After both operands are walked: the store's decision and its barrier. */
+  private assignment(n: Node, lhs: Node, rhs: Node): void {
     const op = n.childForFieldName('operator')?.type ?? '=';
-    this.expression(lhs);
-    this.expression(rhs);
     if (this.lines.isSystem(n.startIndex)) return;
     this.stats.assignments++;
     if (op !== '=' && op !== '+=' && op !== '-=') {
@@ -372,7 +466,7 @@ export class Rewriter {
     }
     if (!this.apply(lhs, decideStore(lhs, this.storeScope))) return;
     const k = ++this.counter;
-    const unused = valueUnused(n);
+    const unused = valueUnused(n, this.parentOf);
     const fromLvalue = isRecord(this.typeOf(rhs)) && this.addressable(rhs);
     this.splicer.edit(n, (r) => assignmentBarrier({ k, lhs: r(lhs), rhs: r(rhs), fromLvalue, valueUsed: !unused, form: this.storeForm }));
     this.site(n, 'assign', '=');
@@ -382,19 +476,20 @@ export class Rewriter {
    * Whether `&(n)` is valid and names the object n designates: not a bit-field (callers ask only
    * about record-typed expressions), not a register variable, not an rvalue such as a call result.
    */
-  private addressable(n: Node): boolean {
+  private addressable(n: Node | null, depth = 0): boolean {
+    while (n?.type === 'parenthesized_expression') n = n.namedChildren.length === 1 ? n.namedChildren[0]! : null;
+    // Not knowing costs a copy of the record through a temporary, never correctness.
+    if (!n || depth > MAX_TYPE_DEPTH) return false;
     switch (n.type) {
-      case 'parenthesized_expression':
-        return n.namedChildren.length === 1 && this.addressable(n.namedChildren[0]!);
       case 'identifier': {
         const v = this.lookup(n.text);
         return v !== undefined && !v.register;
       }
       case 'field_expression':
-        return n.child(1)?.type === '->' || this.addressable(n.childForFieldName('argument')!);
+        return n.child(1)?.type === '->' || this.addressable(n.childForFieldName('argument'), depth + 1);
       case 'subscript_expression': {
         const a = n.childForFieldName('argument')!;
-        return this.typeOf(a).k === 'ptr' || this.addressable(a);
+        return this.typeOf(a).k === 'ptr' || this.addressable(a, depth + 1);
       }
       case 'pointer_expression':
         return n.child(0)?.type === '*';
@@ -408,7 +503,6 @@ export class Rewriter {
   private update(n: Node): void {
     const op = n.childForFieldName('operator')?.type ?? '++';
     let arg = n.childForFieldName('argument')!;
-    this.expression(arg);
     if (this.lines.isSystem(n.startIndex)) return;
     this.stats.assignments++;
     // tree-sitter-c 0.24 groups `!x++` as `(!x)++`; C means `!(x++)`: the operand is the innermost.

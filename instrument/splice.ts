@@ -11,24 +11,54 @@ export class Splicer {
   private readonly edits = new Map<number, Edit>();
   private readonly dirty = new Set<number>();
 
-  constructor(private readonly text: string) {}
+  /**
+   * `parentOf` finds a node's parent; the default asks tree-sitter, which searches down from the
+   * root each time (slow in deep or wide trees: a caller that walked the tree knows better).
+   */
+  constructor(
+    private readonly text: string,
+    private readonly parentOf: (n: Node) => Node | null = (n) => n.parent,
+  ) {}
 
   /** Replaces a node's text by the edit's (the last edit given for a node wins). */
   edit(n: Node, edit: Edit): void {
     this.edits.set(n.id, edit);
-    for (let p = n.parent; p && !this.dirty.has(p.id); p = p.parent) this.dirty.add(p.id);
+    for (let p = this.parentOf(n); p && !this.dirty.has(p.id); p = this.parentOf(p)) this.dirty.add(p.id);
   }
 
-  /** The whole text with every edit applied. */
+  /** Renderings of the nodes rebuilt so far in `run`, by node id. */
+  private rendered = new Map<number, string>();
+
+  /**
+   * The whole text with every edit applied. The rebuilt nodes are rendered bottom-up with an
+   * explicit stack, so that no rendering recurses: a unit may nest deeper than the call stack.
+   */
   run(root: Node): string {
-    return this.text.slice(0, root.startIndex) + this.render(root) + this.text.slice(root.endIndex);
+    const stack: Array<{ n: Node; childrenDone: boolean }> = [{ n: root, childrenDone: false }];
+    try {
+      for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+        const { n } = top;
+        if (!this.dirty.has(n.id)) continue; // rendered on demand: at most one edit deep
+        if (!top.childrenDone) {
+          stack.push({ n, childrenDone: true });
+          for (const c of n.children) if (this.dirty.has(c.id)) stack.push({ n: c, childrenDone: false });
+          continue;
+        }
+        this.rendered.set(n.id, this.renderNow(n));
+      }
+      return this.text.slice(0, root.startIndex) + this.render(root) + this.text.slice(root.endIndex);
+    } finally {
+      this.rendered = new Map();
+    }
   }
 
-  readonly render: Render = (n) => {
+  readonly render: Render = (n) => this.rendered.get(n.id) ?? this.renderNow(n);
+
+  private renderNow(n: Node): string {
     const edit = this.edits.get(n.id);
     if (edit) return keepLineCount(edit(this.render), this.text, n.startIndex, n.endIndex);
     return this.renderChildren(n);
-  };
+  }
 
   /** A node's text with its descendants' edits applied (its own edit, if any, not). */
   renderChildren(n: Node): string {
@@ -42,7 +72,6 @@ export class Splicer {
     return out + this.text.slice(pos, n.endIndex);
   }
 }
-
 
 const newlines = (s: string, from = 0, to = s.length): number => {
   let k = 0;

@@ -136,9 +136,8 @@ export class TypeEnv {
   }
 
   /** Applies a declarator to a base type: `*a[3]` on int gives a: array of pointer to int. */
-  applyDeclarator(d: Node | null, base: CType): { name: string | null; type: CType } {
-    const { name, type } = applyDeclarator(d, base, layers);
-    return { name, type };
+  applyDeclarator(d: Node | null, base: CType): { name: string | null; nameNode: Node | null; type: CType } {
+    return applyDeclarator(d, base, layers);
   }
 
   defineTypedef(name: string, type: CType): void {
@@ -168,6 +167,26 @@ export function pointee(t: CType): CType {
   if (t.k === 'ptr') return t.to;
   if (t.k === 'array') return t.of;
   return UNKNOWN;
+}
+
+/** Whether two types are certainly the same (records: the same definition); false when unsure. */
+export function sameType(a: CType, b: CType): boolean {
+  if (a.k !== b.k) return false;
+  switch (a.k) {
+    case 'ptr':
+      return sameType(a.to, (b as typeof a).to);
+    case 'array':
+      return sameType(a.of, (b as typeof a).of);
+    case 'record': {
+      const r = b as typeof a;
+      return (a.rec !== null && a.rec === r.rec) || (a.rec === null && r.rec === null && a.tag !== null && a.tag === r.tag);
+    }
+    case 'arith':
+    case 'void':
+      return true;
+    default:
+      return false; // functions (parameters unknown), unknown
+  }
 }
 
 /** The shape of a type without record contents, to compare two typedefs cheaply. */

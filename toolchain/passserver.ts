@@ -7,7 +7,9 @@
 // cwd, environment, signals, jobserver and terminal behave exactly as without it.
 //
 // Started by passclient.ts (detached, one per slot); exits after CC_WB_SERVER_IDLE seconds without
-// a request (default 120), after MAX_REQUESTS units (bounds any growth of the heap), and on `stop`.
+// a request (default 120), after MAX_REQUESTS units (bounds any growth of the heap), after a unit
+// that left it above RSS_BOUND resident (V8 keeps the heap a big unit grew; the next compile starts
+// a fresh server), and on `stop`.
 import { createServer, connect, type Socket } from 'node:net';
 import { unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -16,6 +18,8 @@ import { receive, send, type Header } from './passwire.js';
 import { ensurePrivateDir, socketEntry } from './privatedir.js';
 
 const MAX_REQUESTS = 2000;
+/** Resident memory above which the server exits once it has answered (bytes; CC_WB_SERVER_RSS_MB). */
+const RSS_BOUND = Math.max(64, Number(process.env.CC_WB_SERVER_RSS_MB) || 512) * 1024 * 1024;
 
 function alive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
         }
         send(socket, reply, code);
         socket.end();
-        if (requests >= MAX_REQUESTS) finish();
+        if (requests >= MAX_REQUESTS || process.memoryUsage.rss() > RSS_BOUND) finish();
       } else if (header.op === 'stats') {
         const cpu = process.cpuUsage();
         send(socket, { op: 'stats', cpuMs: (cpu.user + cpu.system) / 1000, requests, pid: process.pid });

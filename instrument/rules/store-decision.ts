@@ -10,6 +10,8 @@ export interface VarInfo {
   type: CType;
   local: boolean; // automatic storage in the current function (parameters included)
   register: boolean;
+  /** Where it is declared (the offset of its name), for the escape analysis (rules/address-taken.ts). */
+  declaredAt?: number;
 }
 
 export type Decision =

@@ -3,16 +3,19 @@
 import type { Node } from '../parse.js';
 
 /** The value of expression n is discarded (an expression statement, a `for` update, a comma's left). */
-export function valueUnused(n: Node): boolean {
-  const p = n.parent;
-  if (!p) return false;
-  if (p.type === 'expression_statement') {
-    // ...unless it is the last statement of a statement expression `({ ...; x = y; })`.
-    const block = p.parent;
-    const isLast = block?.type === 'compound_statement' && block.lastNamedChild?.id === p.id;
-    return !(isLast && block?.parent?.type === 'parenthesized_expression');
+export function valueUnused(n: Node, parentOf: (n: Node) => Node | null = (c) => c.parent): boolean {
+  for (;;) {
+    const p = parentOf(n);
+    if (!p) return false;
+    if (p.type === 'expression_statement') {
+      // ...unless it is the last statement of a statement expression `({ ...; x = y; })`.
+      const block = parentOf(p);
+      const isLast = block?.type === 'compound_statement' && block.lastNamedChild?.id === p.id;
+      return !(isLast && block !== null && parentOf(block)?.type === 'parenthesized_expression');
+    }
+    if (p.type === 'for_statement') return p.childForFieldName('update')?.id === n.id;
+    if (p.type !== 'comma_expression') return false;
+    if (p.childForFieldName('left')?.id === n.id) return true;
+    n = p; // the right operand's value is the comma's
   }
-  if (p.type === 'for_statement') return p.childForFieldName('update')?.id === n.id;
-  if (p.type === 'comma_expression') return p.childForFieldName('left')?.id === n.id || valueUnused(p);
-  return false;
 }
