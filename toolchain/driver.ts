@@ -15,6 +15,7 @@ import { appendReport, EMPTY_STATS, formatDiagnostic, formatStats, type UnitRepo
 import { expandResponseFiles, quoteResponseArg } from './responsefile.js';
 import { blankDefineLines } from '../instrument/comments.js';
 import { passViaServer } from './passclient.js';
+import { sameFileRefusal } from './refusals.js';
 import { dieBySignal, makeTempDir, NESTED_ENV, removeTempDir, run, say, type RunResult } from './run.js';
 
 type Env = NodeJS.ProcessEnv;
@@ -445,6 +446,11 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       return 0;
     }
     const a = analyze(args, looksInstrumented);
+    const refusal = a.passThrough === 'info' ? undefined : sameFileRefusal(a, env);
+    if (refusal !== undefined) {
+      say(refusal);
+      return 1;
+    }
     const verbose = a.items.some((it) => it.kind === 'option' && it.name === '-v');
     const gccWillFail = a.passThrough === 'info' || a.passThrough === 'preprocess-only' || a.passThrough === 'no-input' || a.passThrough === 'gcc-error';
     const runtime: string[] = [];
@@ -465,7 +471,11 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       say(`cc-wb: error: ${err.message}\n`);
       return 1;
     }
-    say(`cc-wb: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // One line saying what went wrong; the stack only on request.
+    const message = err instanceof Error ? err.message : String(err);
+    say(`cc-wb: internal error: ${message.split('\n')[0]}\n`);
+    if (envFlag(env.CC_WB_DEBUG) && err instanceof Error) say(`${err.stack}\n`);
+    else say('cc-wb: note: CC_WB_DEBUG=1 shows where; CC_WB_CC=gcc builds without cc-wb meanwhile\n');
     return 1;
   }
 }
