@@ -145,3 +145,14 @@ export async function diagnosticsDifferential(o: DiagnosticsOptions = {}): Promi
   }
   return differences;
 }
+
+/** The suite for the harness: runs it, and says what differed (the first lines of each side). */
+export async function diagnosticsSuite(o: DiagnosticsOptions): Promise<{ failures: number; summary: string }> {
+  const differences = await diagnosticsDifferential(o);
+  const excerpt = (s: string) => s.split('\n').slice(0, 6).join('\n      ');
+  const lines = [`== Diagnostics differential (stderr and exit status of cc vs cc-wb, gcc and clang, -Wall -Wextra): ${differences.length} difference(s)`];
+  for (const d of differences) {
+    lines.push(`DIFFERS ${d.compiler} ${d.flags.join(' ')} ${d.name}: exit ${d.plain.code} vs ${d.wb.code}`, `    cc:    ${excerpt(d.plain.stderr)}`, `    cc-wb: ${excerpt(d.wb.stderr)}`);
+  }
+  return { failures: differences.length, summary: lines.join('\n') };
+}
