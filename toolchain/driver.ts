@@ -15,7 +15,7 @@ import { appendReport, EMPTY_STATS, formatDiagnostic, formatStats, type UnitRepo
 import { expandResponseFiles, quoteResponseArg } from './responsefile.js';
 import { blankDefineLines } from '../instrument/comments.js';
 import { passViaServer } from './passclient.js';
-import { sameFileRefusal } from './refusals.js';
+import { nonUtf8Refusal, sameFileRefusal } from './refusals.js';
 import { dieBySignal, makeTempDir, NESTED_ENV, removeTempDir, run, say, type RunResult } from './run.js';
 
 type Env = NodeJS.ProcessEnv;
@@ -433,6 +433,11 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
   try {
     if (env[NESTED_ENV] !== undefined) {
       throw new UsageError('the real compiler started cc-wb again; set CC_WB_CC to the real compiler (e.g. CC_WB_CC=gcc)');
+    }
+    const notUtf8 = nonUtf8Refusal(argv);
+    if (notUtf8 !== undefined) {
+      say(notUtf8);
+      return 1;
     }
     const expanded = expandResponseFiles(argv);
     const { compiler, rest } = splitCompiler(expanded, env);

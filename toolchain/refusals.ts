@@ -1,6 +1,7 @@
 // Command lines gcc refuses before it compiles anything, refused the same way whatever compiler is
 // underneath (clang, for one, overwrites the source with `clang foo.c -o foo.c`).
-import { realpathSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { readFileSync, realpathSync } from 'node:fs';
 import type { Analysis } from './plan.js';
 
 /** gcc's lrealpath: the canonical name, or the name itself when it cannot be resolved. */
@@ -34,4 +35,29 @@ export function sameFileRefusal(a: Analysis, env: NodeJS.ProcessEnv): string | u
     }
   }
   return undefined;
+}
+
+/**
+ * An argument that is not valid UTF-8 (a file name in another encoding): Node hands it to cc-wb
+ * with its bytes replaced, and could not pass the bytes on to the compiler, so cc-wb refuses it in
+ * one line instead of compiling some other file. The raw words come from /proc/self/cmdline.
+ */
+export function nonUtf8Refusal(argv: readonly string[]): string | undefined {
+  if (!argv.some((a) => a.includes('\uFFFD'))) return undefined;
+  let raw: Buffer[];
+  try {
+    const words = readFileSync('/proc/self/cmdline');
+    raw = [];
+    for (let start = 0; start < words.length; ) {
+      const end = words.indexOf(0, start);
+      raw.push(words.subarray(start, end < 0 ? words.length : end));
+      start = end < 0 ? words.length : end + 1;
+    }
+  } catch {
+    return undefined;
+  }
+  const bad = raw.slice(-argv.length).find((w) => !isUtf8(w));
+  if (bad === undefined) return undefined;
+  const shown = [...bad].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+  return `cc-wb: error: argument '${shown}' is not valid UTF-8; cc-wb cannot pass it on unchanged (rename the file, or build it with the plain compiler)\n`;
 }
