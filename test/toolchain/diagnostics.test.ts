@@ -1,7 +1,7 @@
 // The user's diagnostics are the real compiler's: for each known way the instrumented text used to
 // change them, cc-wb's stderr and exit status must equal the plain compiler's, with gcc and clang
 // underneath; and the barriers stay (the report). A sample of the conformance differential too.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareCase, regressionCases } from '../../conformance/diagnostics.js';
@@ -79,6 +79,7 @@ describe('cc-wb prints exactly the plain compiler\'s diagnostics', () => {
       const r = await both(compiler, ['-Wall', '-Werror', '-c', 'parentheses.c', '-o', 'p.o'], dir);
       expect(r.wb).toEqual(r.plain);
       expect(r.wb[0]).toBe(1);
+      expect(existsSync(join(dir, 'p.o'))).toBe(false);
     }
   });
 
