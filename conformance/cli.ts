@@ -10,9 +10,10 @@ import { dirname, join, relative } from 'node:path';
 import { completenessTable } from './completeness.js';
 import { Compiler, makeCompiler } from './compilers.js';
 import { csmithTable, parseSeeds, runCsmith, summarizeCsmith, CsmithSummary } from './csmith.js';
-import { cacheDir, defaultWbCommand, repoRoot } from './paths.js';
-import { killAllRunning } from './proc.js';
-import { formatSeconds } from './progress.js';
+import { cacheDir, repoRoot } from '../harness/cache.js';
+import { defaultWbCommand } from './paths.js';
+import { killAllRunning } from '../harness/proc.js';
+import { formatSeconds } from '../harness/terminal.js';
 import { projectsTable, PROJECTS, QUICK_PROJECTS, runProjects, summarizeProjects, ProjectsSummary } from './projects.js';
 import { runRegressions } from './regressions.js';
 import { loadTortureCases, quickSample, runTorture, summarizeTorture, tortureDir, tortureTable, TortureSummary } from './torture.js';
@@ -111,7 +112,7 @@ async function main(): Promise<number> {
     failures += bad.length;
     summary.push(
       [
-        `== Regression corpus (test/conformance/regressions): ${results.length} files, ${results.length - bad.length} behave as under cc, ${bad.length} differ (${bad.filter((r) => r.open).length} of them known open bugs)`,
+        `== Regression corpus (conformance/regressions): ${results.length} files, ${results.length - bad.length} behave as under cc, ${bad.length} differ (${bad.filter((r) => r.open).length} of them known open bugs)`,
         ...results.filter((r) => r.open && r.same).map((r) => `FIXED? ${relative(repoRoot, r.file)} is marked open but behaves as under cc: remove its conformance-status line`),
         ...bad.map((r) => `${r.open ? 'DIFFERS (open)' : 'DIFFERS'} ${relative(repoRoot, r.file)} ${r.flags.join(' ')}: cc ${r.ref.end}, cc-wb ${r.wb.end}${r.wb.fallback ? ' (compiled without barriers)' : ''}${r.wb.missed ? ` (${r.wb.missed} pointer store(s) without a barrier)` : ''}${r.wb.detail || r.wb.fallback ? `\n    ${(r.wb.detail ?? r.wb.fallback!).split('\n').join('\n    ')}` : ''}`),
       ].join('\n'),

@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, splitCommand } from './proc.js';
-import { cacheDir } from './paths.js';
+import { run, splitCommand } from '../harness/proc.js';
+import { cacheDir } from '../harness/cache.js';
 
 export interface Compiler {
   /** Short name for tables: "cc", "cc-wb". */

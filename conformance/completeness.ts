@@ -1,11 +1,11 @@
 // Barrier completeness of a real project's cc-wb build: every pointer store clang's AST shows in each
 // translation unit the build compiled must have a barriered site in cc-wb's report (issue 7). The
-// compiles are recorded by test/real/cclog.sh in front of the compiler, and compared by the oracle in
-// test/oracle/ (compareProject), the same code that checks bzip2, lua and zlib in the vitest suite.
+// compiles are recorded by harness/cclog.sh in front of the compiler, and compared by the oracle in
+// harness/oracle/ (compareProject), the same code that checks bzip2, lua and zlib in the vitest suite.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { compareProject, formatCompleteness, readReport, type ProjectCompleteness } from '../test/oracle/compare.js';
-import { cclogScript, readCompileLog } from '../test/real/compile-log.js';
+import { compareProject, formatCompleteness, readReport, type ProjectCompleteness } from '../harness/oracle/compare.js';
+import { cclogScript, readCompileLog } from '../harness/compile-log.js';
 import type { Compiler } from './compilers.js';
 
 /** `compiler` behind the logging front: each invocation is recorded in $CC_WB_CMDLOG, then run. */

@@ -6,9 +6,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Compiler, ResultCache, sha1 } from './compilers.js';
-import { cacheDir, regressionsDir } from './paths.js';
-import { describeEnd, pool, run } from './proc.js';
-import { Progress, table } from './progress.js';
+import { cacheDir } from '../harness/cache.js';
+import { regressionsDir } from './paths.js';
+import { describeEnd, pool, run } from '../harness/proc.js';
+import { Progress, table } from '../harness/terminal.js';
 import { lastLines } from './torture.js';
 import { readPassReport, reportEnv } from './wbreport.js';
 
@@ -45,7 +46,7 @@ export interface CsmithOptions {
   runTimeoutMs: number;
   compileTimeoutMs: number;
   useRefCache: boolean;
-  /** Save each mismatch under test/conformance/regressions/ (off in unit tests). */
+  /** Save each mismatch under conformance/regressions/ (off in unit tests). */
   saveRegressions: boolean;
   /** Each seed at one level only, taking turns through `opts` (the quick run). */
   alternate?: boolean;

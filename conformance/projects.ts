@@ -6,12 +6,12 @@
 // for barrier completeness against clang's AST afterwards (completeness.ts).
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fetchDebianSource } from '../test/real/debian.js';
+import { fetchDebianSource } from '../harness/debian.js';
 import { commandLogEnv, completenessFailures, loggedCompiler, measureCompleteness, type Completeness } from './completeness.js';
 import { Compiler, compilerShim, ResultCache, sha1 } from './compilers.js';
-import { cacheDir } from './paths.js';
-import { describeEnd, run } from './proc.js';
-import { formatSeconds, table } from './progress.js';
+import { cacheDir } from '../harness/cache.js';
+import { describeEnd, run } from '../harness/proc.js';
+import { formatSeconds, table } from '../harness/terminal.js';
 import { PassSummary, readPassReport, UnitReport } from './wbreport.js';
 
 interface Step {

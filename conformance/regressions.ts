@@ -12,12 +12,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { compareProject, formatCompleteness, readReport } from '../test/oracle/compare.js';
-import { parseCompileCommand } from '../test/real/compile-log.js';
+import { compareProject, formatCompleteness, readReport } from '../harness/oracle/compare.js';
+import { parseCompileCommand } from '../harness/compile-log.js';
 import { Compiler } from './compilers.js';
 import { csmithIncludeDir } from './csmith.js';
 import { regressionsDir } from './paths.js';
-import { describeEnd, pool, run, splitCommand } from './proc.js';
+import { describeEnd, pool, run, splitCommand } from '../harness/proc.js';
 import { lastLines } from './torture.js';
 import { readPassReport, reportEnv } from './wbreport.js';
 

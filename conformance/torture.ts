@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Compiler, ResultCache, sha1 } from './compilers.js';
 import { planTest, TestPlan } from './dejagnu.js';
-import { cacheDir } from './paths.js';
-import { describeEnd, pool, run } from './proc.js';
+import { cacheDir } from '../harness/cache.js';
+import { describeEnd, pool, run } from '../harness/proc.js';
 import { readPassReport, reportEnv } from './wbreport.js';
-import { Progress, table } from './progress.js';
+import { Progress, table } from '../harness/terminal.js';
 
 export type Status = 'pass' | 'fail' | 'timeout' | 'compile-error' | 'compile-timeout' | 'skip';
 

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { loadavg } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
-import { shellWord } from '../test/real/compilers.js';
+import { shellWord } from '../harness/compilers.js';
 import { sha256 } from './corpus.js';
 import type { Command, RunOutput } from './suite.js';
 

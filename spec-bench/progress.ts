@@ -1,7 +1,7 @@
 // Progress on stderr while the suite runs: on a terminal one line that rewrites itself (what runs now,
 // runs done of planned, elapsed, an estimate of the rest); in a log a line per step instead. Notes and
 // failures are always printed on lines of their own.
-import { formatSeconds } from '../conformance/progress.js';
+import { formatSeconds } from '../harness/terminal.js';
 
 export class Progress {
   private done = 0;

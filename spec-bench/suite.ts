@@ -3,7 +3,7 @@
 // what its output must be. Build recipes use test/real's Project shape so builds are cached and shared
 // the same way as the real-program tests'.
 import { join } from 'node:path';
-import type { Project, Step } from '../test/real/projects.js';
+import type { Project, Step } from '../harness/build.js';
 import type { InputKind } from './corpus.js';
 import { repoRoot } from './paths.js';
 
@@ -55,7 +55,7 @@ export interface Benchmark {
   verify?(ctx: RunContext, size: Size, out: RunOutput): string[];
 }
 
-const workloads = join(repoRoot, 'spec-bench', 'workloads');
+const workloads = join(repoRoot, 'harness', 'workloads');
 const autoconf = (cc: string, ...args: string[]): Step => ({
   argv: ['./configure', `CC=${cc}`, `CFLAGS=${CFLAGS}`, '--disable-dependency-tracking', ...args],
 });
@@ -229,7 +229,7 @@ const lua: Benchmark = {
   program: 'src/lua',
   workload: (_ctx, size) => [
     // The real-program test's workload (deterministic, GC-heavy), at a larger scale.
-    { program: 'src/lua', args: [join(repoRoot, 'test', 'real', 'lua-workload.lua'), size === 'ref' ? '3' : '1'], stdout: 'out' },
+    { program: 'src/lua', args: [join(workloads, 'lua-workload.lua'), size === 'ref' ? '3' : '1'], stdout: 'out' },
   ],
   verify: (_ctx, _size, out) => (/\ndone\n$/.test(out.read('out').toString('latin1')) ? [] : ['lua: the workload did not print its final "done"']),
 };

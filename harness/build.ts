@@ -11,7 +11,7 @@ import { cacheRoot, withLock } from './cache.js';
 import { fetchDebianSource, type DebianSourceSpec } from './debian.js';
 import { cclogScript, readCompileLog, type CompileCommand } from './compile-log.js';
 import { shellWord, type Compiler } from './compilers.js';
-import { stopServers } from '../../toolchain/passclient.js';
+import { stopServers } from '../toolchain/passclient.js';
 
 export interface Step {
   argv: string[];

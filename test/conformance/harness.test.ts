@@ -4,14 +4,14 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCompiler, type Compiler } from '../conformance/compilers.js';
-import { parseSeeds, runCsmith } from '../conformance/csmith.js';
-import { evalSelector, findDirectives, globMatch, parseTclList, planTest } from '../conformance/dejagnu.js';
-import { completenessFailures, completenessTable } from '../conformance/completeness.js';
-import { parseCheckLog, projectsTable, runProjectSpecs, summarizeProjects, type ProjectSpec } from '../conformance/projects.js';
-import { splitCommand } from '../conformance/proc.js';
-import { runRegressions } from '../conformance/regressions.js';
-import { categoryOf, featuresOf, loadTortureCases, runTorture, summarizeTorture } from '../conformance/torture.js';
+import { makeCompiler, type Compiler } from '../../conformance/compilers.js';
+import { parseSeeds, runCsmith } from '../../conformance/csmith.js';
+import { evalSelector, findDirectives, globMatch, parseTclList, planTest } from '../../conformance/dejagnu.js';
+import { completenessFailures, completenessTable } from '../../conformance/completeness.js';
+import { parseCheckLog, projectsTable, runProjectSpecs, summarizeProjects, type ProjectSpec } from '../../conformance/projects.js';
+import { splitCommand } from '../../harness/proc.js';
+import { runRegressions } from '../../conformance/regressions.js';
+import { categoryOf, featuresOf, loadTortureCases, runTorture, summarizeTorture } from '../../conformance/torture.js';
 
 describe('DejaGnu directives', () => {
   it('parses Tcl lists with quotes and nested braces', () => {

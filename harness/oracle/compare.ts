@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { runOracle, type OracleResult, type OracleStore } from './oracle.js';
-import { oracleFlags, type CompileCommand } from '../real/compile-log.js';
+import { oracleFlags, type CompileCommand } from '../compile-log.js';
 
 export interface ReportSite {
   file: string;
