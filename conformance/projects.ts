@@ -8,7 +8,8 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { fetchDebianSource } from '../harness/debian.js';
 import { commandLogEnv, completenessFailures, loggedCompiler, measureCompleteness, type Completeness } from './completeness.js';
-import { Compiler, compilerShim, ResultCache, sha1 } from './compilers.js';
+import type { Compiler } from '../harness/compilers.js';
+import { compilerShim, ResultCache, sha1 } from './compilers.js';
 import { cacheDir } from '../harness/cache.js';
 import { describeEnd, run } from '../harness/proc.js';
 import { formatSeconds, table } from '../harness/terminal.js';
@@ -262,7 +263,7 @@ function projectPass(reportPath: string): PassSummary {
 /** Where a project's build with compiler `c` lives: the tree, its log, cc-wb's report, the compile log. */
 function buildPaths(spec: ProjectSpec, c: Compiler) {
   const root = cacheDir('conformance', 'projects', spec.name);
-  return { root, tree: join(root, c.name), log: join(root, `${c.name}.log`), report: join(root, `${c.name}-report.jsonl`), cmdlog: join(root, `${c.name}-cmdlog`) };
+  return { root, tree: join(root, c.label), log: join(root, `${c.label}.log`), report: join(root, `${c.label}-report.jsonl`), cmdlog: join(root, `${c.label}-cmdlog`) };
 }
 
 /** With `logCommands`, every compile goes through cclog.sh into the build's compile log, for the oracle. */
@@ -350,19 +351,19 @@ export async function runProjectSpecs(specs: ProjectSpec[], o: ProjectsOptions):
     const key = sha1(RESULT_FORMAT, spec.name, src.version, spec.steps('CC', o.jobs).map((s) => s.argv.join(' ')).join('\n'), spec.parse.toString());
     let ref = cache.get(key);
     if (!ref) {
-      say(`${src.version}: build + check with ${o.ref.name}`);
+      say(`${src.version}: build + check with ${o.ref.label}`);
       ref = await buildAndCheck(spec, src.dir, o.ref, o.jobs);
       if (!ref.failedStep || ref.failedStep === 'check') {
         cache.set(key, ref);
         cache.save();
       }
-    } else say(`${src.version}: ${o.ref.name} result from the cache`);
+    } else say(`${src.version}: ${o.ref.label} result from the cache`);
     if (ref.failedStep && ref.failedStep !== 'check') {
-      say(`cannot ${ref.failedStep} with ${o.ref.name}: ${ref.stepDetail?.split('\n')[0]}`);
-      results.push({ name: spec.name, version: src.version, ref, verdict: 'error', newFailures: [], note: `${o.ref.name} ${ref.failedStep} failed` });
+      say(`cannot ${ref.failedStep} with ${o.ref.label}: ${ref.stepDetail?.split('\n')[0]}`);
+      results.push({ name: spec.name, version: src.version, ref, verdict: 'error', newFailures: [], note: `${o.ref.label} ${ref.failedStep} failed` });
       continue;
     }
-    say(`build + check with ${o.wb.name}`);
+    say(`build + check with ${o.wb.label}`);
     const wb = await buildAndCheck(spec, src.dir, o.wb, o.jobs, measure);
     let completeness: Completeness | undefined;
     if (measure && (!wb.failedStep || wb.failedStep === 'check')) {

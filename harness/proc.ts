@@ -1,16 +1,15 @@
-// Process running for the harness: argument arrays only (never a shell string), a hard timeout that
-// kills the whole process group (test programs and build tools may fork), and bounded output capture
-// so a runaway program cannot exhaust the harness's memory.
-import { spawn } from 'node:child_process';
+// Process running for the harness, on execa: argument arrays only (never a shell string), a hard
+// timeout that kills the whole process group (test programs and build tools may fork), and bounded
+// output capture so a runaway program cannot exhaust the harness's memory.
 import { closeSync, openSync } from 'node:fs';
+import { execa, type Options } from 'execa';
 
 export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
-  /** Bytes kept of each of stdout and stderr; the rest is counted but dropped. */
+  /** Bytes kept of each of stdout and stderr; the rest is read and dropped (the program is not stopped). */
   maxOutput?: number;
-  input?: string;
   /** Send stdout and stderr, interleaved, to this file (appending) instead of capturing them. */
   logFile?: string;
 }
@@ -28,66 +27,68 @@ export interface RunResult {
   spawnError?: string;
 }
 
-export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+/** Keeps the first `max` bytes of a stream and counts (drops) the rest. */
+function capture(stream: NodeJS.ReadableStream | null, max: number): () => string {
+  const kept: Buffer[] = [];
+  let length = 0;
+  stream?.on('data', (chunk: Buffer) => {
+    if (length < max) kept.push(chunk.subarray(0, max - length));
+    length += chunk.length;
+  });
+  return () => Buffer.concat(kept).toString('utf8');
+}
+
+export async function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const maxOutput = options.maxOutput ?? 1 << 20;
   const started = Date.now();
-  return new Promise((resolve) => {
-    const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, 'a');
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', logFd ?? 'pipe', logFd ?? 'pipe'],
-      // Own process group, so a timeout kills grandchildren too (make, shells, test drivers).
-      detached: true,
-    });
-    if (child.pid !== undefined) live.add(child.pid);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let outLen = 0;
-    let errLen = 0;
-    if (logFd !== undefined) closeSync(logFd); // the child holds its own copy
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (outLen < maxOutput) out.push(chunk.subarray(0, maxOutput - outLen));
-      outLen += chunk.length;
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      if (errLen < maxOutput) err.push(chunk.subarray(0, maxOutput - errLen));
-      errLen += chunk.length;
-    });
-    if (options.input !== undefined) {
-      child.stdin!.on('error', () => {
-        // The program may exit without reading its input; that is its business.
-      });
-      child.stdin!.end(options.input);
-    }
-    let timedOut = false;
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            killGroup(child.pid);
-          }, options.timeoutMs);
-    let spawnError: string | undefined;
-    child.on('error', (e) => {
-      spawnError = e.message;
-    });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (child.pid !== undefined) live.delete(child.pid);
-      // Stragglers that kept the pipes open are gone by now, but a daemonised grandchild is not.
-      killGroup(child.pid);
-      resolve({
-        code,
-        signal,
-        timedOut,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        ms: Date.now() - started,
-        spawnError,
-      });
-    });
-  });
+  // With a log file, the child writes both streams to one descriptor of it, so they interleave as
+  // they would on a terminal. execa hands any descriptor number to the child, though its types list
+  // only the standard ones.
+  const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, 'a');
+  const log = (logFd ?? 'pipe') as Options['stdout'];
+  const opts: Options = {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    extendEnv: false,
+    stdin: 'ignore',
+    stdout: log,
+    stderr: log as Options['stderr'],
+    // Own process group, so a timeout kills grandchildren too (make, shells, test drivers).
+    detached: true,
+    // Output is captured here, bounded, instead of by execa (whose maxBuffer stops the program).
+    buffer: false,
+    encoding: 'buffer',
+    reject: false,
+  };
+  const child = execa(argv[0]!, argv.slice(1), opts);
+  if (logFd !== undefined) closeSync(logFd); // the child holds its own copy
+  if (child.pid !== undefined) live.add(child.pid);
+  const logged = options.logFile !== undefined;
+  const stdout = capture(logged ? null : child.stdout, maxOutput);
+  const stderr = capture(logged ? null : child.stderr, maxOutput);
+  let timedOut = false;
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          killGroup(child.pid);
+        }, options.timeoutMs);
+  const r = await child;
+  if (timer) clearTimeout(timer);
+  if (child.pid !== undefined) live.delete(child.pid);
+  // Stragglers that kept the pipes open are gone by now, but a daemonised grandchild is not.
+  killGroup(child.pid);
+  const notStarted = r.failed && r.exitCode === undefined && r.signal === undefined;
+  return {
+    code: r.exitCode ?? null,
+    signal: r.signal ?? null,
+    timedOut,
+    stdout: stdout(),
+    stderr: stderr(),
+    ms: Date.now() - started,
+    spawnError: notStarted ? r.originalMessage : undefined,
+  };
 }
 
 const live = new Set<number>();

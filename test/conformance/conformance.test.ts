@@ -3,7 +3,7 @@
 // sample of torture tests, a few csmith seeds and the whole regression corpus, with zero regressions.
 // CC_WB_CONFORMANCE_WB names another compiler under test (e.g. "gcc", to check the harness alone).
 import { describe, expect, it } from 'vitest';
-import { makeCompiler } from '../../conformance/compilers.js';
+import { commandCompiler } from '../../harness/compilers.js';
 import { parseSeeds, runCsmith, summarizeCsmith } from '../../conformance/csmith.js';
 import { defaultWbCommand } from '../../conformance/paths.js';
 import { regressionFiles, runRegressions } from '../../conformance/regressions.js';
@@ -11,8 +11,8 @@ import { loadTortureCases, quickSample, runTorture, summarizeTorture, TORTURE_CO
 
 const wbCommand = process.env.CC_WB_CONFORMANCE_WB ?? defaultWbCommand();
 const common = async () => ({
-  ref: await makeCompiler('cc', 'cc'),
-  wb: await makeCompiler('cc-wb', wbCommand),
+  ref: await commandCompiler('cc', 'cc'),
+  wb: await commandCompiler('cc-wb', wbCommand),
   jobs: 2,
   runTimeoutMs: 10_000,
   compileTimeoutMs: 300_000,
