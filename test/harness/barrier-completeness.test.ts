@@ -13,7 +13,8 @@ import { compareProject, formatCompleteness, readReport, type ProjectCompletenes
 import { parseCompileCommand } from '../../harness/compile-log.js';
 import { ccWb } from '../../harness/compilers.js';
 import { cacheRoot } from '../../harness/cache.js';
-import { PROJECTS, buildProject } from '../../harness/build.js';
+import { buildProject } from '../../harness/build.js';
+import { TEST_PROJECTS as PROJECTS } from '../../harness/programs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../../harness/cache.js';
 import { compilerUnderTest, referenceCompiler } from '../../harness/compilers.js';
-import { PROJECTS, buildProject, checkProject, runIn, type BuildResult, type Project } from '../../harness/build.js';
+import { buildProject, checkProject, runIn, type BuildResult, type Project } from '../../harness/build.js';
+import { TEST_PROJECTS as PROJECTS } from '../../harness/programs.js';
 import { pairUnits, readReport } from '../../harness/oracle/compare.js';
 
 const underTest = compilerUnderTest();
