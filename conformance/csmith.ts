@@ -196,8 +196,8 @@ function firstDifference(a: string, b: string): string {
 
 /**
  * A mismatch becomes a regression test: the program itself with a header giving the seed, flags and
- * the output plain cc produces. test/conformance.test.ts compiles every file in the folder with both
- * compilers using the `conformance-flags` line and requires identical output.
+ * the output plain cc produces. test/conformance/conformance.test.ts compiles every file in the folder
+ * with both compilers using the `conformance-flags` line and requires identical output.
  */
 function saveRegression(seed: number, opt: string, version: string, src: string, ref: CsmithRun, wb: CsmithRun, reason: string): string {
   mkdirSync(regressionsDir, { recursive: true });
