@@ -18,7 +18,7 @@ import type { DebianSourceSpec } from './debian.js';
 export interface TestRecipe {
   /** Build steps given the value to use for $(CC) (shell words). */
   build(cc: string): Step[];
-  /** The project's own test suite; empty when the project has none (lua: see lua-workload.lua). */
+  /** The project's own test suite; empty when the project has none (lua: see workloads/lua-workload.lua). */
   check(cc: string): Step[];
   /** Files a complete build produces (a configure script that silently dropped a feature shows here). */
   artifacts: string[];
@@ -75,7 +75,7 @@ export interface Command {
 export interface RunContext {
   /** The build tree (the program's working directory is the run directory, not this). */
   tree: string;
-  /** A generated input (corpus.ts), created on first use. */
+  /** A generated input (spec-bench/corpus.ts), created on first use. */
   input(kind: InputKind, mb: number): string;
   /** A small text input with fixed content, created on first use. */
   text(name: string, content: string): string;
