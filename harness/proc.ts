@@ -12,6 +12,10 @@ export interface RunOptions {
   maxOutput?: number;
   /** Send stdout and stderr, interleaved, to this file (appending) instead of capturing them. */
   logFile?: string;
+  /** Receives stdout as it comes, instead of capturing it (output too large to hold: clang's AST dumps). */
+  onStdout?: (chunk: Buffer) => void;
+  /** Aborting kills the process group: a consumer of onStdout that has seen enough, or failed. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -64,7 +68,10 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   if (logFd !== undefined) closeSync(logFd); // the child holds its own copy
   if (child.pid !== undefined) live.add(child.pid);
   const logged = options.logFile !== undefined;
-  const stdout = capture(logged ? null : child.stdout, maxOutput);
+  const stdout = capture(logged || options.onStdout ? null : child.stdout, maxOutput);
+  if (options.onStdout) child.stdout?.on('data', options.onStdout);
+  const abort = (): void => killGroup(child.pid);
+  options.signal?.addEventListener('abort', abort);
   const stderr = capture(logged ? null : child.stderr, maxOutput);
   let timedOut = false;
   const timer =
@@ -76,6 +83,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
         }, options.timeoutMs);
   const r = await child;
   if (timer) clearTimeout(timer);
+  options.signal?.removeEventListener('abort', abort);
   if (child.pid !== undefined) live.delete(child.pid);
   // Stragglers that kept the pipes open are gone by now, but a daemonised grandchild is not.
   killGroup(child.pid);
