@@ -2,9 +2,13 @@
 import { join } from 'node:path';
 import { repoRoot } from '../harness/cache.js';
 
-/** The driver under test as a command line: `node <repo>/toolchain/bin/cc-wb.js`. */
+/**
+ * The driver under test as a command line: `node <repo>/toolchain/bin/cc-wb.js --wb-strict`. Strict:
+ * a unit the pass cannot instrument, or whose instrumented code does not build, fails its compile
+ * instead of quietly building without barriers, so every such unit shows as a difference.
+ */
 export function defaultWbCommand(): string {
-  return `${process.execPath} ${join(repoRoot, 'toolchain', 'bin', 'cc-wb.js')}`;
+  return `${process.execPath} ${join(repoRoot, 'toolchain', 'bin', 'cc-wb.js')} --wb-strict`;
 }
 
 /**

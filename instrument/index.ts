@@ -65,10 +65,15 @@ export interface InstrumentOptions {
   storeForm?: StoreForm;
 }
 
-/** The target as the unit's predefined macros (kept by `cc -E -dD`) describe it. */
+/**
+ * The target as the unit's predefined macros (kept by `cc -E -dD`) describe it. A unit whose line
+ * markers name a file with a quote or a backslash in its name gets the C call: gcc copies the
+ * file name unescaped into the `# line "file"` comment it writes before every asm statement's text,
+ * and the assembler then reads the rest of the file as a string.
+ */
 export function storeFormFor(text: string): StoreForm {
   const x86_64 = /^#define __x86_64__ 1$/m.test(text) && !/^#define __ILP32__ /m.test(text);
-  if (!x86_64) return 'call';
+  if (!x86_64 || /^# \d+ "[^"\n]*\\/m.test(text)) return 'call';
   return /^#define __AVX__ 1$/m.test(text) ? 'x86-64-avx-asm' : 'x86-64-asm';
 }
 
