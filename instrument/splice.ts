@@ -73,7 +73,8 @@ export class Splicer {
   }
 }
 
-const newlines = (s: string, from = 0, to = s.length): number => {
+/** The number of newlines in s[from, to). */
+export const countNewlines = (s: string, from = 0, to = s.length): number => {
   let k = 0;
   for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) k++;
   return k;
@@ -85,6 +86,6 @@ const newlines = (s: string, from = 0, to = s.length): number => {
  * follow keep their numbers (diagnostics, debug info).
  */
 function keepLineCount(rendered: string, text: string, start: number, end: number): string {
-  const missing = newlines(text, start, end) - newlines(rendered);
+  const missing = countNewlines(text, start, end) - countNewlines(rendered);
   return missing > 0 ? rendered + '\n'.repeat(missing) : rendered;
 }

@@ -19,7 +19,7 @@ import { ensurePrivateDir, socketEntry } from './privatedir.js';
 
 const MAX_REQUESTS = 2000;
 /** Resident memory above which the server exits once it has answered (bytes; CC_WB_SERVER_RSS_MB). */
-const RSS_BOUND = Math.max(64, Number(process.env.CC_WB_SERVER_RSS_MB) || 512) * 1024 * 1024;
+const RSS_BOUND = Math.max(16, Number(process.env.CC_WB_SERVER_RSS_MB) || 512) * 1024 * 1024;
 
 function alive(path: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -101,6 +101,17 @@ describe('the resident pass', () => {
     await waitFor(() => !existsSync(socket()));
   });
 
+  it('exits after a unit that leaves it above its resident-memory bound (CC_WB_SERVER_RSS_MB)', async () => {
+    const dir = scratch('srv-rss');
+    writeTree(dir, SOURCES);
+    const env = { CC_WB_SERVER_RSS_MB: '16' }; // below any Node process: every unit ends the server
+    await compile(dir, 'list.c', env); // starts the server
+    await waitFor(() => existsSync(socket()));
+    const served = await compile(dir, 'list.c', env);
+    expect(served.exitCode).toBe(0);
+    await waitFor(() => !existsSync(socket()));
+  });
+
   it('a stale socket (its server killed) is replaced; the compile meanwhile runs the pass itself', async () => {
     const dir = scratch('srv-stale');
     writeTree(dir, SOURCES);
