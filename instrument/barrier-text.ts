@@ -94,9 +94,27 @@ function x86HookStub(hook: string, operandStores: string[]): string {
   ].join('\\n\\t');
 }
 
+/**
+ * The prefix of the barrier's temporaries in a unit: `<prefix>s<k>`, `<prefix>v<k>`... A user's
+ * name that a temporary took would be captured (`g = __wb_s1` would read the barrier's slot), so
+ * the prefix is one that no identifier of the unit contains: the first `__wb<n>_` absent from its
+ * text (the prelude's names are `__wb_...`, which no such prefix begins).
+ */
+export function temporaryPrefix(unitText: string): string {
+  for (let n = 0; ; n++) {
+    const prefix = `__wb${n}_`;
+    if (!unitText.includes(prefix)) return prefix;
+  }
+}
+
+/** The prefix barrier texts use when not given one (for output read by people and tests). */
+const DEFAULT_PREFIX = '__wb_';
+
 export interface AssignmentParts {
   /** The assignment's number in the unit: names its temporaries (`__wb_s<k>`...). */
   k: number;
+  /** The temporaries' prefix in this unit (temporaryPrefix); `__wb_` by default. */
+  prefix?: string;
   /** The left operand's text and the right operand's, already rewritten. */
   lhs: string;
   rhs: string;
@@ -107,19 +125,37 @@ export interface AssignmentParts {
   form: StoreForm;
 }
 
+const templates = new Map<string, string>();
+/** An asm template, built once per template and hook (a unit may have 100,000 barriers). */
+function memo(template: (hook: string) => string, hook: string): string {
+  const key = template.name + ' ' + hook;
+  let t = templates.get(key);
+  if (t === undefined) templates.set(key, (t = template(hook)));
+  return t;
+}
+
+/** The statement that reports a pointer store into `*s` of the value at `valueAddr`, before it happens. */
+function pointerStoreReport(s: string, valueAddr: string, form: StoreForm): string {
+  const slot = slotOf(s);
+  if (form === 'call') return `if (${ACTIVE}) ${abi.storeBefore}(${slot}, *${slotOf(valueAddr)});`;
+  const hook = form === 'x86-64-avx-asm' ? abi.storeHookAvx : abi.storeHook;
+  return `__asm__ __inline__ __volatile__("${memo(x86StoreAsm, hook)}" : : "r"(${slot}), "re"(*${slotOf(valueAddr)}), "m"(*${slot}) : "cc");`;
+}
+
 /**
  * `lhs = rhs` with a barrier that the compiler selects by the stored type: a pointer store, a
  * record assignment (a range), or a plain store for anything else.
  */
-export function assignmentBarrier({ k, lhs, rhs, fromLvalue, valueUsed, form }: AssignmentParts): string {
-  const s = `__wb_s${k}`;
-  const slot = slotOf(s);
+export function assignmentBarrier({ k, prefix = DEFAULT_PREFIX, lhs, rhs, fromLvalue, valueUsed, form }: AssignmentParts): string {
+  const s = `${prefix}s${k}`;
+  const r = `${prefix}r${k}`;
+  const tv = `${prefix}v${k}`;
   // A record-typed right-hand side that is an lvalue is copied straight from where it lives:
   // copying it into an addressable temporary first (to give the range barrier a source
   // address) would force every such copy through the stack.
   const [prologue, v, vAddr] = fromLvalue
-    ? [`__auto_type __wb_r${k} = &(${rhs}); `, `*__wb_r${k}`, `__wb_r${k}`]
-    : [`__typeof__(*${s}) __wb_v${k}; __wb_v${k} = (${rhs}); `, `__wb_v${k}`, `&__wb_v${k}`];
+    ? [`__auto_type ${r} = &(${rhs}); `, `*${r}`, r]
+    : [`__typeof__(*${s}) ${tv}; ${tv} = (${rhs}); `, tv, `&${tv}`];
   // The barrier reports the store just before it happens (the runtime reads the old value), so
   // the store is written once and the cold branch is one call: nothing that changes gcc's
   // inlining or splitting of the function, nothing it could call uninitialised.
@@ -128,13 +164,10 @@ export function assignmentBarrier({ k, lhs, rhs, fromLvalue, valueUsed, form }: 
   // call before it inlines it, and that is enough to change its inlining and splitting of
   // small functions (GCC torture 990208-1).
   const avx = form === 'x86-64-avx-asm';
-  const ptrStore =
-    form !== 'call'
-      ? `({ __asm__ __inline__ __volatile__("${x86StoreAsm(avx ? abi.storeHookAvx : abi.storeHook)}" : : "r"(${slot}), "re"(*${slotOf(vAddr)}), "m"(*${slot}) : "cc"); *${s} = ${v}; })`
-      : `({ if (${ACTIVE}) ${abi.storeBefore}(${slot}, *${slotOf(vAddr)}); *${s} = ${v}; })`;
+  const ptrStore = `({ ${pointerStoreReport(s, vAddr, form)} *${s} = ${v}; })`;
   const recStore =
     form !== 'call'
-      ? `({ __asm__ __inline__ __volatile__("${x86RangeAsm(avx ? abi.rangeHookAvx : abi.rangeHook)}" : : "r"(${untyped(s)}), "r"(${untyped(vAddr)}), "re"(sizeof *${s}), "m"(*${s}), "m"(*${vAddr}) : "cc"); *${s} = ${v}; (void)0; })`
+      ? `({ __asm__ __inline__ __volatile__("${memo(x86RangeAsm, avx ? abi.rangeHookAvx : abi.rangeHook)}" : : "r"(${untyped(s)}), "r"(${untyped(vAddr)}), "re"(sizeof *${s}), "m"(*${s}), "m"(*${vAddr}) : "cc"); *${s} = ${v}; (void)0; })`
       : `({ if (${ACTIVE}) ${abi.rangeAssign}(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
   const cls = `__builtin_classify_type(*${s})`;
   return (
@@ -145,3 +178,33 @@ export function assignmentBarrier({ k, lhs, rhs, fromLvalue, valueUsed, form }: 
   );
 }
 
+
+/** The text of a barriered store under `#pragma omp atomic`, which rewrite.ts places around the pragma. */
+export interface AtomicBarrier {
+  /** Goes before the pragma line: opens a block. */
+  before: string;
+  /** Replaces the statement (`x = e;`): the statement OpenMP requires, then the block's end. */
+  statement: string;
+}
+
+/**
+ * `#pragma omp atomic write` of `lhs = rhs;`: the slot and the value are computed and a pointer
+ * store reported before the pragma, and the atomic statement stores the value into the slot
+ * (`*slot = value;`, still the `x = expr` form). `#pragma omp atomic read` of `lhs = rhs;`: the
+ * atomic statement loads into a temporary, and a barriered assignment then stores it into lhs.
+ */
+export function atomicStoreBarrier(parts: { k: number; prefix?: string; lhs: string; rhs: string; read: boolean; form: StoreForm }): AtomicBarrier {
+  const { k, prefix = DEFAULT_PREFIX, lhs, rhs, read, form } = parts;
+  if (read) {
+    const loaded = `${prefix}a${k}`;
+    const store = assignmentBarrier({ k, prefix, lhs, rhs: loaded, fromLvalue: false, valueUsed: false, form });
+    return { before: `{ __typeof__(${lhs}) ${loaded}; `, statement: `${loaded} = ${rhs}; ${store}; }` };
+  }
+  const s = `${prefix}s${k}`;
+  const v = `${prefix}v${k}`;
+  const cls = `__builtin_classify_type(*${s})`;
+  return {
+    before: `{ __auto_type ${s} = &(${lhs}); __typeof__(*${s}) ${v}; ${v} = (${rhs}); __builtin_choose_expr(${cls} == ${POINTER_CLASS}, ({ ${pointerStoreReport(s, `&${v}`, form)} }), (void)0); `,
+    statement: `*${s} = ${v}; }`,
+  };
+}

@@ -8,13 +8,14 @@ import type { Node } from './parse.js';
 import { ARITH, TypeEnv, UNKNOWN, isArithmetic, isRecord, pointee, sameType, type CType, type FieldInfo } from './types.js';
 import type { LineMap } from './linemap.js';
 import { storageClassSpecifiers } from './declarators.js';
-import { assignmentBarrier, type StoreForm } from './barrier-text.js';
-import { Splicer } from './splice.js';
+import { assignmentBarrier, atomicStoreBarrier, temporaryPrefix, type AtomicBarrier, type StoreForm } from './barrier-text.js';
+import { Splicer, countNewlines, type Render } from './splice.js';
 import { RENAMED_FUNCTIONS, copyIntoScalar, mayStoreOrCall, returnKindMatchesLibc } from './rules/renames.js';
 import { implicitIntDefinition } from './rules/implicit-int.js';
 import { escapingLocals, type EscapeAnalysis } from './rules/address-taken.js';
 import { decideStore, type Decision, type StoreScope, type VarInfo } from './rules/store-decision.js';
 import { valueUnused } from './rules/value-use.js';
+import { isUpdateOf, ompAtomicPragma, type AtomicPragma } from './rules/omp-atomic.js';
 import type { Diagnostic, InstrumentStats, Site, SiteKind } from './index.js';
 
 
@@ -56,6 +57,8 @@ export class Rewriter {
   private readonly parents = new Map<number, Node>();
   private readonly parentOf = (n: Node): Node | null => this.parents.get(n.id) ?? n.parent;
   private counter = 0;
+  /** The barrier's temporaries' prefix: no identifier of the unit contains it. */
+  private readonly prefix: string;
   readonly sites: Site[] = [];
   readonly diagnostics: Diagnostic[] = [];
   readonly stats: InstrumentStats = { assignments: 0, barriered: 0, arithmetic: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
@@ -67,6 +70,7 @@ export class Rewriter {
     private readonly storeForm: StoreForm = 'call',
   ) {
     this.splicer = new Splicer(text, this.parentOf);
+    this.prefix = temporaryPrefix(text);
   }
 
   run(root: Node): RewriteResult {
@@ -464,12 +468,75 @@ export class Rewriter {
       this.pointerArithmetic(n, lhs, 'compound', op);
       return;
     }
+    const stmt = this.parentOf(n);
+    const pragma = stmt?.type === 'expression_statement' ? ompAtomicPragma(this.text, stmt) : null;
+    if (pragma) {
+      this.atomicAssignment(n, lhs, rhs, stmt!, pragma);
+      return;
+    }
     if (!this.apply(lhs, decideStore(lhs, this.storeScope))) return;
     const k = ++this.counter;
     const unused = valueUnused(n, this.parentOf);
     const fromLvalue = isRecord(this.typeOf(rhs)) && this.addressable(rhs);
-    this.splicer.edit(n, (r) => assignmentBarrier({ k, lhs: r(lhs), rhs: r(rhs), fromLvalue, valueUsed: !unused, form: this.storeForm }));
+    this.splicer.edit(n, (r) => assignmentBarrier({ k, prefix: this.prefix, lhs: r(lhs), rhs: r(rhs), fromLvalue, valueUsed: !unused, form: this.storeForm }));
     this.site(n, 'assign', '=');
+  }
+
+  /** Statements of `#pragma omp atomic` with a barrier, by their parent's node id (rules/omp-atomic.ts). */
+  private readonly atomicStatements = new Map<number, Map<number, { pragma: AtomicPragma; text: (r: Render) => AtomicBarrier }>>();
+
+  /**
+   * `#pragma omp atomic` before `lhs = rhs;`: the statement keeps the form OpenMP requires, and the
+   * barrier's work goes before the pragma line (write: the slot and the value are computed and the
+   * store reported there, the atomic statement then stores the value into the slot) or after the
+   * statement (read: the atomic load goes into a temporary, which a barriered assignment then
+   * stores). An update (`x = x + n`) is pointer arithmetic, as `x += n` is.
+   */
+  private atomicAssignment(n: Node, lhs: Node, rhs: Node, stmt: Node, pragma: AtomicPragma): void {
+    if (pragma.clause === 'update' && isUpdateOf(lhs, rhs)) {
+      this.pointerArithmetic(n, lhs, 'compound', '=');
+      return;
+    }
+    const parent = this.parentOf(stmt);
+    const canMove = parent !== null && pragma.insertAt >= (stmt.previousSibling?.endIndex ?? parent.startIndex);
+    if (pragma.clause === 'capture' || !canMove) {
+      const pos = this.lines.map(lhs.startIndex);
+      this.diagnostics.push({ ...pos, severity: 'error', message: `cannot put a barrier on '${n.text.slice(0, 60)}' under #pragma omp atomic ${pragma.clause}` });
+      return;
+    }
+    if (!this.apply(lhs, decideStore(lhs, this.storeScope))) return;
+    const k = ++this.counter;
+    let inParent = this.atomicStatements.get(parent.id);
+    if (!inParent) {
+      const statements = (inParent = new Map());
+      this.atomicStatements.set(parent.id, statements);
+      this.splicer.edit(parent, (r) => this.renderWithAtomicStatements(parent, statements, r));
+    }
+    const read = pragma.clause === 'read';
+    inParent.set(stmt.id, { pragma, text: (r) => atomicStoreBarrier({ k, prefix: this.prefix, lhs: r(lhs), rhs: r(rhs), read, form: this.storeForm }) });
+    this.site(n, 'assign', '=');
+  }
+
+  /** A node whose children include barriered atomic statements, with each one's text moved around its pragma. */
+  private renderWithAtomicStatements(parent: Node, statements: Map<number, { pragma: AtomicPragma; text: (r: Render) => AtomicBarrier }>, r: Render): string {
+    let out = '';
+    let pos = parent.startIndex;
+    for (const c of parent.children) {
+      let gap = this.text.slice(pos, c.startIndex);
+      let rendered = r(c);
+      const atomic = statements.get(c.id);
+      if (atomic) {
+        const { before, statement } = atomic.text(r);
+        // At the end of the line above the pragma (and its line markers): no line moves.
+        const cut = atomic.pragma.insertAt - pos;
+        gap = gap.slice(0, cut) + before + gap.slice(cut);
+        const lost = countNewlines(this.text, c.startIndex, c.endIndex) - countNewlines(statement, 0, statement.length);
+        rendered = statement + '\n'.repeat(Math.max(0, lost));
+      }
+      out += gap + rendered;
+      pos = c.endIndex;
+    }
+    return out + this.text.slice(pos, parent.endIndex);
   }
 
   /**

@@ -41,7 +41,7 @@ try {
   const kept = readdirSync(work).find((f) => f.endsWith('.wb.i'));
   if (kept) {
     const text = readFileSync(join(work, kept), 'utf8');
-    const at = text.indexOf('__extension__ ({ __auto_type __wb_s', text.indexOf('it->shape'));
+    const at = text.indexOf('__extension__ ({ __auto_type __wb', text.indexOf('it->shape'));
     const end = text.indexOf('\n', at);
     console.log('\nthe store `it->next = list;` as the compiler sees it:');
     console.log('  ' + text.slice(at, end).trim().replace(/; /g, ';\n    '));

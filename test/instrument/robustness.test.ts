@@ -38,7 +38,7 @@ describe('escapes by scope', () => {
     for (const e of escapes) {
       const r = instrument(`${decls}void f(int *x) { struct s s; s.p = x; ${e} }`);
       expect(r.ok).toBe(true);
-      expect(body(r), e).toMatch(/__wb_s1 = &\(s\.p\)/);
+      expect(body(r), e).toMatch(/__wb\w*s1 = &\(s\.p\)/);
     }
     const private_ = instrument(`${decls}void f(int *x) { struct s s; s.p = x; x = s.arr[0]; x = *s.arr; }`);
     expect(private_.stats.skippedLocal).toBe(3);
@@ -77,5 +77,37 @@ describe('names of the program', () => {
     const r = buildAndRun(src, 'gcc', ['-O2', '-w']);
     expect(r.stdout).toBe('3\n');
     expect(r.result.stats.calls).toBe(0);
+  });
+});
+
+describe('stores under #pragma omp atomic', () => {
+  it('keeps the atomic statement in its OpenMP form and barriers the pointer store', () => {
+    const src = `int *g, *h, k;
+      void f(int *p) {
+      #pragma omp atomic write
+        g = p;
+      #pragma omp atomic read
+        h = g;
+      #pragma omp atomic
+        k = k + 1;
+      #pragma omp atomic write
+        k = 3;
+      }
+      int main(void) { int x; f(&x); return g == &x && h == &x && k == 3 ? 0 : 1; }`;
+    const r = buildAndRun(src, 'gcc', ['-O2', '-fopenmp']);
+    expect(r.status).toBe(0);
+    expect(r.result.stats.barriered).toBe(2);
+    expect(body(r.result)).toMatch(/#pragma omp atomic write\n\s*\*__wb\w*s1 = __wb\w*v1; \}/);
+  });
+});
+
+describe("the barrier's temporaries", () => {
+  it('never capture a name of the unit', () => {
+    const src = `int *g;
+      int f(int *__wb_s1, int *__wb_v1, int *__wb_r1, int *__wbt_s1) { g = __wb_s1; g = __wb_v1; g = __wb_r1; g = __wbt_s1; return 0; }
+      int main(void) { int a, b, c, d; f(&a, &b, &c, &d); return g == &d ? 0 : 1; }`;
+    const r = buildAndRun(src);
+    expect(r.status).toBe(0);
+    expect(r.result.stats.barriered).toBe(4);
   });
 });
