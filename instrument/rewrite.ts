@@ -150,8 +150,17 @@ export class Rewriter {
     const base = this.env.typeOfSpecifier(node.childForFieldName('type'));
     const storage = this.storageOf(node);
     const local = inFunction && !storage.has('static') && !storage.has('extern');
+    const autoType = node.childForFieldName('type')?.text === '__auto_type';
     for (const d of node.childrenForFieldName('declarator')) {
-      const { name, nameNode, type } = this.env.applyDeclarator(d, base);
+      const declared = this.env.applyDeclarator(d, base);
+      const { name, nameNode } = declared;
+      let type = declared.type;
+      const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
+      if (autoType && value) {
+        // `__auto_type v = e;`: e's type, arrays and functions decayed to pointers.
+        const t = this.typeOf(value);
+        type = t.k === 'array' ? { k: 'ptr', to: t.of } : t.k === 'func' ? { k: 'ptr', to: t } : t;
+      }
       if (!name) continue;
       into.set(name, { type, local: local && type.k !== 'func', register: storage.has('register'), declaredAt: nameNode?.startIndex });
     }

@@ -111,3 +111,15 @@ describe("the barrier's temporaries", () => {
     expect(r.result.stats.barriered).toBe(4);
   });
 });
+
+describe('__auto_type', () => {
+  it('types a variable from its initialiser, so a bit-field store through it is classified', () => {
+    const src = `struct a { unsigned x : 2; }; struct b { void *x; };
+      static struct a one;
+      static void *q(void) { return &one; }
+      int main(void) { __auto_type v = (struct a *)q(); v->x = 1; __auto_type w = &one; w->x += 1; return one.x == 2 ? 0 : 1; }`;
+    const r = buildAndRun(src);
+    expect(r.status).toBe(0);
+    expect(r.result.stats.barriered).toBe(0);
+  });
+});

@@ -159,7 +159,7 @@ describe('regions and errors', () => {
     const r = instrument('struct a { unsigned x : 2; }; struct b { void *x; };\nvoid f(void *p) { ((struct b *)p)->x = 0; extern void *q(void); ((struct a *)q())->x = 1; }');
     // Both stores resolve through their casts. With the base's type hidden from the pass:
     expect(r.ok).toBe(true);
-    const hidden = instrument('struct a { unsigned x : 2; }; struct b { void *x; };\nvoid *q(void);\nvoid f(void) { __auto_type v = (struct a *)q(); v->x = 1; }');
+    const hidden = instrument('struct a { unsigned x : 2; }; struct b { void *x; };\nvoid *q(void);\nvoid f(void) { __typeof__(q()) v = (struct a *)q(); v->x = 1; }');
     expect(hidden.ok).toBe(false);
     expect(hidden.diagnostics[0]!.message).toMatch(/bit-field/);
     expect(hidden.diagnostics[0]!.line).toBe(3);
