@@ -104,11 +104,13 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.globl " NAME "\n" \
   "\t.hidden " NAME "\n" \
   "\t.type " NAME ", @function\n" \
+  "\t.globl " WB_DSO_HOOK(NAME) "\n" \
+  "\t.type " WB_DSO_HOOK(NAME) ", @function\n" \
   "\t.p2align 4\n" \
   "" NAME ":\n" \
+  "" WB_DSO_HOOK(NAME) ":\n" \
   "\t.cfi_startproc\n" \
-  "\t.cfi_def_cfa_offset " HOOK_S(HOOK_AT(WB_ABI_STUB_FRAME)) "\n" \
-  "\t.cfi_offset %rip, -" HOOK_S((WB_ABI_STUB_FRAME - WB_ABI_STUB_BACK)) "\n" \
+  WB_HOOK_ENTRY_CFI \
   "\tpushq %rax\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
   "\tpushq %rcx\n" \
@@ -241,7 +243,8 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.cfi_adjust_cfa_offset -8\n" \
   "\tret\n" \
   "\t.cfi_endproc\n" \
-  "\t.size " NAME ", .-" NAME "\n"
+  "\t.size " NAME ", .-" NAME "\n" \
+  "\t.size " WB_DSO_HOOK(NAME) ", .-" WB_DSO_HOOK(NAME) "\n"
 
 /* Code built without AVX holds nothing in the upper YMM/ZMM halves, ZMM16-31 or the opmasks (and
  * its callers, the ABI making every vector register caller-saved, hold nothing there across the
