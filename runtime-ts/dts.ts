@@ -5,9 +5,8 @@
 //   import type { Library } from './libfoo.js';      // libfoo.d.ts, written by this module
 //   const lib = load<Library>('./libfoo.so');
 //
-// CLI: node dist/runtime-ts/dts.js libfoo.so [-o libfoo.d.ts] [--runtime-import SPEC]
+// Command line: cc-wb-dts libfoo.so [-o libfoo.d.ts] (toolchain/bin/dts-cli.ts).
 import { writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import type { CType, FunctionMeta, LibraryMeta, RecordMeta } from './meta.js';
 import { readLibraryMeta, recordName, typeName } from './meta.js';
 import { exportedNames } from './names.js';
@@ -278,27 +277,4 @@ export function writeLibraryDts(library: string, out?: string, options: DtsOptio
   const target = out ?? library.replace(/(\.so(\.[\d.]+)?|\.a|\.o)?$/, '.d.ts');
   writeFileSync(target, libraryDts(meta, options));
   return target;
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const get = (flag: string) => {
-    const i = args.indexOf(flag);
-    if (i < 0) return undefined;
-    const v = args[i + 1];
-    args.splice(i, 2);
-    return v;
-  };
-  const out = get('-o');
-  const runtimeImport = get('--runtime-import');
-  if (args.length !== 1 || args[0]!.startsWith('-')) {
-    console.error('usage: node dist/runtime-ts/dts.js LIBRARY.so [-o OUT.d.ts] [--runtime-import SPECIFIER]');
-    process.exit(2);
-  }
-  try {
-    console.log(writeLibraryDts(args[0]!, out, { runtimeImport }));
-  } catch (e) {
-    console.error(`cc-wb dts: ${(e as Error).message}`);
-    process.exit(1);
-  }
 }

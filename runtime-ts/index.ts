@@ -1,5 +1,7 @@
 // runtime-ts: use a C library built by cc-wb from TypeScript, with no declarations.
-export { load, LoadError, Lib, type LibraryModule, type LoadOptions, type MemoryHooks } from './library.js';
+export { load, LoadError, type LibraryModule, type LoadOptions } from './load.js';
+export { Lib } from './library.js';
+export type { MemoryHooks } from './hooks.js';
 export { NativeObject, NativeStruct, NativeArray, NativePointer } from './values.js';
 export { va, VarArg } from './marshal.js';
 export { calls, onSafePoint } from './callstate.js';

@@ -1,6 +1,6 @@
-// Calls between TypeScript and C: the wrapper around each koffi function (argument checks and
-// conversions, call depth, exceptions from callbacks), callbacks (TypeScript functions C can
-// call), function pointers C hands out, and varargs.
+// Calls from TypeScript into C: the wrapper around each koffi function (argument checks and
+// conversions, call depth, exceptions from callbacks, results), koffi prototypes, and varargs.
+// Values convert through conversions.ts and byvalue.ts, given as a CallSupport.
 //
 // A wrapper is generated per function with `new Function`, specialised to its parameter types:
 // an `int` argument costs one inline test (`(a | 0) === a`) on the fast path, which keeps a
@@ -9,13 +9,23 @@ import koffi from 'koffi';
 import type { CType, FunctionMeta } from './meta.js';
 import { typeName } from './meta.js';
 import { calls, takePendingError } from './callstate.js';
-import { toFloat, toInteger, type NativeStruct } from './values.js';
+import type { Conversions } from './conversions.js';
+import type { CTypes } from './ctypes.js';
+import type { RecordsByValue } from './byvalue.js';
 import { bytesAt } from './memory.js';
-import type { Lib } from './library.js';
+import { ArgumentError, toFloat, toInteger } from './scalars.js';
+
+/** What call wrappers need of their library: types by name, value conversions, records by value. */
+export interface CallSupport {
+  readonly types: Pick<CTypes, 'byName'>;
+  readonly values: Pick<Conversions, 'pointerFromC' | 'pointerResult' | 'pointerToC' | 'ownedArray' | 'ownedString' | 'ownedBytes'>;
+  readonly byValue: Pick<RecordsByValue, 'koffiType' | 'toKoffi' | 'fromKoffi'>;
+}
 
 type FuncType = Extract<CType, { k: 'func' }>;
 type KoffiType = ReturnType<typeof koffi.type>;
 type TypeSpec = string | KoffiType;
+type KoffiLib = ReturnType<typeof koffi.load>;
 
 /** A value with an explicit C type, for varargs: `va('double', 1)`, `va('long', 5n)`. */
 export class VarArg {
@@ -37,13 +47,6 @@ function runPost(mark: number): void {
   for (const a of actions) a();
 }
 
-export class ArgumentError extends TypeError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TypeError';
-  }
-}
-
 /** `int add(int a, int b)` */
 export function signatureOf(name: string, ft: FuncType, paramNames: readonly string[]): string {
   const params = ft.params.map((p, i) => typeName(p, paramNames[i] ?? '')).join(', ');
@@ -52,7 +55,7 @@ export function signatureOf(name: string, ft: FuncType, paramNames: readonly str
 }
 
 /** The koffi type of a value of type t passed in a register or on the stack; null if koffi cannot. */
-export function koffiScalar(lib: Lib, t: CType, role: 'param' | 'result'): TypeSpec | null {
+export function koffiScalar(cx: CallSupport, t: CType, role: 'param' | 'result'): TypeSpec | null {
   switch (t.k) {
     case 'void':
       return role === 'result' ? 'void' : null;
@@ -60,13 +63,13 @@ export function koffiScalar(lib: Lib, t: CType, role: 'param' | 'result'): TypeS
       if (t.bool) return 'bool';
       return (t.signed ? 'int' : 'uint') + String(t.size * 8);
     case 'enum':
-      return koffiScalar(lib, t.en.type, role);
+      return koffiScalar(cx, t.en.type, role);
     case 'float':
       return t.size === 4 ? 'float' : t.size === 8 ? 'double' : null;
     case 'ptr':
       return 'uintptr_t'; // addresses as numbers: koffi's fastest path
     case 'record':
-      return lib.koffiRecord(t.rec);
+      return cx.byValue.koffiType(t.rec);
     default:
       return null;
   }
@@ -79,7 +82,7 @@ interface ParamPlan {
 }
 
 /** How to check and convert one argument; `where` names it for messages. */
-function paramPlan(lib: Lib, t: CType, where: () => string): ParamPlan {
+function paramPlan(cx: CallSupport, t: CType, where: () => string): ParamPlan {
   switch (t.k) {
     case 'int':
     case 'enum': {
@@ -92,9 +95,9 @@ function paramPlan(lib: Lib, t: CType, where: () => string): ParamPlan {
     case 'float':
       return { fast: 'typeof A === "number"', convert: (v) => toFloat(t, v, where) };
     case 'ptr':
-      return { fast: null, convert: pointerArgument(lib, t, where) };
+      return { fast: null, convert: pointerArgument(cx, t, where) };
     case 'record': {
-      const toKoffi = lib.recordToKoffi(t.rec, where);
+      const toKoffi = cx.byValue.toKoffi(t.rec, where);
       return { fast: null, convert: toKoffi };
     }
     default:
@@ -110,26 +113,24 @@ function isBufferLike(v: unknown): boolean {
  * Bytes of a typed array, Buffer or ArrayBuffer copied into host memory (C may keep the pointer,
  * and a GC may move small on-heap arrays); copied back after the call unless the pointee is const.
  */
-function bufferArgument(lib: Lib, v: ArrayBufferView | ArrayBuffer, copyBack: boolean): number {
+function bufferArgument(cx: CallSupport, v: ArrayBufferView | ArrayBuffer, copyBack: boolean): number {
   const bytes = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  const p = lib.runtime.alloc(bytes.length, 16, 0);
-  lib.hooks.created(p, null, bytes.length);
-  bytesAt(p, bytes.length).set(bytes);
+  const p = cx.values.ownedBytes(bytes);
   if (copyBack) post.push(() => bytes.set(bytesAt(p, bytes.length)));
   return p;
 }
 
 /** Pointer arguments: proxies, null, strings (owned copies), callbacks, arrays, buffers... */
-function pointerArgument(lib: Lib, t: Extract<CType, { k: 'ptr' }>, where: () => string): (v: unknown) => unknown {
-  const toC = lib.pointerToC(t, where);
+function pointerArgument(cx: CallSupport, t: Extract<CType, { k: 'ptr' }>, where: () => string): (v: unknown) => unknown {
+  const toC = cx.values.pointerToC(t, where);
   const to = t.to;
   const scalar = to.k === 'int' || to.k === 'float' || to.k === 'enum' || to.k === 'ptr';
   return (v) => {
     if (v === null || v === undefined) return 0;
-    if (isBufferLike(v)) return bufferArgument(lib, v as ArrayBufferView | ArrayBuffer, !t.constTo);
+    if (isBufferLike(v)) return bufferArgument(cx, v as ArrayBufferView | ArrayBuffer, !t.constTo);
     if (Array.isArray(v) && scalar && !t.constTo) {
       // Copied in, and back out after the call (the C function may write through the pointer).
-      const arr = lib.ownedArray(to, v, where);
+      const arr = cx.values.ownedArray(to, v, where);
       post.push(() => {
         for (let i = 0; i < v.length; i++) v[i] = arr.get(i);
       });
@@ -139,38 +140,30 @@ function pointerArgument(lib: Lib, t: Extract<CType, { k: 'ptr' }>, where: () =>
   };
 }
 
-function resultConverter(lib: Lib, t: CType): ((r: unknown) => unknown) | null {
+function resultConverter(cx: CallSupport, t: CType): ((r: unknown) => unknown) | null {
   switch (t.k) {
     case 'ptr': {
-      const fromC = lib.pointerFromC(t);
-      if (t.to.k !== 'record') return (r) => fromC(Number(r));
-      const rec = t.to.rec;
-      let C: typeof NativeStruct | undefined;
-      // A result of a type with a destructor (destroyWith) is the caller's to free: the host's now.
-      return (r) => {
-        const p = fromC(Number(r));
-        if (p !== null && (C ??= lib.recordClass(rec)).$destroy && lib.hooks.returned) lib.hooks.returned(p as object);
-        return p;
-      };
+      const fromC = cx.values.pointerResult(t);
+      return (r) => fromC(Number(r));
     }
     case 'record':
-      return lib.recordFromKoffi(t.rec);
+      return cx.byValue.fromKoffi(t.rec);
     default:
       return null;
   }
 }
 
-const unsupportedReason = (lib: Lib, ft: FuncType): string | null => {
-  if (koffiScalar(lib, ft.ret, 'result') === null) return `its result type ${typeName(ft.ret)} cannot be converted`;
-  for (const p of ft.params) if (koffiScalar(lib, p, 'param') === null) return `its parameter type ${typeName(p)} cannot be converted`;
+const unsupportedReason = (cx: CallSupport, ft: FuncType): string | null => {
+  if (koffiScalar(cx, ft.ret, 'result') === null) return `its result type ${typeName(ft.ret)} cannot be converted`;
+  for (const p of ft.params) if (koffiScalar(cx, p, 'param') === null) return `its parameter type ${typeName(p)} cannot be converted`;
   return null;
 };
 
 /** The koffi prototype of a function type (pointers as addresses). */
-export function koffiProto(lib: Lib, ft: FuncType, role: 'call' | 'callback'): KoffiType {
-  const ret = koffiScalar(lib, ft.ret, 'result');
-  const params = ft.params.map((p) => (role === 'callback' && p.k === 'ptr' ? 'uintptr_t' : koffiScalar(lib, p, 'param')));
-  if (ret === null || params.some((p) => p === null)) throw new ArgumentError(`cannot call or implement ${typeName(ft)}: ${unsupportedReason(lib, ft)}`);
+export function koffiProto(cx: CallSupport, ft: FuncType, role: 'call' | 'callback'): KoffiType {
+  const ret = koffiScalar(cx, ft.ret, 'result');
+  const params = ft.params.map((p) => (role === 'callback' && p.k === 'ptr' ? 'uintptr_t' : koffiScalar(cx, p, 'param')));
+  if (ret === null || params.some((p) => p === null)) throw new ArgumentError(`cannot call or implement ${typeName(ft)}: ${unsupportedReason(cx, ft)}`);
   return koffi.proto(ret, (ft.variadic || ft.unproto ? [...params, '...'] : params) as TypeSpec[]);
 }
 
@@ -179,9 +172,9 @@ export function koffiProto(lib: Lib, ft: FuncType, role: 'call' | 'callback'): K
  * each argument, counts the native frame, rethrows an exception a callback threw during the
  * call, and converts the result.
  */
-export function makeCallOut(lib: Lib, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+export function makeCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
   const signature = signatureOf(name, ft, paramNames);
-  const reason = unsupportedReason(lib, ft);
+  const reason = unsupportedReason(cx, ft);
   if (reason !== null) {
     const fail = () => {
       throw new ArgumentError(`${name}(): cannot be called from TypeScript: ${reason} (C: ${signature})`);
@@ -189,10 +182,10 @@ export function makeCallOut(lib: Lib, name: string, ft: FuncType, paramNames: re
     Object.defineProperty(fail, 'name', { value: name });
     return fail;
   }
-  if (ft.variadic || ft.unproto) return makeVariadicCallOut(lib, name, ft, paramNames, native, signature);
+  if (ft.variadic || ft.unproto) return makeVariadicCallOut(cx, name, ft, paramNames, native, signature);
   const n = ft.params.length;
-  const plans = ft.params.map((p, i) => paramPlan(lib, p, () => `${name}(): argument ${i + 1}${paramNames[i] ? ` '${paramNames[i]}'` : ''} (C: ${signature})`));
-  const rc = resultConverter(lib, ft.ret);
+  const plans = ft.params.map((p, i) => paramPlan(cx, p, () => `${name}(): argument ${i + 1}${paramNames[i] ? ` '${paramNames[i]}'` : ''} (C: ${signature})`));
+  const rc = resultConverter(cx, ft.ret);
   const usesPost = ft.params.some((p) => p.k === 'ptr');
   const args = Array.from({ length: n }, (_, i) => `a${i}`);
   const body: string[] = [];
@@ -226,15 +219,15 @@ export function makeCallOut(lib: Lib, name: string, ft: FuncType, paramNames: re
 const RESERVED = new Set(['arguments', 'eval', 'await', 'yield', 'let', 'static', 'implements', 'interface', 'package', 'private', 'protected', 'public', 'enum', 'class', 'const', 'delete', 'do', 'else', 'export', 'extends', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'new', 'return', 'super', 'switch', 'this', 'throw', 'try', 'typeof', 'var', 'void', 'while', 'with', 'case', 'catch', 'continue', 'debugger', 'default', 'break', 'null', 'true', 'false']);
 
 /** The C type (as koffi spells it) a variadic argument is passed as, and its value. */
-function varArg(lib: Lib, v: unknown, where: () => string): [TypeSpec, unknown] {
+function varArg(cx: CallSupport, v: unknown, where: () => string): [TypeSpec, unknown] {
   if (v instanceof VarArg) {
-    const t = lib.typeByName(v.type);
-    const spec = koffiScalar(lib, t, 'param');
+    const t = cx.types.byName(v.type);
+    const spec = koffiScalar(cx, t, 'param');
     if (spec === null) throw new ArgumentError(`${where()}: cannot pass a variadic ${v.type}`);
     // Default argument promotions: what the callee reads with va_arg.
     if (t.k === 'float' && t.size === 4) return ['double', toFloat(t, v.value, where)];
     if ((t.k === 'int' || t.k === 'enum') && (t.k === 'enum' ? t.en.type : t).size < 4) return ['int', Number(toInteger(t, v.value, where))];
-    return [spec, paramPlan(lib, t, where).convert(v.value)];
+    return [spec, paramPlan(cx, t, where).convert(v.value)];
   }
   switch (typeof v) {
     case 'number':
@@ -245,25 +238,25 @@ function varArg(lib: Lib, v: unknown, where: () => string): [TypeSpec, unknown] 
     case 'boolean':
       return ['int', v ? 1 : 0];
     case 'string':
-      return ['uintptr_t', lib.ownedString(v)];
+      return ['uintptr_t', cx.values.ownedString(v)];
     default:
       if (v === null || v === undefined) return ['uintptr_t', 0];
-      if (isBufferLike(v)) return ['uintptr_t', bufferArgument(lib, v as ArrayBufferView | ArrayBuffer, true)];
-      return ['uintptr_t', lib.pointerToC({ k: 'ptr', to: { k: 'void' }, constTo: false }, where)(v)];
+      if (isBufferLike(v)) return ['uintptr_t', bufferArgument(cx, v as ArrayBufferView | ArrayBuffer, true)];
+      return ['uintptr_t', cx.values.pointerToC({ k: 'ptr', to: { k: 'void' }, constTo: false }, where)(v)];
   }
 }
 
-function makeVariadicCallOut(lib: Lib, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown, signature: string): (...args: unknown[]) => unknown {
+function makeVariadicCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown, signature: string): (...args: unknown[]) => unknown {
   const n = ft.params.length;
   const where = (i: number) => () => `${name}(): argument ${i + 1}${paramNames[i] ? ` '${paramNames[i]}'` : ''} (C: ${signature})`;
-  const plans = ft.params.map((p, i) => paramPlan(lib, p, where(i)));
-  const rc = resultConverter(lib, ft.ret);
+  const plans = ft.params.map((p, i) => paramPlan(cx, p, where(i)));
+  const rc = resultConverter(cx, ft.ret);
   const fn = function (...args: unknown[]): unknown {
     if (args.length < n) throw new ArgumentError(`${name}(): expected at least ${n} argument${n === 1 ? '' : 's'}, got ${args.length} (C: ${signature})`);
     const mark = post.length;
     const out: unknown[] = [];
     for (let i = 0; i < n; i++) out.push(plans[i]!.convert(args[i]));
-    for (let i = n; i < args.length; i++) out.push(...varArg(lib, args[i], where(i)));
+    for (let i = n; i < args.length; i++) out.push(...varArg(cx, args[i], where(i)));
     const d = ++calls.depth;
     let r: unknown;
     try {
@@ -285,62 +278,19 @@ function makeVariadicCallOut(lib: Lib, name: string, ft: FuncType, paramNames: r
   return fn;
 }
 
-/** A native function of the library, wrapped. */
-export function bindFunction(lib: Lib, f: FunctionMeta, addr?: number): (...args: unknown[]) => unknown {
+/** A native function of the library (by name in handle, or at addr), wrapped. */
+export function bindFunction(cx: CallSupport, handle: KoffiLib, f: FunctionMeta, addr?: number): (...args: unknown[]) => unknown {
   const ft = f.type;
-  const reason = unsupportedReason(lib, ft);
+  const reason = unsupportedReason(cx, ft);
   let native: (...args: unknown[]) => unknown;
   if (reason === null) {
-    const ret = koffiScalar(lib, ft.ret, 'result')!;
-    const params = ft.params.map((p) => koffiScalar(lib, p, 'param')!);
+    const ret = koffiScalar(cx, ft.ret, 'result')!;
+    const params = ft.params.map((p) => koffiScalar(cx, p, 'param')!);
     const proto = ft.variadic || ft.unproto ? [...params, '...'] : params;
-    native = (addr === undefined ? lib.handle.func(f.name, ret, proto) : koffi.decode(BigInt(addr), koffi.proto(ret, proto))) as unknown as (...args: unknown[]) => unknown;
+    native = (addr === undefined ? handle.func(f.name, ret, proto) : koffi.decode(BigInt(addr), koffi.proto(ret, proto))) as unknown as (...args: unknown[]) => unknown;
   } else {
     native = () => undefined;
   }
-  const wrapper = makeCallOut(lib, f.name, ft, f.paramNames, native);
+  const wrapper = makeCallOut(cx, f.name, ft, f.paramNames, native);
   return wrapper;
-}
-
-/**
- * A TypeScript function as a C function pointer of type ft. The callback converts its arguments
- * like results (pointers → proxies) and its result like an argument. If it throws, C gets 0 and
- * the exception is rethrown by the call-out C returns to.
- */
-export function makeCallback(lib: Lib, fn: (...args: unknown[]) => unknown, ft: FuncType): (...args: unknown[]) => unknown {
-  const label = fn.name || 'callback';
-  const signature = signatureOf(`(*${label})`, ft, []);
-  const where = () => `result of ${label}() (C: ${signature})`;
-  const argConv = ft.params.map((p) => (p.k === 'ptr' ? ((fromC) => (v: unknown) => fromC(Number(v ?? 0)))(lib.pointerFromC(p)) : p.k === 'record' ? lib.recordFromKoffi(p.rec) : null));
-  const zero = ft.ret.k === 'void' ? undefined : ft.ret.k === 'float' ? 0 : ft.ret.k === 'ptr' ? 0 : ft.ret.k === 'int' && ft.ret.bool ? false : ft.ret.k === 'record' ? {} : ft.ret.k === 'int' && ft.ret.size === 8 ? 0 : 0;
-  const ret = ft.ret;
-  const retConv: (v: unknown) => unknown =
-    ret.k === 'void'
-      ? () => undefined
-      : ret.k === 'int' || ret.k === 'enum'
-      ? (v) => (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v) ? toInteger(ret, Math.trunc(v), where) : toInteger(ret, v, where))
-      : ret.k === 'float'
-      ? (v) => toFloat(ret, v, where)
-      : ret.k === 'ptr'
-      ? ((toC) => (v: unknown) => toC(v))(lib.pointerToC(ret, where))
-      : ret.k === 'record'
-      ? lib.recordToKoffi(ret.rec, where)
-      : () => {
-          throw new ArgumentError(`${where()}: cannot return ${typeName(ret)}`);
-        };
-  return function (...args: unknown[]): unknown {
-    if (calls.errDepth !== 0) return zero;
-    try {
-      for (let i = 0; i < args.length; i++) {
-        const c = argConv[i];
-        if (c) args[i] = c(args[i]);
-      }
-      return retConv(fn(...args));
-    } catch (e) {
-      if (calls.depth === 0) throw e;
-      calls.err = e;
-      calls.errDepth = calls.depth;
-      return zero;
-    }
-  };
 }

@@ -64,9 +64,18 @@ export interface GlobalMeta {
   loc: string;
 }
 
+/** The target's C data model as the compiler reported it (the first unit's; every unit of one library shares it). */
+export interface TargetEnv {
+  pointerSize: number;
+  longSize: number;
+  longDoubleSize: number;
+  charSigned: boolean;
+}
+
 export interface LibraryMeta {
   file: string;
   units: string[];
+  env: TargetEnv;
   recordList: RecordMeta[];
   /** Records by key ('struct hw', 'union u', 'anon struct file:line:col'). */
   records: Map<string, RecordMeta>;
@@ -156,6 +165,7 @@ export function mergeUnits(file: string, blobs: Blob[]): LibraryMeta {
   const lib: LibraryMeta = {
     file,
     units: [],
+    env: { pointerSize: 8, longSize: 8, longDoubleSize: 16, charSigned: true }, // replaced by the first unit's
     recordList: [],
     records: new Map(),
     enums: new Map(),
@@ -194,6 +204,7 @@ class UnitReader {
 
   read(): void {
     const { u, lib } = this;
+    if (lib.units.length === 0) lib.env = { pointerSize: this.env.ptr, longSize: this.env.long, longDoubleSize: this.env.ldouble, charSigned: this.env.charSigned };
     lib.units.push(u.file);
     for (const t of u.typedefs) this.rawTypedefs.set(t.n, t.t);
     // Records first (as shells, so fields may refer to any record), then everything else.
@@ -242,7 +253,12 @@ class UnitReader {
     }
   }
 
-  /** An arithmetic type from the compiler's kind code. */
+  /**
+   * An arithmetic type from the compiler's kind code. The unit's environment carries the sizes
+   * that differ between 64-bit data models (long, long double) and char's signedness; short, int,
+   * long long, float and double have the same sizes in every 64-bit data model the host accepts
+   * (LP64 and LLP64; pointers must be 8 bytes, see the constructor), so they are written here.
+   */
   private kind(code: number, name: string): CType {
     const int = (size: number, signed: boolean, extra: Partial<{ char: boolean; bool: boolean }> = {}): CType => ({
       k: 'int',

@@ -1,13 +1,25 @@
-// Proxies for native objects and the conversions between JavaScript values and native memory.
-//
-// A proxy is a small object (address, memory window, offset) whose prototype has one accessor per
-// field: reads and writes go straight to native memory. There is one live proxy per (address,
-// type): the caches hold WeakRefs, so `lib.get() === lib.get()` while anyone holds the first.
+// The classes of proxies of native objects: NativeObject and its kinds (records, arrays,
+// untyped pointers). A proxy is a small object (address, memory window, offset) whose prototype
+// has one accessor per field: reads and writes go straight to native memory. What a proxy needs
+// of its library (allocation, bounds, wrapping) it asks through ProxyContext (proxies.ts).
 import { inspect } from 'node:util';
+import type { MemoryHooks } from './hooks.js';
 import type { CType, RecordMeta } from './meta.js';
 import { recordName, typeName } from './meta.js';
-import { intReader, intWriter, readCString, readPointer, windowOf, windowOffset, writePointerRaw } from './memory.js';
-import type { Lib } from './library.js';
+import { readCString, windowOf, windowOffset } from './memory.js';
+
+/** What proxies need of the library they belong to (implemented by proxies.ts's Proxies). */
+export interface ProxyContext {
+  readonly hooks: MemoryHooks;
+  /** Allocates a zeroed host-owned object for a new proxy of C and sets the fields init names. */
+  allocate(C: typeof NativeStruct, obj: NativeStruct, init: Record<string, unknown> | undefined): void;
+  /** Elements of `size` bytes from addr to the end of its allocation (or global); null if unknown. */
+  elementsAt(addr: number, size: number): number | null;
+  /** true when addr is not in a live heap allocation of the runtime. */
+  borrowed(addr: number): boolean;
+  wrapRecord(rec: RecordMeta, addr: number): NativeStruct;
+  cast(p: NativeObject, target: typeof NativeStruct | string): unknown;
+}
 
 
 /** Marks the internal construction path (wrap an existing address instead of allocating). */
@@ -22,54 +34,6 @@ export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v === 'object') return v.constructor && v.constructor !== Object ? v.constructor.name : 'object';
   return String(v);
-}
-
-/** Integer range of a C integer type, for checks and messages. */
-export function intRange(size: number, signed: boolean): [bigint, bigint] {
-  const bits = BigInt(size * 8);
-  return signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
-}
-
-/**
- * Checks and converts a JS value for a C integer (or enum, or _Bool) type. Numbers must be
- * integers within range; bigints likewise; booleans are 0/1; an enum also takes its constants'
- * names. Returns a number, or a bigint for 64-bit values beyond 2^53.
- */
-export function toInteger(t: CType, v: unknown, where: () => string): number | bigint {
-  const it = t.k === 'enum' ? t.en.type : t;
-  if (it.k !== 'int') throw new TypeError(`${where()}: not an integer type`);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'string' && t.k === 'enum') {
-    const named = t.en.values.get(v);
-    if (named !== undefined) return named;
-  }
-  const [min, max] = intRange(it.size, it.signed);
-  if (typeof v === 'number' && Number.isInteger(v)) {
-    if (it.size <= 4 ? v >= Number(min) && v <= Number(max) : BigInt(v) >= min && BigInt(v) <= max) return v;
-  } else if (typeof v === 'bigint') {
-    if (v >= min && v <= max) return it.size <= 4 || (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) ? Number(v) : v;
-  }
-  const names = t.k === 'enum' ? ` or one of ${[...t.en.values.keys()].slice(0, 6).join(', ')}` : '';
-  throw new TypeError(`${where()}: expected ${typeName(t)} (an integer in ${min}..${max}${names}), got ${describeValue(v)}`);
-}
-
-/**
- * toInteger specialised to one type, with a fast path for in-range numbers (field writes, array
- * stores): the checks of toInteger without building its ranges each time.
- */
-export function integerConverter(t: CType, where: () => string): (v: unknown) => number | bigint {
-  const it = t.k === 'enum' ? t.en.type : t;
-  if (it.k !== 'int') return (v) => toInteger(t, v, where);
-  const bits = it.size * 8;
-  const min = it.signed ? -(2 ** (bits - 1)) : 0;
-  const max = it.signed ? 2 ** (bits - 1) : 2 ** bits; // exclusive
-  return (v) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v < max ? v : toInteger(t, v, where));
-}
-
-export function toFloat(t: CType, v: unknown, where: () => string): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  throw new TypeError(`${where()}: expected ${typeName(t)} (a number), got ${describeValue(v)}`);
 }
 
 /** The base class of every proxy. */
@@ -95,7 +59,7 @@ export class NativeObject {
    * A C field named `release` hides this method; `[Symbol.dispose]()` is the same.
    */
   release(): boolean {
-    const lib = this instanceof NativeStruct ? (this.constructor as typeof NativeStruct).$lib : (this as unknown as { $lib?: Lib }).$lib;
+    const lib = this instanceof NativeStruct ? (this.constructor as typeof NativeStruct).$lib : (this as unknown as { $lib?: ProxyContext }).$lib;
     return lib?.hooks.release?.(this) ?? false;
   }
 
@@ -113,7 +77,7 @@ export interface Accessor {
 /** A proxy of a struct or union; `lib.SomeStruct` is a subclass with one accessor per field. */
 export class NativeStruct extends NativeObject {
   declare static $rec: RecordMeta;
-  declare static $lib: Lib;
+  declare static $lib: ProxyContext;
   /** The C function that frees objects of this type (destroyWith). */
   declare static $destroy: ((p: unknown) => unknown) | undefined;
 
@@ -139,10 +103,7 @@ export class NativeStruct extends NativeObject {
     }
     const rec = C.$rec;
     if (!rec.complete) throw new TypeError(`cannot allocate ${recordName(rec)}: its definition is not known (incomplete type)`);
-    this.$bind(lib.runtime.alloc(rec.size, rec.align, rec.id));
-    lib.remember(C, this);
-    lib.hooks.created(this.$addr, this, rec.size);
-    if (init !== undefined && init !== null) lib.assignFields(rec, this.$dv, this.$o, this.$addr, init, true, () => `new ${C.name}()`);
+    lib.allocate(C, this, init ?? undefined);
   }
 
   /** The number of elements of this type the allocation holds from this address (null: unknown, foreign memory). */
@@ -162,7 +123,7 @@ export class NativeStruct extends NativeObject {
   /** true when the object is not in a live heap allocation of the runtime (global, stack, foreign library). */
   get $borrowed(): boolean {
     const C = this.constructor as typeof NativeStruct;
-    return C.$lib.runtime.query(this.$addr) === null;
+    return C.$lib.borrowed(this.$addr);
   }
 
   /** The fields as a plain object (nested records as plain objects too; pointers as proxies). */
@@ -194,7 +155,7 @@ export class NativeStruct extends NativeObject {
 /** A pointer to something with no proxy of its own (void *, opaque types). */
 export class NativePointer extends NativeObject {
   declare $to: CType;
-  declare $lib: Lib;
+  declare $lib: ProxyContext;
 
   /** A typed proxy of the memory this points at: `p.$as(lib.hw)` or `p.$as('int')`. */
   $as(target: typeof NativeStruct | string): unknown {
@@ -220,7 +181,7 @@ export class NativeArray<T = unknown> extends NativeObject {
   declare $elem: CType;
   declare $size: number;
   declare $acc: Accessor;
-  declare $lib: Lib;
+  declare $lib: ProxyContext;
   /** Known length (fixed arrays, or computed from the allocation); undefined until computed, null when unknown. */
   declare $len: number | null | undefined;
   declare $self: NativeArray<T>; // the proxy-free object, for methods called through the Proxy
@@ -320,64 +281,4 @@ export function indexable<T>(arr: NativeArray<T>): NativeArray<T> {
       return Reflect.has(target, key);
     },
   });
-}
-
-/** Which accessor reads and writes a value of type t in native memory. */
-export function makeAccessor(lib: Lib, t: CType, where: () => string): Accessor {
-  switch (t.k) {
-    case 'int':
-    case 'enum': {
-      const it = t.k === 'enum' ? t.en.type : t;
-      const read = intReader(it.size, it.signed);
-      const write = intWriter(it.size);
-      const check = integerConverter(t, where);
-      if (it.bool) {
-        return {
-          get: (dv, o) => dv.getUint8(o) !== 0,
-          set: (dv, o, _a, v) => dv.setUint8(o, typeof v === 'boolean' ? (v ? 1 : 0) : Number(toInteger(t, v, where)) !== 0 ? 1 : 0),
-        };
-      }
-      return { get: read, set: (dv, o, _a, v) => write(dv, o, check(v)) };
-    }
-    case 'float':
-      if (t.size === 4) return { get: (dv, o) => dv.getFloat32(o, true), set: (dv, o, _a, v) => dv.setFloat32(o, toFloat(t, v, where), true) };
-      if (t.size === 8) return { get: (dv, o) => dv.getFloat64(o, true), set: (dv, o, _a, v) => dv.setFloat64(o, toFloat(t, v, where), true) };
-      return unsupported(t, where);
-    case 'ptr': {
-      const fromC = lib.pointerFromC(t);
-      const toC = lib.pointerToC(t, where);
-      return {
-        get: (dv, o) => fromC(readPointer(dv, o)),
-        set: (dv, o, addr, v, accounted) => {
-          const p = toC(v);
-          if (accounted) lib.runtime.storePointer(addr, p);
-          else writePointerRaw(dv, o, p);
-        },
-      };
-    }
-    case 'record': {
-      const rec = t.rec;
-      return {
-        get: (_dv, _o, addr) => lib.wrapRecord(rec, addr),
-        set: (dv, o, addr, v, accounted) => lib.assignRecord(rec, dv, o, addr, v, accounted, where),
-      };
-    }
-    case 'array': {
-      const elem = t.of;
-      const length = t.length;
-      return {
-        get: (_dv, _o, addr) => lib.arrayView(elem, addr, length),
-        set: (_dv, _o, addr, v, accounted) => lib.assignArray(t, addr, v, accounted, where),
-      };
-    }
-    default:
-      return unsupported(t, where);
-  }
-}
-
-function unsupported(t: CType, where: () => string): Accessor {
-  const fail = (): never => {
-    throw new TypeError(`${where()}: values of type ${typeName(t)} cannot be converted`);
-  };
-  return { get: fail, set: fail };
 }

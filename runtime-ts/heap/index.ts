@@ -4,8 +4,9 @@
 // result; `stats()` reports. The work is done by one MemoryManager per runtime (manager.ts).
 import koffi from 'koffi';
 import { calls } from '../callstate.js';
-import { setDefaultHooks, type Lib, type LibraryModule } from '../library.js';
-import { NativeObject, NativeStruct } from '../values.js';
+import { noMemory, type MemoryHooks } from '../hooks.js';
+import type { LibraryModule } from '../load.js';
+import { NativeObject, NativeStruct, type ProxyContext } from '../values.js';
 import { MemoryManager, scopes, type ManagerStats, type RuntimeStats } from './manager.js';
 
 export { MemoryManager, type ManagerStats, type RuntimeStats } from './manager.js';
@@ -22,18 +23,22 @@ function managerFor(handle: KoffiLib): MemoryManager {
   return m;
 }
 
-setDefaultHooks((lib: Lib) => {
+/**
+ * The memory management load() gives a library that contains the runtime: the runtime's one
+ * manager (shared by every load of it), or no management when the runtime's stress mode
+ * (WB_STRESS=1) owns the event log, with a warning.
+ */
+export function defaultMemory(path: string, handle: KoffiLib): MemoryHooks {
   try {
-    return managerFor(lib.handle);
+    return managerFor(handle);
   } catch (e) {
-    // The runtime's stress mode (WB_STRESS=1) owns the log: the library still loads, unmanaged.
-    process.emitWarning(`${lib.path}: no memory management: ${(e as Error).message}`, 'CcWbMemoryWarning');
-    return { reached() {}, created() {} };
+    process.emitWarning(`${path}: no memory management: ${(e as Error).message}`, 'CcWbMemoryWarning');
+    return noMemory;
   }
-});
+}
 
 function managerOf(x: LibraryModule | NativeObject): MemoryManager {
-  const lib = x instanceof NativeObject ? (x instanceof NativeStruct ? (x.constructor as typeof NativeStruct).$lib : (x as unknown as { $lib: Lib }).$lib) : x.$lib;
+  const lib = x instanceof NativeObject ? (x instanceof NativeStruct ? (x.constructor as typeof NativeStruct).$lib : (x as unknown as { $lib: ProxyContext }).$lib) : x.$lib;
   const hooks = lib?.hooks;
   if (!(hooks instanceof MemoryManager)) throw new TypeError('this library is loaded without memory management (load(path, { memory: false }) or custom hooks)');
   return hooks;

@@ -4,8 +4,9 @@
 // collection. One manager per runtime instance, shared by every load() of the same library.
 import koffi from 'koffi';
 import { calls, onSafePoint } from '../callstate.js';
-import type { Lib, MemoryHooks } from '../library.js';
-import { NativeObject, NativeStruct } from '../values.js';
+import type { MemoryHooks } from '../hooks.js';
+import { forgetProxy, rebindProxy } from '../proxies.js';
+import { NativeObject, type NativeStruct } from '../values.js';
 import { AddrMap } from './addrmap.js';
 import { findGarbage } from './cycles.js';
 import { clock, EV_CFREE, EV_MOVE, EV_REF, EventLog, registerHost } from './log.js';
@@ -24,7 +25,6 @@ interface Hold {
   id: number;
   gen: number;
   ref: WeakRef<object>;
-  lib: Lib;
   live: boolean;
 }
 
@@ -103,7 +103,7 @@ export class MemoryManager implements MemoryHooks {
     calls.safePointDue = true;
   }
 
-  // ---- hooks (library.ts) ---------------------------------------------------------------------
+  // ---- hooks (hooks.ts) ------------------------------------------------------------------------
 
   reached(addr: number, proxy: object): void {
     // Pending events may move or release what lies at addr: account them before looking it up.
@@ -147,8 +147,7 @@ export class MemoryManager implements MemoryHooks {
 
   private hold(id: number, proxy: object): void {
     if (holdOf(proxy)) return;
-    const lib = proxyLib(proxy);
-    const h: Hold = { id, gen: this.objs.gen[id]!, ref: new WeakRef(proxy), lib, live: true };
+    const h: Hold = { id, gen: this.objs.gen[id]!, ref: new WeakRef(proxy), live: true };
     (proxy as Held)[HOLD] = h;
     this.registry.register(proxy, h, h);
     const list = this.holdsOf[id];
@@ -163,7 +162,7 @@ export class MemoryManager implements MemoryHooks {
     const h = holdOf(proxy);
     if (!h || !h.live) return false;
     this.registry.unregister(h);
-    h.lib.forget(proxy);
+    forgetProxy(proxy);
     poison(proxy);
     this.counters.proxiesReleased++;
     this.unhold(h);
@@ -241,7 +240,7 @@ export class MemoryManager implements MemoryHooks {
     this.objs.move(id, to, size);
     for (const h of this.holdsOf[id] ?? []) {
       const p = h.ref.deref() as NativeObject | undefined;
-      if (p && h.live) h.lib.rebind(p, p.$addr - from + to);
+      if (p && h.live) rebindProxy(p, p.$addr - from + to);
     }
   }
 
@@ -420,11 +419,6 @@ function holdOf(p: object): Hold | undefined {
 
 /** Proxies created or reached inside each active scope() (innermost last). */
 export const scopes: object[][] = [];
-
-function proxyLib(p: object): Lib {
-  if (p instanceof NativeStruct) return (p.constructor as typeof NativeStruct).$lib;
-  return (p as { $lib: Lib }).$lib;
-}
 
 /** A released proxy: field access and element access throw, passing it to C is refused. */
 function poison(p: object): void {

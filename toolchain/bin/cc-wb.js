@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-// npm bin shim: the driver is TypeScript compiled to dist/ (npx tsc -p .).
-import { main } from '../../dist/toolchain/driver.js';
+// npm bin: the driver is TypeScript compiled to dist/ (npm run build in a checkout; the package ships it).
+import { load } from './load.js';
 
-process.exitCode = await main(process.argv.slice(2));
+const { main } = await load('dist/toolchain/driver.js');
+const { withRuntime, RuntimeBuildError } = await load('dist/toolchain/bin/runtime-archives.js');
+const args = process.argv.slice(2);
+try {
+  process.exitCode = await main(args, withRuntime(args, process.env));
+} catch (err) {
+  if (!(err instanceof RuntimeBuildError)) throw err;
+  process.stderr.write(`cc-wb: ${err.message}\n`);
+  process.exitCode = 1;
+}

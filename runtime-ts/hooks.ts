@@ -1,0 +1,21 @@
+// What memory management sees of the host: the events of proxies and host allocations. The
+// runtime's MemoryManager (heap/) implements it; load() takes another in its options.
+
+export interface MemoryHooks {
+  /** Once per new proxy of native memory: the place to attach the host to heap objects. */
+  reached(addr: number, proxy: object): void;
+  /** Memory the host allocated itself: proxy, or null for strings and arrays made for arguments. */
+  created(addr: number, proxy: object | null, size?: number): void;
+  /**
+   * A pointer store from TypeScript into native memory (a field, an array element, a global).
+   * Default: the runtime's wb_store_ptr, which accounts it like an instrumented C store.
+   */
+  storePointer?(slot: number, value: number): void;
+  /** A record-pointer result of a function whose record type has a destructor (destroyWith). */
+  returned?(proxy: object): void;
+  /** The proxy's `release()` / `[Symbol.dispose]()`; false if it held nothing. */
+  release?(proxy: object): boolean;
+}
+
+/** No memory management: nothing is attached, nothing the host allocates is released. */
+export const noMemory: MemoryHooks = { reached() {}, created() {} };

@@ -1,0 +1,204 @@
+// load(path): a library built by cc-wb, as a module object. Everything comes from the metadata
+// linked into the library (meta.ts); koffi does the calls. The module's names (names.ts) are
+// functions (wrapped on first use), globals (accessors over native memory), enum constants,
+// macros and record classes, plus `$`-prefixed helpers.
+import koffi from 'koffi';
+import { defaultMemory } from './heap/index.js';
+import { noMemory, type MemoryHooks } from './hooks.js';
+import { Lib } from './library.js';
+import { readCString, windowOf, windowOffset } from './memory.js';
+import type { CType, GlobalMeta, LibraryMeta } from './meta.js';
+import { readLibraryMeta, typeName } from './meta.js';
+import { NativeRuntime } from './native.js';
+import { exportedNames } from './names.js';
+import type { NativeObject, NativeStruct } from './values.js';
+
+type KoffiLib = ReturnType<typeof koffi.load>;
+
+export interface LoadOptions {
+  /**
+   * Memory management: default, the runtime's memory manager (heap/'s MemoryManager, one per
+   * runtime, made on first load); a MemoryManager or other hooks given here are used instead.
+   */
+  hooks?: MemoryHooks;
+  /** false: no memory management (nothing the host allocates is released, nothing is attached). */
+  memory?: boolean;
+}
+
+export class LoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoadError';
+  }
+}
+
+/** What `load()` returns: the library's names, plus `$`-prefixed helpers. */
+export interface LibraryModule {
+  readonly $path: string;
+  readonly $meta: LibraryMeta;
+  /** Proxy classes of every struct/union, by tag ('hw', 'struct hw') and typedef name. */
+  readonly $types: Record<string, typeof NativeStruct>;
+  /** Enumerations by tag or typedef name: name → value. */
+  readonly $enums: Record<string, Record<string, number | bigint>>;
+  /** A typed view of the memory at p: `lib.$cast(p, 'int')`, `lib.$cast(p, lib.hw)`. */
+  $cast(p: NativeObject | bigint | number, type: string | typeof NativeStruct): unknown;
+  $sizeof(type: string | typeof NativeStruct): number;
+  /** A host-owned array of n elements of a type, zeroed (a NativeArray, or a record proxy with $at()). */
+  $alloc(type: string | typeof NativeStruct, n: number): unknown;
+  /** The string at p (a char pointer proxy, a pointer, or an address). */
+  $string(p: NativeObject | bigint | number): string | null;
+  /** Frees the trampolines of a function passed to C as a callback. */
+  $unregister(fn: Function): number;
+  /** The functions again, with `char *` results as char arrays (address kept, for freeing) instead of strings. */
+  readonly $raw: Record<string, (...args: never[]) => unknown>;
+  /** The call-time state of one library (for tools and the memory manager). */
+  readonly $lib: Lib;
+  [name: string]: unknown;
+}
+
+const cache = new Map<string, LibraryModule>();
+
+/** Loads a library built with cc-wb: functions, struct classes, enums, macros and globals by name. */
+export function load<T extends LibraryModule = LibraryModule>(path: string, options: LoadOptions = {}): T {
+  const known = cache.get(path);
+  const plain = !options.hooks && options.memory !== false;
+  if (known && plain) return known as T;
+  const meta = readLibraryMeta(path);
+  if (!meta) throw new LoadError(`${path}: no cc-wb metadata (section wb_meta): build the library with cc-wb`);
+  if (meta.units.length === 0) throw new LoadError(`${path}: empty cc-wb metadata`);
+  let handle: KoffiLib;
+  try {
+    handle = koffi.load(path);
+  } catch (e) {
+    throw new LoadError(`${path}: ${(e as Error).message}`);
+  }
+  const runtime = new NativeRuntime(handle);
+  const hooks = options.hooks ?? (runtime.present && options.memory !== false ? defaultMemory(path, handle) : noMemory);
+  const lib = new Lib(path, handle, meta, runtime, hooks);
+  const mod = moduleOf(lib);
+  if (plain) cache.set(path, mod);
+  return mod as T;
+}
+
+function moduleOf(lib: Lib): LibraryModule {
+  const { meta, types: ctypes, proxies } = lib;
+  const mod = Object.create(null) as LibraryModule;
+  const fixed = (name: string, value: unknown) => Object.defineProperty(mod, name, { value, enumerable: false });
+  fixed('$path', lib.path);
+  fixed('$meta', meta);
+  fixed('$lib', lib);
+  const types: Record<string, typeof NativeStruct> = {};
+  for (const rec of meta.recordList) {
+    const C = proxies.recordClass(rec);
+    if (rec.tag) {
+      types[`${rec.union ? 'union' : 'struct'} ${rec.tag}`] ??= C;
+      types[rec.tag] ??= C;
+    }
+    for (const n of rec.names) types[n] ??= C;
+  }
+  fixed('$types', types);
+  const enums: Record<string, Record<string, number | bigint>> = {};
+  for (const en of meta.enums.values()) {
+    const values = Object.fromEntries(en.values);
+    if (en.tag) enums[en.tag] ??= values;
+    for (const n of en.names) enums[n] ??= values;
+  }
+  fixed('$enums', enums);
+  const toType = (t: string | typeof NativeStruct): CType => (typeof t === 'string' ? ctypes.byName(t) : { k: 'record', rec: t.$rec });
+  fixed('$cast', (p: NativeObject | bigint | number, t: string | typeof NativeStruct) => proxies.cast(p, toType(t)));
+  fixed('$sizeof', (t: string | typeof NativeStruct) => ctypes.sizeOf(toType(t)));
+  fixed('$alloc', (t: string | typeof NativeStruct, n: number) => {
+    const ty = toType(t);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`$alloc: bad element count ${n}`);
+    const p = lib.runtime.alloc(ctypes.sizeOf(ty) * n, ctypes.alignOf(ty), ty.k === 'record' ? ty.rec.id : 0);
+    lib.hooks.created(p, null, ctypes.sizeOf(ty) * n);
+    return ty.k === 'record' ? proxies.wrapRecord(ty.rec, p) : proxies.arrayView(ty, p, n);
+  });
+  fixed('$string', (p: NativeObject | bigint | number) => {
+    const addr = typeof p === 'bigint' ? Number(p) : typeof p === 'number' ? p : p === null ? 0 : p.$addr;
+    return addr === 0 ? null : readCString(addr);
+  });
+  fixed('$unregister', (fn: Function) => lib.pointers.unregister(fn));
+  const raw = Object.create(null) as Record<string, unknown>;
+  for (const f of meta.functions.values()) {
+    Object.defineProperty(raw, f.name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const fn = lib.bindRaw(f);
+        Object.defineProperty(raw, f.name, { value: fn, enumerable: true });
+        return fn;
+      },
+    });
+  }
+  fixed('$raw', raw);
+
+  for (const [name, entry] of exportedNames(meta)) {
+    switch (entry.kind) {
+      case 'function': {
+        const f = entry.fn;
+        Object.defineProperty(mod, name, {
+          configurable: true,
+          enumerable: true,
+          get() {
+            const fn = lib.bind(f);
+            Object.defineProperty(mod, name, { value: fn, enumerable: true });
+            return fn;
+          },
+        });
+        break;
+      }
+      case 'global':
+        defineGlobal(lib, mod, name, entry.global);
+        break;
+      case 'constant':
+      case 'macro':
+        Object.defineProperty(mod, name, { value: entry.value, enumerable: true });
+        break;
+      case 'record':
+        Object.defineProperty(mod, name, { value: proxies.recordClass(entry.rec), enumerable: true });
+        break;
+      case 'enum':
+        Object.defineProperty(mod, name, { value: enums[name], enumerable: true });
+        break;
+    }
+  }
+  Object.freeze(types);
+  return mod;
+}
+
+/** A global as an accessor property reading and writing its native memory. */
+function defineGlobal(lib: Lib, mod: LibraryModule, name: string, g: GlobalMeta): void {
+  let addr: number;
+  try {
+    addr = Number(lib.handle.symbol(name));
+  } catch {
+    Object.defineProperty(mod, name, {
+      enumerable: true,
+      get() {
+        throw new ReferenceError(`${name}: declared at ${g.loc} but not found in ${lib.path}`);
+      },
+    });
+    return;
+  }
+  let size: number | null = null;
+  try {
+    size = lib.types.sizeOf(g.type);
+  } catch {
+    // unknown size (extern T x[]): no bounds
+  }
+  if (size !== null) lib.proxies.addExtent(addr, size);
+  const acc = lib.values.accessor(g.type);
+  const dv = windowOf(addr);
+  const o = windowOffset(addr);
+  const where = `global ${typeName(g.type, name)}`;
+  Object.defineProperty(mod, name, {
+    enumerable: true,
+    get: () => acc.get(dv, o, addr),
+    set: g.readonly
+      ? () => {
+          throw new TypeError(`${where} is const`);
+        }
+      : (v: unknown) => acc.set(dv, o, addr, v, true),
+  });
+}
