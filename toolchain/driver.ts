@@ -109,6 +109,14 @@ function withoutWrappers(compiler: string[]): string[] {
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** Where the runtime's files are (CC_WB_RUNTIME_DIR, or the package's runtime-c/build). */
+export function runtimeDir(env: Env): string {
+  return resolve(env.CC_WB_RUNTIME_DIR || join(packageRoot, 'runtime-c', 'build'));
+}
+
+/** The make targets (in runtime-c's build folder) that links need: runtimeLink's files. */
+export const RUNTIME_TARGETS = ['libwbrt.a', 'libwbrt_dso.a', 'libwbrt.so'] as const;
+
 /**
  * What a link gets (runtime-c/README.md, "Linking"): a program the static runtime, whose __wb_*
  * names it exports so that the instrumented shared libraries it loads use that runtime too;
@@ -117,7 +125,7 @@ const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
  * in the library is instrumented). `files` must exist.
  */
 export function runtimeLink(shared: boolean, env: Env): { files: string[]; args: string[] } {
-  const dir = resolve(env.CC_WB_RUNTIME_DIR || join(packageRoot, 'runtime-c', 'build'));
+  const dir = runtimeDir(env);
   if (!shared) {
     const archive = join(dir, 'libwbrt.a');
     return { files: [archive], args: [archive, '-Wl,--export-dynamic-symbol=__wb_*'] };

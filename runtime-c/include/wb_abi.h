@@ -48,7 +48,7 @@
 /* A shared object cannot reach another object's data with one PC-relative load, and the inline
  * test above must stay one instruction. So each instrumented shared object has its own hidden
  * __wb_active and hidden hook entry points, defined by the small archive libwbrt_dso.a that cc-wb
- * links into it (runtime-c/dso/dso.c). A constructor there registers the flag with the process's
+ * links into it (runtime-c/src/dso/stub.c). A constructor there registers the flag with the process's
  * one runtime (libwbrt.so.<WB_ABI_VERSION>, or the runtime an instrumented executable carries,
  * which then exports the __wb_* names and so serves its libraries too); the runtime sets every
  * registered flag when it activates, and sets a flag registered after that at once. A destructor

@@ -102,7 +102,9 @@ int wb_store_hook_filter(uintptr_t slot, uintptr_t new_value)
 }
 
 /* ---- the calling thread's stack ---------------------------------------------------------- */
-static __thread uintptr_t stack_lo, stack_hi;
+/* initial-exec: in libwbrt.so the default model would call __tls_get_addr on every slow-path
+ * store; 16 bytes fit the static TLS glibc keeps for libraries loaded later. */
+static __thread __attribute__((tls_model("initial-exec"))) uintptr_t stack_lo, stack_hi;
 
 static WB_NOINLINE void stack_init(void)
 {

@@ -5,7 +5,7 @@
  * whose DT_SYMBOLIC would make dlsym look here first), so its own reference to
  * __wb_dso_register is its own definition whatever the process exports. */
 #include <dlfcn.h>
-#include "../src/internal.h"
+#include "../internal.h"
 
 int wb_runtime_interposed(void)
 {

@@ -1,7 +1,7 @@
 /* libwbrt_dso.a: the part of the runtime every instrumented shared object holds itself (wb_abi.h,
  * "shared objects"). Everything here is hidden, so the object's export list stays the one its
  * plain build has; the rest of the runtime is libwbrt.so.<WB_ABI_VERSION>, its dependency. */
-#include "../include/wb_abi.h"
+#include "../../include/wb_abi.h"
 
 #define WB_STUB_PASTE_(a, b) a##b
 #define WB_STUB_PASTE(a, b) WB_STUB_PASTE_(a, b)
