@@ -106,9 +106,17 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.type " NAME ", @function\n" \
   "\t.globl " WB_DSO_HOOK(NAME) "\n" \
   "\t.type " WB_DSO_HOOK(NAME) ", @function\n" \
+  /* The exported entry, a jump of its own so that profilers and debuggers, which prefer a \
+   * global name, still call the hook by its name. */ \
+  "\t.p2align 4\n" \
+  "" WB_DSO_HOOK(NAME) ":\n" \
+  "\t.cfi_startproc\n" \
+  WB_HOOK_ENTRY_CFI \
+  "\tjmp " NAME "\n" \
+  "\t.cfi_endproc\n" \
+  "\t.size " WB_DSO_HOOK(NAME) ", .-" WB_DSO_HOOK(NAME) "\n" \
   "\t.p2align 4\n" \
   "" NAME ":\n" \
-  "" WB_DSO_HOOK(NAME) ":\n" \
   "\t.cfi_startproc\n" \
   WB_HOOK_ENTRY_CFI \
   "\tpushq %rax\n" \
@@ -243,8 +251,7 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.cfi_adjust_cfa_offset -8\n" \
   "\tret\n" \
   "\t.cfi_endproc\n" \
-  "\t.size " NAME ", .-" NAME "\n" \
-  "\t.size " WB_DSO_HOOK(NAME) ", .-" WB_DSO_HOOK(NAME) "\n"
+  "\t.size " NAME ", .-" NAME "\n"
 
 /* Code built without AVX holds nothing in the upper YMM/ZMM halves, ZMM16-31 or the opmasks (and
  * its callers, the ABI making every vector register caller-saved, hold nothing there across the
