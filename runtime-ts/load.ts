@@ -9,6 +9,7 @@ import { Lib } from './library.js';
 import { readCString, windowOf, windowOffset } from './memory.js';
 import type { CType, GlobalMeta, LibraryMeta } from './meta.js';
 import { readLibraryMeta, typeName } from './meta.js';
+import { elfExportedSymbols } from './elf.js';
 import { NativeRuntime } from './native.js';
 import { exportedNames } from './names.js';
 import type { NativeObject, NativeStruct } from './values.js';
@@ -70,14 +71,39 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
   try {
     handle = koffi.load(path);
   } catch (e) {
-    throw new LoadError(`${path}: ${(e as Error).message}`);
+    const why = (e as Error).message;
+    const hint = /libwbrt\.so/.test(why) ? ` (the cc-wb runtime the library was linked against is not where its runpath says: relink the library with the cc-wb in use, or put that folder on LD_LIBRARY_PATH)` : '';
+    throw new LoadError(`${path}: ${why}${hint}`);
   }
   const runtime = new NativeRuntime(handle);
-  const hooks = options.hooks ?? (runtime.present && options.memory !== false ? defaultMemory(path, handle) : noMemory);
+  if (!options.hooks && options.memory !== false) checkManageable(path, runtime);
+  const hooks = options.hooks ?? (options.memory !== false ? defaultMemory(path, handle) : noMemory);
   const lib = new Lib(path, handle, meta, runtime, hooks);
   const mod = moduleOf(lib);
   if (plain) cache.set(path, mod);
   return mod as T;
+}
+
+/**
+ * A library load() manages reaches the process's one runtime, libwbrt.so, through its dependency
+ * (runtime-c/README.md, "Linking"): then the host API is there whatever the library exports, and
+ * every library shares one runtime and one memory manager. Anything else fails here, saying what
+ * to do, rather than running unmanaged.
+ */
+function checkManageable(path: string, runtime: NativeRuntime): void {
+  const unmanaged = 'or load it with { memory: false } to use it without memory management';
+  if (!runtime.present) {
+    throw new LoadError(
+      `${path}: built by cc-wb but its runtime is unreachable (no wb_host_alloc through the library or its dependencies): ` +
+        `it was linked without cc-wb, or by an older cc-wb whose runtime the library's export control hides. Link it with cc-wb (which adds libwbrt.so), ${unmanaged}`,
+    );
+  }
+  if (elfExportedSymbols(path)?.has('wb_host_alloc')) {
+    throw new LoadError(
+      `${path}: carries a copy of the cc-wb runtime of its own (linked with libwbrt_pic.a, or by an older cc-wb), so its objects could not pass to ` +
+        `other instrumented libraries nor theirs to it. Relink it with cc-wb, which links the process-wide libwbrt.so, ${unmanaged}`,
+    );
+  }
 }
 
 function moduleOf(lib: Lib): LibraryModule {
