@@ -1,8 +1,11 @@
-// load()'s memory-management choice: the runtime's manager by default, given hooks, or none.
+// load()'s memory-management choice: the runtime's manager by default, given hooks, or none; and
+// its refusal of a library whose runtime is not the process's libwbrt.so.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { buildLibrary, fixtures, requireBuilt } from './helpers.js';
-import { load, MemoryManager, stats, type LibraryModule, type MemoryHooks } from '../../runtime-ts/index.js';
+import { execa } from 'execa';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { buildLibrary, fixtures, requireBuilt, root } from './helpers.js';
+import { load, LoadError, MemoryManager, stats, type LibraryModule, type MemoryHooks } from '../../runtime-ts/index.js';
 
 let path: string;
 
@@ -48,5 +51,33 @@ describe('load(): memory management', () => {
     expect(lib.$lib.hooks).not.toBeInstanceOf(MemoryManager);
     expect(new lib.hw({ x: 1 }).release()).toBe(false);
     expect(() => stats(lib)).toThrow(/without memory management/);
+  });
+});
+
+describe('load(): a library it cannot manage fails, saying what to do', () => {
+  // Objects from cc-wb (metadata and barriers), linked as an older cc-wb linked them: the runtime
+  // copied into the library from libwbrt_pic.a.
+  async function linkWithPrivateRuntime(name: string, extra: string[]): Promise<string> {
+    const object = await buildLibrary(`${name}-object`, [join(fixtures, 'hw.c')], ['-c']);
+    const out = join(dirname(object), `lib${name}.so`);
+    const pic = join(root, 'runtime-c', 'build', 'libwbrt_pic.a');
+    await execa('cc', ['-shared', '-o', out, object, ...extra, pic, '-lpthread']);
+    return out;
+  }
+
+  it('with its runtime hidden by its export control', async () => {
+    const script = join(dirname(path), 'hw.map');
+    writeFileSync(script, '{ global: hw_*; local: *; };\n');
+    const lib = await linkWithPrivateRuntime('hw-hidden', [`-Wl,--version-script=${script}`]);
+    expect(() => load(lib)).toThrow(LoadError);
+    expect(() => load(lib)).toThrow(/its runtime is unreachable.*Link it with cc-wb \(which adds libwbrt\.so\), or load it with \{ memory: false \}/);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const unmanaged = load(lib, { memory: false }) as LibraryModule & Record<string, any>;
+    expect(unmanaged.hw_p_x(new unmanaged.hw({ x: 5 }))).toBe(5);
+  });
+
+  it('with a runtime of its own, which objects of other libraries would be foreign to', async () => {
+    const lib = await linkWithPrivateRuntime('hw-private', []);
+    expect(() => load(lib)).toThrow(/carries a copy of the cc-wb runtime of its own .*Relink it with cc-wb, which links the process-wide libwbrt\.so/);
   });
 });
