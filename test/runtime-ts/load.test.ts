@@ -54,6 +54,23 @@ describe('load(): memory management', () => {
   });
 });
 
+describe('load(): the runtime whatever the library exports', () => {
+  it('manages a library whose version script exports only its own functions, with the others\' manager', async () => {
+    const script = join(dirname(path), 'hw-only.map');
+    writeFileSync(script, '{ global: hw_*; local: *; };\n');
+    const versioned = await buildLibrary('hw-versioned', [join(fixtures, 'hw.c')], [`-Wl,--version-script=${script}`]);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const lib = load(versioned) as LibraryModule & Record<string, any>;
+    expect(lib.$lib.hooks).toBeInstanceOf(MemoryManager);
+    expect(lib.$lib.hooks).toBe(load(path).$lib.hooks);
+    const p = lib.hw_p_zero();
+    lib.hw_p_set(p, 7, null);
+    lib.hw_p_free(p); // C frees while TypeScript holds it: deferred, so still readable
+    expect(lib.hw_p_x(p)).toBe(7);
+    expect(p.release()).toBe(true);
+  });
+});
+
 describe('load(): a library it cannot manage fails, saying what to do', () => {
   // Objects from cc-wb (metadata and barriers), linked as an older cc-wb linked them: the runtime
   // copied into the library from libwbrt_pic.a.
