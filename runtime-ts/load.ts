@@ -76,7 +76,7 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
     throw new LoadError(`${path}: ${why}${hint}`);
   }
   const runtime = new NativeRuntime(handle);
-  if (!options.hooks && options.memory !== false) checkManageable(path, runtime);
+  if (!options.hooks && options.memory !== false) checkManageable(path, runtime, handle);
   const hooks = options.hooks ?? (options.memory !== false ? defaultMemory(path, handle) : noMemory);
   const lib = new Lib(path, handle, meta, runtime, hooks);
   const mod = moduleOf(lib);
@@ -90,7 +90,10 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
  * every library shares one runtime and one memory manager. Anything else fails here, saying what
  * to do, rather than running unmanaged.
  */
-function checkManageable(path: string, runtime: NativeRuntime): void {
+/** The first managed library and its runtime (wb_log_hint's address tells runtimes apart). */
+let processRuntime: { path: string; key: number } | null = null;
+
+function checkManageable(path: string, runtime: NativeRuntime, handle: KoffiLib): void {
   const unmanaged = 'or load it with { memory: false } to use it without memory management';
   if (!runtime.present) {
     throw new LoadError(
@@ -102,6 +105,14 @@ function checkManageable(path: string, runtime: NativeRuntime): void {
     throw new LoadError(
       `${path}: carries a copy of the cc-wb runtime of its own (linked with libwbrt_pic.a, or by an older cc-wb), so its objects could not pass to ` +
         `other instrumented libraries nor theirs to it. Relink it with cc-wb, which links the process-wide libwbrt.so, ${unmanaged}`,
+    );
+  }
+  const key = Number(handle.func('uintptr_t wb_log_hint(void)')() as number | bigint);
+  processRuntime ??= { path, key };
+  if (processRuntime.key !== key) {
+    throw new LoadError(
+      `${path}: uses another cc-wb runtime than ${processRuntime.path} (a libwbrt.so of another ABI version, or another copy): ` +
+        `one process has one runtime. Relink both libraries with the same cc-wb, ${unmanaged}`,
     );
   }
 }

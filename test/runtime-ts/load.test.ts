@@ -93,6 +93,23 @@ describe('load(): a library it cannot manage fails, saying what to do', () => {
     expect(unmanaged.hw_p_x(new unmanaged.hw({ x: 5 }))).toBe(5);
   });
 
+  it('with another libwbrt.so than the libraries already loaded (another ABI version)', async () => {
+    const other = join(dirname(path), 'other-runtime');
+    const targets = ['libwbrt.a', 'libwbrt_dso.a', 'libwbrt.so'].map((f) => join(other, f));
+    await execa('make', ['-s', '-C', join(root, 'runtime-c'), `B=${other}`, 'SONAME=libwbrt.so.99', ...targets]);
+    const saved = process.env.CC_WB_RUNTIME_DIR;
+    process.env.CC_WB_RUNTIME_DIR = other;
+    let lib: string;
+    try {
+      lib = await buildLibrary('hw-other-runtime', [join(fixtures, 'hw.c')]);
+    } finally {
+      if (saved === undefined) delete process.env.CC_WB_RUNTIME_DIR;
+      else process.env.CC_WB_RUNTIME_DIR = saved;
+    }
+    load(path); // the process's runtime: libwbrt.so.<N>
+    expect(() => load(lib)).toThrow(/uses another cc-wb runtime than .*libhw-load\.so.*one process has one runtime/);
+  });
+
   it('with a runtime of its own, which objects of other libraries would be foreign to', async () => {
     const lib = await linkWithPrivateRuntime('hw-private', []);
     expect(() => load(lib)).toThrow(/carries a copy of the cc-wb runtime of its own .*Relink it with cc-wb, which links the process-wide libwbrt\.so/);

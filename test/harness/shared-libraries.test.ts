@@ -7,9 +7,10 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compilerUnderTest, referenceCompiler } from './real/compilers.js';
-import { PROJECTS, buildProject, type BuildResult } from './real/projects.js';
-import { removeScratch, scratch } from './toolchain/helpers.js';
+import { buildProject, type BuildResult } from '../../harness/build.js';
+import { compilerUnderTest, referenceCompiler } from '../../harness/compilers.js';
+import { TEST_PROJECTS as PROJECTS } from '../../harness/programs.js';
+import { removeScratch, scratch } from '../toolchain/helpers.js';
 
 const underTest = compilerUnderTest();
 const reference = referenceCompiler();
