@@ -10,6 +10,7 @@ import { readCString, windowOf, windowOffset } from './memory.js';
 import type { CType, GlobalMeta, LibraryMeta } from './meta.js';
 import { readLibraryMeta, typeName } from './meta.js';
 import { NativeRuntime } from './native.js';
+import type { ResultSpec } from './ownership.js';
 import { exportedNames } from './names.js';
 import type { NativeObject, NativeStruct } from './values.js';
 
@@ -23,6 +24,11 @@ export interface LoadOptions {
   hooks?: MemoryHooks;
   /** false: no memory management (nothing the host allocates is released, nothing is attached). */
   memory?: boolean;
+  /**
+   * What functions' pointer results are, by function name: `{ cJSON_Print: { owned: 'cJSON_free' },
+   * cJSON_GetObjectItem: { borrowed: true } }` (the same as `lib.fn.returns(...)`; ownership.ts).
+   */
+  results?: Record<string, ResultSpec>;
 }
 
 export class LoadError extends Error {
@@ -62,7 +68,7 @@ const cache = new Map<string, LibraryModule>();
 export function load<T extends LibraryModule = LibraryModule>(path: string, options: LoadOptions = {}): T {
   const known = cache.get(path);
   const plain = !options.hooks && options.memory !== false;
-  if (known && plain) return known as T;
+  if (known && plain) return declareResults(known, options.results) as T;
   const meta = readLibraryMeta(path);
   if (!meta) throw new LoadError(`${path}: no cc-wb metadata (section wb_meta): build the library with cc-wb`);
   if (meta.units.length === 0) throw new LoadError(`${path}: empty cc-wb metadata`);
@@ -77,7 +83,16 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
   const lib = new Lib(path, handle, meta, runtime, hooks);
   const mod = moduleOf(lib);
   if (plain) cache.set(path, mod);
-  return mod as T;
+  return declareResults(mod, options.results) as T;
+}
+
+function declareResults(mod: LibraryModule, results: LoadOptions['results']): LibraryModule {
+  for (const [name, spec] of Object.entries(results ?? {})) {
+    const f = mod.$meta.functions.get(name);
+    if (!f) throw new LoadError(`${mod.$path}: results: the library has no function named '${name}'`);
+    mod.$lib.declareResult(f, spec);
+  }
+  return mod;
 }
 
 function moduleOf(lib: Lib): LibraryModule {
