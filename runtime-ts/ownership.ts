@@ -74,3 +74,23 @@ export function declareResult(own: ResultOwnership, decl: unknown, fnName: strin
 export function describeSpec(spec: ResultSpec): string {
   return 'owned' in spec ? `owned: the caller's, released with ${spec.owned === 'free' ? "C's free" : `${spec.owned}()`} once unreachable` : "borrowed: C's, never released by the host";
 }
+
+/** A function of a library as TypeScript sees it: callable, with its C signature and address. */
+export type CFunction<F extends (...args: never[]) => unknown> = F & {
+  /** The C prototype: `char *cJSON_Print(const cJSON *item)`. */
+  readonly signature: string;
+  readonly $addr: number;
+};
+
+/** A function with a pointer result: what the result is can be declared (returns()). */
+export type PointerFunction<F extends (...args: never[]) => unknown> = CFunction<F> & {
+  /**
+   * Declares, for every later call, what the result is: `{ owned: lib.x_free }` (the caller's:
+   * released with that function, or `'free'`, once neither side reaches it; a string result is
+   * copied and released at once), `{ borrowed: true }` (C's, even if its type has a destroyWith),
+   * or null (the default). Returns the function.
+   */
+  returns(decl: ResultDeclaration): PointerFunction<F>;
+  /** The declaration in force. */
+  readonly $returns: ResultDeclaration;
+};
