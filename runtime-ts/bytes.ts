@@ -20,7 +20,8 @@ export function isBytePointer(t: CType): boolean {
 }
 
 function isSizeT(t: CType): boolean {
-  return t.k === 'int' && t.alias === 'size_t';
+  // A system typedef keeps its name ('size_t'); a user's typedef of it is an alias.
+  return t.k === 'int' && (t.name === 'size_t' || t.alias === 'size_t');
 }
 
 /** Indices of the parameters of ft that a callback receives as Uint8Array (each followed by its length). */
