@@ -91,6 +91,8 @@ export class MemoryManager implements MemoryHooks {
   private readonly adoptFn: (p: number) => number | bigint;
   private readonly statsFn: (out: Buffer, size: number) => void;
   private readonly info = Buffer.alloc(32);
+  private readonly scratchBases = new Float64Array(64);
+  private readonly scratchResults = new Int32Array(64);
   private inSafePoint = false;
   private collectDue = false;
   private sinceCollect = 0;
@@ -397,14 +399,17 @@ export class MemoryManager implements MemoryHooks {
     const n = ids.length;
     if (n === 0) return;
     const objs = this.objs;
-    const bases = new Float64Array(n);
+    // Small batches (a safe point per loop iteration) reuse two scratch arrays: a typed array
+    // costs more to make than the detach itself.
+    const small = n <= this.scratchBases.length;
+    const bases = small ? this.scratchBases : new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const id = ids[i]!;
       bases[i] = objs.base[id]!;
       if (this.holdsOf[id] !== undefined) this.holdsOf[id] = undefined;
     }
     objs.removeMany(ids);
-    const results = new Int32Array(n);
+    const results = small ? this.scratchResults : new Int32Array(n);
     this.detachManyFn(bases, n, results);
     for (let i = 0; i < n; i++) {
       if (results[i] === 1) this.counters.freed++;

@@ -65,7 +65,9 @@ export class HostObjects {
   /** remove() of many: when most objects go, rebuilding the base index from the survivors is cheaper. */
   removeMany(ids: ArrayLike<number>): void {
     const n = ids.length;
-    if (n * 2 <= this.live) {
+    // Rebuilding costs a new table and a pass over every id: worth it for a large batch only (a
+    // safe point that releases the one object of a loop iteration must not pay it).
+    if (n * 2 <= this.live || n < 4096) {
       for (let i = 0; i < n; i++) this.remove(ids[i]!);
       return;
     }
