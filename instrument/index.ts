@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import Parser from 'tree-sitter';
-import C from 'tree-sitter-c';
-import { LineMap } from './linemap.js';
+import type { LineMap } from './linemap.js';
 import { blankComments } from './comments.js';
-import { normalize, nameUnnamedBitfields } from './normalize.js';
-import { Rewriter, implicitIntDefinition, type StoreForm } from './rewrite.js';
+import { parseUnit, problems } from './parse.js';
+import { Rewriter } from './rewrite.js';
+import { implicitIntDefinition } from './rules/implicit-int.js';
+import type { StoreForm } from './barrier-text.js';
 import { blankDefineLines, metadataAppendix } from './metadata.js';
 
 export type SiteKind =
@@ -59,7 +59,7 @@ export interface InstrumentOptions {
   /** Name used in diagnostics when the text has no line markers. */
   fileName?: string;
   /**
-   * The pointer store barrier's form (StoreForm in rewrite.ts). By default the asm form where the
+   * The pointer store barrier's form (StoreForm in barrier-text.ts). By default the asm form where the
    * unit's `-dD` lines say the target is x86-64 with 64-bit pointers, the C call anywhere else.
    */
   storeForm?: StoreForm;
@@ -86,35 +86,6 @@ export function preludeText(): string {
   throw new Error('cc-wb: cannot find runtime-c/include/wb_prelude.h');
 }
 
-let parser: Parser | null = null;
-function getParser(): Parser {
-  if (!parser) {
-    parser = new Parser();
-    parser.setLanguage(C as unknown as Parser.Language);
-  }
-  return parser;
-}
-
-/** Nodes the grammar could not parse, in source order. */
-function problems(root: Parser.SyntaxNode): Parser.SyntaxNode[] {
-  const out: Parser.SyntaxNode[] = [];
-  const visit = (n: Parser.SyntaxNode): void => {
-    if (!n.hasError && !n.isMissing) return;
-    if (n.type === 'ERROR' || n.isMissing) {
-      out.push(n);
-      if (n.type !== 'ERROR') return;
-    }
-    for (const c of n.children) visit(c);
-  };
-  visit(root);
-  return out;
-}
-
-function parse(text: string): Parser.Tree {
-  // The default buffer is too small for real units; size it to the text.
-  return getParser().parse(text, undefined, { bufferSize: text.length * 2 + 1024 });
-}
-
 /**
  * Instruments one preprocessed unit. Give it the file's bytes (a Buffer) where you can: they are
  * decoded as Latin-1 so every byte, valid UTF-8 or not, survives to `code`; write `code` back with
@@ -123,24 +94,7 @@ function parse(text: string): Parser.Tree {
 export function instrumentPreprocessed(input: string | Buffer, options: InstrumentOptions = {}): InstrumentResult {
   const text = typeof input === 'string' ? input : input.toString('latin1');
   const fileName = options.fileName ?? '<stdin>';
-  const lines = new LineMap(text, fileName);
-  const normalized = normalize(text, lines.directiveLines, lines.comments);
-  let parseText = normalized.text;
-  let tree = parse(parseText);
-
-  // Unnamed bit-fields parse as a field with a missing name: name them and parse again.
-  const colonAfter = (i: number): number => {
-    while (i < parseText.length && /\s/.test(parseText[i]!)) i++;
-    return parseText[i] === ':' ? i : -1;
-  };
-  const unnamed = problems(tree.rootNode)
-    .filter((n) => n.isMissing && n.type === 'field_identifier')
-    .map((n) => colonAfter(n.startIndex))
-    .filter((i) => i >= 0);
-  if (unnamed.length > 0) {
-    parseText = nameUnnamedBitfields(parseText, unnamed);
-    tree = parse(parseText);
-  }
+  const { lines, normalized, tree } = parseUnit(text, fileName);
 
   // `x(){...}` parses as a call missing its ';' and a block: the rewriter knows that shape.
   const top = tree.rootNode.namedChildren;

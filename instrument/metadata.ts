@@ -5,16 +5,16 @@
 // the compiler as a constant expression, so the layout is right for any ABI, packing or
 // attribute. The result is one `static const` blob per unit in the `wb_meta` section; the
 // linker concatenates the blobs of all units and runtime-ts/meta.ts reads them back.
-// The format is described in runtime-ts/schema.ts.
-import Parser from 'tree-sitter';
-import C from 'tree-sitter-c';
-import type { RawEnum, RawField, RawFunction, RawGlobal, RawMacro, RawRecord, RawType, RawTypedef, RawUnit } from '../runtime-ts/schema.js';
-import { LineMap } from './linemap.js';
-import { nameUnnamedBitfields, normalize, TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
-import { blankComments, scanLayout } from './comments.js';
+// The format is described in instrument/schema.ts.
+import type { Node } from './parse.js';
+import { parseRegion, parseUnit } from './parse.js';
+import { kindGeneric, type RawEnum, type RawField, type RawFunction, type RawGlobal, type RawMacro, type RawRecord, type RawType, type RawTypedef, type RawUnit } from './schema.js';
+import { TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
+import { blankComments } from './comments.js';
+import { applyDeclarator, isBitfield, storageClassSpecifiers } from './declarators.js';
+import { MacroTable, macroCandidates, type KnownIdentifiers, type MacroValue } from './macros.js';
 export { blankDefineLines } from './comments.js';
 
-type Node = Parser.SyntaxNode;
 
 /** What the extractor needs from the unit's line map (instrument/linemap.ts's LineMap fits). */
 export interface UnitLines {
@@ -86,13 +86,9 @@ interface IGlobal {
   loc: string;
 }
 
-/** The _Generic that tells which arithmetic type an lvalue `*(T*)0` has (codes: schema.ts KIND). */
+/** The kind code (schema.ts KIND) of the arithmetic type a type name denotes, 0 for any other. */
 function kindExpr(typeName: string): string {
-  return (
-    `__extension__ _Generic(*(${typeName} *)0, char: 1, signed char: 2, unsigned char: 3, short: 4, ` +
-    `unsigned short: 5, int: 6, unsigned int: 7, long: 8, unsigned long: 9, long long: 10, ` +
-    `unsigned long long: 11, float: 12, double: 13, long double: 14, _Bool: 15, default: 0)`
-  );
+  return kindGeneric(`*(${typeName} *)0`);
 }
 
 const COMPLEX = /\b(?:_Complex|__complex__|__complex)\b/;
@@ -171,8 +167,7 @@ class Collector {
   }
 
   private storage(n: Node): Set<string> {
-    const out = new Set<string>();
-    for (const c of n.namedChildren) if (c.type === 'storage_class_specifier') out.add(c.text.trim());
+    const out = storageClassSpecifiers(n);
     // The parse copy may have turned a storage class into a type name (K&R implicit int after
     // `static`): read the words before the declarator in the text as well.
     const d = n.childForFieldName('declarator');
@@ -270,7 +265,7 @@ class Collector {
     for (const decl of decls) {
       const base = this.base(decl, protoScope);
       const baseConst = this.isConst(decl);
-      const bitfield = decl.namedChildren.some((c) => c.type === 'bitfield_clause');
+      const bitfield = isBitfield(decl);
       const declarators = decl.childrenForFieldName('declarator');
       if (declarators.length === 0) {
         // An anonymous struct/union member: its fields are the outer record's (C11 6.7.2.1p13).
@@ -328,46 +323,14 @@ class Collector {
 
   /** Applies a declarator to a base type; names the declared entity. */
   declare(d: Node | null, base: IType, baseConst: boolean, protoScope: boolean): { name: string | null; nameNode: Node | null; type: IType; isConst: boolean } {
-    let type = base;
-    let isConst = baseConst;
-    let node: Node | null = d;
-    while (node) {
-      switch (node.type) {
-        case 'identifier':
-        case 'field_identifier':
-        case 'type_identifier':
-        case 'primitive_type':
-          return { name: node.text, nameNode: node, type, isConst };
-        case 'pointer_declarator':
-        case 'abstract_pointer_declarator':
-          type = { k: 'ptr', to: type, constTo: isConst };
-          isConst = this.isConst(node);
-          node = node.childForFieldName('declarator');
-          break;
-        case 'array_declarator':
-        case 'abstract_array_declarator':
-          type = { k: 'array', of: type, sized: node.childForFieldName('size') !== null };
-          node = node.childForFieldName('declarator');
-          break;
-        case 'function_declarator':
-        case 'abstract_function_declarator':
-          type = this.functionType(node, type);
-          isConst = false;
-          node = node.childForFieldName('declarator');
-          break;
-        case 'init_declarator':
-        case 'attributed_declarator':
-          node = node.childForFieldName('declarator') ?? node.namedChildren[0] ?? null;
-          break;
-        case 'parenthesized_declarator':
-        case 'abstract_parenthesized_declarator':
-          node = node.namedChildren.find((c) => c.type.endsWith('declarator') || c.type.endsWith('identifier')) ?? null;
-          break;
-        default:
-          return { name: null, nameNode: null, type: { k: 'opaque', spell: this.src(node) }, isConst };
-      }
-    }
-    return { name: null, nameNode: null, type, isConst };
+    // `isConst`: whether the object the layers so far describe is const-qualified.
+    const { name, nameNode, type } = applyDeclarator<{ type: IType; isConst: boolean }>(d, { type: base, isConst: baseConst }, {
+      pointer: (to, node) => ({ type: { k: 'ptr', to: to.type, constTo: to.isConst }, isConst: this.isConst(node) }),
+      array: (of, node) => ({ type: { k: 'array', of: of.type, sized: node.childForFieldName('size') !== null }, isConst: of.isConst }),
+      func: (ret, node) => ({ type: this.functionType(node, ret.type), isConst: false }),
+      unknown: (sofar, node) => ({ type: { k: 'opaque', spell: this.src(node) }, isConst: sofar.isConst }),
+    });
+    return { name, nameNode, type: type.type, isConst: type.isConst };
   }
 
   private functionType(fd: Node, ret: IType): Extract<IType, { k: 'func' }> {
@@ -549,12 +512,6 @@ function cleanSpelling(spell: string): string {
   }
   out = out.replace(NOT_TYPE_WORDS, ' ').replace(/\s+/g, ' ').trim();
   return out === '' ? 'int' : out;
-}
-
-/** A stretch of the text parsed alone, at its own offsets (everything else blanked). */
-function parseRegion(text: string, start: number, end: number): Node {
-  const padded = text.slice(0, start).replace(/[^\n]/g, ' ') + text.slice(start, end);
-  return parse(normalize(padded, []).text).rootNode;
 }
 
 /** Parameters of array type are pointers; of function type, function pointers. */
@@ -795,7 +752,7 @@ export function metadataAppendix(root: Node, text: string, lines: UnitLines, opt
 }
 
 /** What a macro expansion may refer to and still be a constant expression at the end of the unit. */
-function knownIdentifiers(c: Collector): { enumerators: Set<string>; arithmeticTypedefs: Set<string> } {
+function knownIdentifiers(c: Collector): KnownIdentifiers {
   const enumerators = new Set<string>();
   for (const en of c.enums) if (en.fileScope) for (const v of en.values) enumerators.add(v);
   const arithmeticTypedefs = new Set<string>();
@@ -850,306 +807,12 @@ function render(e: Emitter): string {
   );
 }
 
-let parser: Parser | null = null;
-
-function parse(t: string): Parser.Tree {
-  if (!parser) {
-    parser = new Parser();
-    parser.setLanguage(C as unknown as Parser.Language);
-  }
-  return parser.parse(t, undefined, { bufferSize: t.length * 2 + 1024 });
-}
-
 /**
  * Parses a preprocessed unit itself and returns its appendix: for callers that do not run the
- * pass (tests, `--wb-no-instrument` builds). Mirrors instrument/index.ts's parse of the unit.
+ * pass (tests, `--wb-no-instrument` builds).
  */
 export function metadataForPreprocessed(input: string | Buffer, fileName = '<stdin>'): string {
   const text = typeof input === 'string' ? input : input.toString('latin1');
-  const lines = new LineMap(text, fileName);
-  const normalized = normalize(text, lines.directiveLines, lines.comments);
-  let parseText = normalized.text;
-  let tree = parse(parseText);
-  const colons: number[] = [];
-  const visit = (n: Node): void => {
-    if (!n.hasError && !n.isMissing) return;
-    if (n.isMissing && n.type === 'field_identifier') {
-      let i = n.startIndex;
-      while (i < parseText.length && /\s/.test(parseText[i]!)) i++;
-      if (parseText[i] === ':') colons.push(i);
-    }
-    for (const ch of n.children) visit(ch);
-  };
-  visit(tree.rootNode);
-  if (colons.length > 0) {
-    parseText = nameUnnamedBitfields(parseText, colons);
-    tree = parse(parseText);
-  }
+  const { lines, tree } = parseUnit(text, fileName);
   return metadataAppendix(tree.rootNode, blankComments(text, lines.comments), lines);
 }
-
-// ---- macros -------------------------------------------------------------------------------
-// With `cc -E -dD` the preprocessed text keeps every #define/#undef where it happened, inside
-// the line markers of its file. The macros of the user's own files that expand to a constant
-// expression (checked by a small parser: numbers, characters, enumerators, casts to arithmetic
-// types, sizeof, operators) or to string literals are handed to the compiler to evaluate.
-
-type MacroValue = { kind: 'arith' | 'string'; expr: string };
-
-interface MacroDef {
-  params: string[] | null; // null: object-like
-  variadic: boolean;
-  body: string[];
-  loc: string;
-  own: boolean; // defined in a user file (not a system header, not built in or on the command line)
-}
-
-const PUNCTUATORS = ['...', '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=', '&=', '^=', '|=', '##', '<:', ':>', '<%', '%>'];
-
-/** Preprocessing tokens of a directive body (no whitespace tokens; strings stay whole). */
-function ppTokens(s: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  while (i < s.length) {
-    const ch = s[i]!;
-    if (/\s/.test(ch)) {
-      i++;
-      continue;
-    }
-    if (/[A-Za-z_$]/.test(ch)) {
-      let j = i + 1;
-      while (j < s.length && /[A-Za-z0-9_$]/.test(s[j]!)) j++;
-      // L"...", u8"..." prefixes
-      if ((s[j] === '"' || s[j] === "'") && /^(?:L|u|U|u8)$/.test(s.slice(i, j))) {
-        const end = skipLiteral(s, j);
-        if (end < 0) return null;
-        out.push(s.slice(i, end));
-        i = end;
-        continue;
-      }
-      out.push(s.slice(i, j));
-      i = j;
-      continue;
-    }
-    if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(s[i + 1] ?? ''))) {
-      let j = i + 1;
-      while (j < s.length && (/[0-9A-Za-z_.]/.test(s[j]!) || ((s[j] === '+' || s[j] === '-') && /[eEpP]/.test(s[j - 1]!)))) j++;
-      out.push(s.slice(i, j));
-      i = j;
-      continue;
-    }
-    if (ch === '"' || ch === "'") {
-      const end = skipLiteral(s, i);
-      if (end < 0) return null;
-      out.push(s.slice(i, end));
-      i = end;
-      continue;
-    }
-    const p = PUNCTUATORS.find((q) => s.startsWith(q, i));
-    out.push(p ?? ch);
-    i += p ? p.length : 1;
-  }
-  return out;
-}
-
-function skipLiteral(s: string, i: number): number {
-  const q = s[i];
-  for (let j = i + 1; j < s.length; j++) {
-    if (s[j] === '\\') j++;
-    else if (s[j] === q) return j + 1;
-  }
-  return -1;
-}
-
-class MacroTable {
-  readonly defs = new Map<string, MacroDef>();
-
-  constructor(text: string, lines: UnitLines) {
-    const re = /^#[ \t]*(define|undef)[ \t]+((?:[A-Za-z_$]|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8})(?:[\w$]|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8})*)(.*)$/gm;
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      const name = m[2]!;
-      if (m[1] === 'undef') {
-        this.defs.delete(name);
-        continue;
-      }
-      const pos = lines.map(m.index);
-      const own = !lines.isSystem(m.index) && !pos.file.startsWith('<');
-      let rest = m[3]!;
-      let params: string[] | null = null;
-      let variadic = false;
-      if (rest.startsWith('(')) {
-        const close = rest.indexOf(')');
-        if (close < 0) continue;
-        params = rest
-          .slice(1, close)
-          .split(',')
-          .map((p) => p.trim())
-          .filter((p) => p.length > 0);
-        if (params.length && params[params.length - 1]!.endsWith('...')) {
-          variadic = true;
-          const last = params.pop()!.slice(0, -3).trim();
-          params.push(last || '__VA_ARGS__');
-        }
-        rest = rest.slice(close + 1);
-      }
-      const body = ppTokens(rest);
-      if (!body) continue;
-      this.defs.set(name, { params, variadic, body, loc: `${pos.file}:${pos.line}`, own });
-    }
-  }
-
-  /** Fully macro-expands a token list; null when it cannot (stringizing, pasting, runaway). */
-  expand(tokens: string[], hide: ReadonlySet<string>, budget = { n: 4000 }): string[] | null {
-    const out: string[] = [];
-    for (let i = 0; i < tokens.length; i++) {
-      if (--budget.n < 0) return null;
-      const t = tokens[i]!;
-      const def = this.defs.get(t);
-      if (!def || hide.has(t)) {
-        out.push(t);
-        continue;
-      }
-      if (def.body.includes('#') || def.body.includes('##')) return null;
-      const inner = new Set(hide).add(t);
-      if (def.params === null) {
-        const r = this.expand(def.body, inner, budget);
-        if (!r) return null;
-        out.push(...r);
-        continue;
-      }
-      if (tokens[i + 1] !== '(') {
-        out.push(t);
-        continue;
-      }
-      const args: string[][] = [[]];
-      let depth = 0;
-      let j = i + 2;
-      for (; j < tokens.length; j++) {
-        const a = tokens[j]!;
-        if (a === '(') depth++;
-        else if (a === ')') {
-          if (depth === 0) break;
-          depth--;
-        } else if (a === ',' && depth === 0 && !(def.variadic && args.length >= def.params.length)) {
-          args.push([]);
-          continue;
-        }
-        args[args.length - 1]!.push(a);
-      }
-      if (j >= tokens.length) return null;
-      if (def.params.length === 0 && args.length === 1 && args[0]!.length === 0) args.length = 0;
-      if (args.length !== def.params.length && !(def.variadic && args.length === def.params.length - 1)) return null;
-      const expandedArgs = new Map<string, string[]>();
-      for (let k = 0; k < def.params.length; k++) {
-        const r = this.expand(args[k] ?? [], hide, budget);
-        if (!r) return null;
-        expandedArgs.set(def.params[k]!, r);
-      }
-      const substituted = def.body.flatMap((b) => expandedArgs.get(b) ?? [b]);
-      const r = this.expand(substituted, inner, budget);
-      if (!r) return null;
-      out.push(...r);
-      i = j;
-    }
-    return out;
-  }
-}
-
-const TYPE_WORDS = new Set(['char', 'short', 'int', 'long', 'signed', 'unsigned', 'float', 'double', '_Bool', 'const', 'volatile']);
-const INT_CONSTANT = /^(?:0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/;
-const FLOAT_CONSTANT = /^(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][+-]?[0-9]+)?[fFlL]?$/;
-const CHAR_CONSTANT = /^'(?:\\(?:[0-7]{1,3}|x[0-9a-fA-F]+|[\\'"?abfnrtv])|[^'\\\n])'$/;
-const STRING_LITERAL = /^"(?:\\.|[^"\\\n])*"$/;
-
-/**
- * Checks that tokens form an arithmetic constant expression the compiler will accept in a static
- * initializer: a recursive-descent parser over C's expression grammar without assignment,
- * comma, calls or member access.
- */
-function isConstantExpression(tokens: string[], known: { enumerators: Set<string>; arithmeticTypedefs: Set<string> }): boolean {
-  let i = 0;
-  const peek = () => tokens[i];
-  const isTypeStart = (t: string | undefined) => t !== undefined && (TYPE_WORDS.has(t) || known.arithmeticTypedefs.has(t));
-  const typeName = (): boolean => {
-    let words = 0;
-    let typedefs = 0;
-    while (isTypeStart(peek())) {
-      if (known.arithmeticTypedefs.has(peek()!)) typedefs++;
-      else if (peek() !== 'const' && peek() !== 'volatile') words++;
-      i++;
-    }
-    return (words > 0) !== (typedefs > 0) && typedefs <= 1;
-  };
-  const primary = (): boolean => {
-    const t = peek();
-    if (t === undefined) return false;
-    if (t === '(') {
-      i++;
-      if (!conditional()) return false;
-      return tokens[i++] === ')';
-    }
-    if (INT_CONSTANT.test(t) || FLOAT_CONSTANT.test(t) || CHAR_CONSTANT.test(t) || known.enumerators.has(t)) {
-      i++;
-      return true;
-    }
-    return false;
-  };
-  const unary = (): boolean => {
-    const t = peek();
-    if (t === '+' || t === '-' || t === '~' || t === '!') {
-      i++;
-      return unary();
-    }
-    if (t === 'sizeof') {
-      i++;
-      if (peek() === '(' && isTypeStart(tokens[i + 1])) {
-        i++;
-        if (!typeName()) return false;
-        return tokens[i++] === ')';
-      }
-      return unary();
-    }
-    if (t === '(' && isTypeStart(tokens[i + 1])) {
-      i++;
-      if (!typeName() || tokens[i++] !== ')') return false;
-      return unary();
-    }
-    return primary();
-  };
-  const levels = [['*', '/', '%'], ['+', '-'], ['<<', '>>'], ['<', '>', '<=', '>='], ['==', '!='], ['&'], ['^'], ['|'], ['&&'], ['||']];
-  const binary = (level: number): boolean => {
-    if (level < 0) return unary();
-    if (!binary(level - 1)) return false;
-    while (peek() !== undefined && levels[level]!.includes(peek()!)) {
-      const op = tokens[i++]!;
-      // A literal zero divisor would not be a constant: leave such macros out.
-      if ((op === '/' || op === '%') && /^0+[uUlL]*$/.test(peek() ?? '')) return false;
-      if (!binary(level - 1)) return false;
-    }
-    return true;
-  };
-  const conditional = (): boolean => {
-    if (!binary(levels.length - 1)) return false;
-    if (peek() === '?') {
-      i++;
-      if (!conditional() || tokens[i++] !== ':') return false;
-      return conditional();
-    }
-    return true;
-  };
-  return tokens.length > 0 && conditional() && i === tokens.length;
-}
-
-function macroCandidates(table: MacroTable, known: { enumerators: Set<string>; arithmeticTypedefs: Set<string> }): Array<{ name: string; value: MacroValue; loc: string }> {
-  const out: Array<{ name: string; value: MacroValue; loc: string }> = [];
-  for (const [name, def] of table.defs) {
-    if (!def.own || def.params !== null || def.body.length === 0 || name.startsWith('__')) continue;
-    // A macro spelling a declared name (`#define stat stat64`) is not a constant.
-    const tokens = table.expand(def.body, new Set([name]));
-    if (!tokens || tokens.length === 0 || tokens.length > 400) continue;
-    if (tokens.every((t) => STRING_LITERAL.test(t))) out.push({ name, value: { kind: 'string', expr: tokens.join(' ') }, loc: def.loc });
-    else if (isConstantExpression(tokens, known)) out.push({ name, value: { kind: 'arith', expr: tokens.join(' ') }, loc: def.loc });
-  }
-  return out;
-}
-

@@ -5,6 +5,7 @@
 // except a wrong "arithmetic", which is why that answer is given only when it is certain.
 import type Parser from 'tree-sitter';
 import { TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
+import { applyDeclarator, isBitfield, type DeclaratorLayers } from './declarators.js';
 
 type Node = Parser.SyntaxNode;
 
@@ -29,6 +30,13 @@ export interface RecordInfo {
 export const ARITH: CType = { k: 'arith' };
 export const UNKNOWN: CType = { k: 'unknown' };
 const VOID: CType = { k: 'void' };
+
+const layers: DeclaratorLayers<CType> = {
+  pointer: (to) => ({ k: 'ptr', to }),
+  array: (of) => ({ k: 'array', of }),
+  func: (ret) => ({ k: 'func', ret }),
+  unknown: () => UNKNOWN,
+};
 
 const arithmeticTypeNames = new Set([
   '__int128_t', '__uint128_t', '_Float16', '_Float32', '_Float64', '_Float128', '_Float32x', '_Float64x',
@@ -108,7 +116,7 @@ export class TypeEnv {
       if (decl.type !== 'field_declaration') continue;
       const base = this.typeOfSpecifier(decl.childForFieldName('type'));
       const declarators = decl.childrenForFieldName('declarator');
-      const bitfield = decl.namedChildren.some((c) => c.type === 'bitfield_clause');
+      const bitfield = isBitfield(decl);
       if (declarators.length === 0) {
         // Anonymous struct/union member: its fields are reachable by name from the outer record.
         const inner = this.resolveRecord(base);
@@ -129,43 +137,8 @@ export class TypeEnv {
 
   /** Applies a declarator to a base type: `*a[3]` on int gives a: array of pointer to int. */
   applyDeclarator(d: Node | null, base: CType): { name: string | null; type: CType } {
-    let type = base;
-    let node: Node | null = d;
-    while (node) {
-      switch (node.type) {
-        case 'identifier':
-        case 'field_identifier':
-        case 'type_identifier':
-        case 'primitive_type':
-          return { name: node.text, type };
-        case 'pointer_declarator':
-        case 'abstract_pointer_declarator':
-          type = { k: 'ptr', to: type };
-          node = node.childForFieldName('declarator');
-          break;
-        case 'array_declarator':
-        case 'abstract_array_declarator':
-          type = { k: 'array', of: type };
-          node = node.childForFieldName('declarator');
-          break;
-        case 'function_declarator':
-        case 'abstract_function_declarator':
-          type = { k: 'func', ret: type };
-          node = node.childForFieldName('declarator');
-          break;
-        case 'init_declarator':
-        case 'attributed_declarator':
-          node = node.childForFieldName('declarator') ?? node.namedChildren[0] ?? null;
-          break;
-        case 'parenthesized_declarator':
-        case 'abstract_parenthesized_declarator':
-          node = node.namedChildren.find((c) => c.type.endsWith('declarator') || c.type.endsWith('identifier')) ?? null;
-          break;
-        default:
-          return { name: null, type: UNKNOWN };
-      }
-    }
-    return { name: null, type };
+    const { name, type } = applyDeclarator(d, base, layers);
+    return { name, type };
   }
 
   defineTypedef(name: string, type: CType): void {

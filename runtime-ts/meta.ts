@@ -1,7 +1,7 @@
-// Reads the metadata cc-wb linked into a library (runtime-ts/schema.ts) and merges the units into
+// Reads the metadata cc-wb linked into a library (instrument/schema.ts) and merges the units into
 // one description with every number resolved: the model the host and the .d.ts writer share.
 import { elfExportedSymbols, readElfSection } from './elf.js';
-import { KIND, META_MAGIC, META_SECTION, type RawRecord, type RawType, type RawUnit } from './schema.js';
+import { KIND, META_MAGIC, META_SECTION, type RawRecord, type RawType, type RawUnit } from '../instrument/schema.js';
 
 export type CType =
   | { k: 'void'; alias?: string }

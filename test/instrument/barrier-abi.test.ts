@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { barrierAbi, barrierAbiFrom, barrierAbiHeader, parseAbiDefines } from '../../instrument/barrier-abi.js';
 import { outputBytes } from '../../instrument/index.js';
-import { x86RangeAsm, x86StoreAsm } from '../../instrument/rewrite.js';
+import { x86RangeAsm, x86StoreAsm } from '../../instrument/barrier-text.js';
 import { instrument } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');

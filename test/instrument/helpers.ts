@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { instrumentPreprocessed, outputBytes, type InstrumentResult } from '../../instrument/index.js';
-import type { StoreForm } from '../../instrument/rewrite.js';
+import type { StoreForm } from '../../instrument/barrier-text.js';
 
 export const fixtures = resolve(import.meta.dirname, 'fixtures');
 const work = mkdtempSync(join(tmpdir(), 'wb-pass-test-'));

@@ -1,0 +1,147 @@
+// The text the pass writes around a barriered assignment: the only place that spells the
+// barrier's C and asm forms (the ABI they call into is runtime-c/include/wb_prelude.h and
+// runtime-c/src/store_hook.c). rewrite.ts decides where a barrier goes; this module says what
+// it looks like.
+import { barrierAbi as abi } from './barrier-abi.js';
+
+const POINTER_CLASS = 5; // __builtin_classify_type: pointer_type_class
+const RECORD_CLASS = 12; // record_type_class
+const UNION_CLASS = 13; // union_type_class
+
+/**
+ * A slot address as the barrier's word type. The detour through an integer drops qualifiers
+ * (`const char **`, `T *volatile *`) without the -Wcast-qual warning a direct cast would draw.
+ */
+const slotOf = (addr: string): string => `(__wb_word_t *)(__wb_uintptr_t)(${addr})`;
+const untyped = (addr: string): string => `(void *)(__wb_uintptr_t)(${addr})`;
+/** A host is active (__wb_active never goes back to 0; runtime-c/include/wb_prelude.h). */
+const ACTIVE = `__builtin_expect(${abi.active} != 0, 0)`;
+
+/**
+ * How a pointer store is reported before it happens.
+ * - 'call': `if (__wb_active) __wb_store_before(slot, new)`, portable C.
+ * - 'x86-64-asm', 'x86-64-avx-asm': one `asm inline` statement: the __wb_active test and a jump to a stub in
+ *   .text.unlikely that hands the slot and the new value to __wb_store_hook
+ *   (runtime-c/src/store_hook.c), which saves every register it or the C runtime could touch
+ *   (__wb_store_hook_avx for units built with AVX: it also keeps the upper vector state and
+ *   opmasks, which code built without AVX never holds values in).
+ *   To the compiler it is two instructions that call nothing and clobber only the flags, so the
+ *   surrounding code keeps its registers, its inlining and its layout: with the C call, the cold
+ *   branch's call clobbers made gcc keep values in callee-saved registers (pushes and pops in
+ *   every small function with a store) and its size stopped gcc inlining small functions such as
+ *   gawk's TOP_SCALAR into the interpreter loop (spec-bench/results/analysis.md). Record
+ *   assignments likewise (x86RangeAsm, __wb_range_hook).
+ */
+export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
+
+/**
+ * The x86-64 store barrier's asm template (see StoreForm). %0 the slot, %1 the new value (a
+ * register or a 32-bit immediate: a NULL store needs no register); %2,
+ * the slot as a memory operand, is unused text-wise but tells the compiler the hook reads it, so
+ * the store cannot move above the asm. The stub skips the red zone (128 bytes) before using the
+ * stack, leaves the address to resume at (for unwinders), the slot and the value where
+ * __wb_store_hook expects them and calls it: a real call and return, not a jump with a made-up
+ * return address, which valgrind's tools need to keep their call stacks (callgrind ran a thousand
+ * times slower, the hook returning to where no call had pushed); then it pops its frame and jumps
+ * back. Labels
+ * use %= (unique per emitted asm, also when gcc duplicates the statement). The stubs get a section
+ * of their own: gcc may itself be emitting the store into .text.unlikely (a block it split off as
+ * cold), and a stub pushed there would directly follow the `jne`, reached by falling through
+ * (conformance/regressions/store-in-cold-partition.c).
+ */
+export const x86StoreAsm = (hook: string): string =>
+  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue, true)]);
+
+/**
+ * The x86-64 record-assignment barrier's asm template: as x86StoreAsm, with %0 the destination,
+ * %1 the source and %2 the size (an immediate, or a register); %3 and %4, the two records as
+ * memory operands, order the asm after pending writes to either. The hook (__wb_range_hook)
+ * finds the size at its stub-frame offset plus 8 on entry.
+ */
+export const x86RangeAsm = (hook: string): string =>
+  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue), stubStore('%2', abi.stubSize, true)]);
+
+/** `mov operand -> off(%rsp)` in both dialects; `sized` when the operand may be an immediate. */
+function stubStore(operand: string, off: number, sized = false): string {
+  return `{movq ${operand}, ${off}(%%rsp)|mov ${sized ? 'QWORD PTR ' : ''}[rsp+${off}], ${operand}}`;
+}
+
+/**
+ * The shape both templates share: the __wb_active test, and the cold stub that makes the frame,
+ * saves %rax, stores the operands (`operandStores`), calls the hook and jumps back. Every name
+ * and offset comes from runtime-c/include/wb_abi.h (barrier-abi.ts), which the hooks also use.
+ */
+function x86HookStub(hook: string, operandStores: string[]): string {
+  const { active, stubSection, stubFrame, stubScratch, stubBack } = abi;
+  if (stubBack !== 0) throw new Error('wb_abi.h: the stub templates spell the back slot as (%rsp)');
+  return [
+    // {AT&T|Intel}: gcc and clang pick the dialect the unit is compiled for (-masm=intel).
+    `{cmpl $0, ${active}(%%rip)|cmp DWORD PTR ${active}[rip], 0}`,
+    'jne .Lwb_cold%=',
+    '.Lwb_back%=:',
+    `.pushsection ${stubSection},\\"ax\\",@progbits`,
+    '.Lwb_cold%=:',
+    `{leaq -${stubFrame}(%%rsp), %%rsp|lea rsp, [rsp-${stubFrame}]}`,
+    `{movq %%rax, ${stubScratch}(%%rsp)|mov [rsp+${stubScratch}], rax}`,
+    ...operandStores,
+    '{leaq .Lwb_back%=(%%rip), %%rax|lea rax, .Lwb_back%=[rip]}',
+    '{movq %%rax, (%%rsp)|mov [rsp], rax}',
+    `{movq ${stubScratch}(%%rsp), %%rax|mov rax, [rsp+${stubScratch}]}`,
+    `call ${hook}`,
+    `{leaq ${stubFrame}(%%rsp), %%rsp|lea rsp, [rsp+${stubFrame}]}`,
+    'jmp .Lwb_back%=',
+    '.popsection',
+  ].join('\\n\\t');
+}
+
+export interface AssignmentParts {
+  /** The assignment's number in the unit: names its temporaries (`__wb_s<k>`...). */
+  k: number;
+  /** The left operand's text and the right operand's, already rewritten. */
+  lhs: string;
+  rhs: string;
+  /** The right operand is an addressable record lvalue: copied from where it lives, not a temporary. */
+  fromLvalue: boolean;
+  /** The assignment's value is used (it must remain an expression yielding the stored value). */
+  valueUsed: boolean;
+  form: StoreForm;
+}
+
+/**
+ * `lhs = rhs` with a barrier that the compiler selects by the stored type: a pointer store, a
+ * record assignment (a range), or a plain store for anything else.
+ */
+export function assignmentBarrier({ k, lhs, rhs, fromLvalue, valueUsed, form }: AssignmentParts): string {
+  const s = `__wb_s${k}`;
+  const slot = slotOf(s);
+  // A record-typed right-hand side that is an lvalue is copied straight from where it lives:
+  // copying it into an addressable temporary first (to give the range barrier a source
+  // address) would force every such copy through the stack.
+  const [prologue, v, vAddr] = fromLvalue
+    ? [`__auto_type __wb_r${k} = &(${rhs}); `, `*__wb_r${k}`, `__wb_r${k}`]
+    : [`__typeof__(*${s}) __wb_v${k}; __wb_v${k} = (${rhs}); `, `__wb_v${k}`, `&__wb_v${k}`];
+  // The barrier reports the store just before it happens (the runtime reads the old value), so
+  // the store is written once and the cold branch is one call: nothing that changes gcc's
+  // inlining or splitting of the function, nothing it could call uninitialised.
+  // Spelled out rather than through inline wrappers (such as the prelude's
+  // __wb_note_range_assign): gcc's early inliner counts a wrapper
+  // call before it inlines it, and that is enough to change its inlining and splitting of
+  // small functions (GCC torture 990208-1).
+  const avx = form === 'x86-64-avx-asm';
+  const ptrStore =
+    form !== 'call'
+      ? `({ __asm__ __inline__ __volatile__("${x86StoreAsm(avx ? abi.storeHookAvx : abi.storeHook)}" : : "r"(${slot}), "re"(*${slotOf(vAddr)}), "m"(*${slot}) : "cc"); *${s} = ${v}; })`
+      : `({ if (${ACTIVE}) ${abi.storeBefore}(${slot}, *${slotOf(vAddr)}); *${s} = ${v}; })`;
+  const recStore =
+    form !== 'call'
+      ? `({ __asm__ __inline__ __volatile__("${x86RangeAsm(avx ? abi.rangeHookAvx : abi.rangeHook)}" : : "r"(${untyped(s)}), "r"(${untyped(vAddr)}), "re"(sizeof *${s}), "m"(*${s}), "m"(*${vAddr}) : "cc"); *${s} = ${v}; (void)0; })`
+      : `({ if (${ACTIVE}) ${abi.rangeAssign}(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
+  const cls = `__builtin_classify_type(*${s})`;
+  return (
+    `__extension__ ({ __auto_type ${s} = &(${lhs}); ${prologue}` +
+    `__builtin_choose_expr(${cls} == ${POINTER_CLASS}, ${ptrStore}, ` +
+    `__builtin_choose_expr(${cls} == ${RECORD_CLASS} || ${cls} == ${UNION_CLASS}, ${recStore}, (void)(*${s} = ${v})));` +
+    (valueUsed ? ` ${v}; })` : ' })')
+  );
+}
+

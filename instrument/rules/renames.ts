@@ -1,0 +1,85 @@
+// Uses of libc's memory functions (and their GCC builtins) in user code go through the
+// runtime's versions (`memcpy` -> `__wb_memcpy`): they copy, free or allocate memory that may hold
+// pointers. A unit's own function of that name, or one it declares with a return type unlike
+// libc's, is something else and keeps its name.
+import type { Node } from '../parse.js';
+import type { CType } from '../types.js';
+
+/** libc (and GCC builtin) names whose uses in user code go through the runtime. */
+export const RENAMED_FUNCTIONS: ReadonlyMap<string, string> = new Map(
+  [
+    ['memcpy', '__wb_memcpy'],
+    ['memmove', '__wb_memmove'],
+    ['mempcpy', '__wb_mempcpy'],
+    ['memset', '__wb_memset'],
+    ['bzero', '__wb_bzero'],
+    ['explicit_bzero', '__wb_explicit_bzero'],
+    ['bcopy', '__wb_bcopy'],
+    ['qsort', '__wb_qsort'],
+    ['malloc', '__wb_malloc'],
+    ['calloc', '__wb_calloc'],
+    ['realloc', '__wb_realloc'],
+    ['reallocarray', '__wb_reallocarray'],
+    ['aligned_alloc', '__wb_aligned_alloc'],
+    ['memalign', '__wb_memalign'],
+    ['posix_memalign', '__wb_posix_memalign'],
+    ['valloc', '__wb_valloc'],
+    ['strdup', '__wb_strdup'],
+    ['strndup', '__wb_strndup'],
+    ['free', '__wb_free'],
+    ['getline', '__wb_getline'],
+    ['getdelim', '__wb_getdelim'],
+  ].flatMap(([name, abi]) => [
+    [name!, abi!],
+    ['__builtin_' + name!, abi!],
+  ]),
+);
+
+const renamedNames = [...RENAMED_FUNCTIONS.keys()].filter((n) => !n.startsWith('__builtin_'));
+// An assignment operator (not ==, <=, >=, !=), ++, --, or a name the pass renames.
+/** Cheap text test for a statement: can it contain a store or a renamed name at all? */
+export const mayStoreOrCall = new RegExp(`(?:^|[^=!<>])=(?!=)|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
+
+/** libc's return type shape for a renamed function: 'ptr', 'void' or 'int'. */
+function libcReturnKind(name: string): 'ptr' | 'void' | 'int' {
+  const base = name.replace(/^__builtin_/, '');
+  if (base === 'posix_memalign' || base === 'getline' || base === 'getdelim') return 'int';
+  if (base === 'free' || base === 'bzero' || base === 'explicit_bzero' || base === 'bcopy' || base === 'qsort') return 'void';
+  return 'ptr';
+}
+
+/** Whether a declaration of a renamed name can be libc's (its return type, where known, has libc's shape). */
+export function returnKindMatchesLibc(name: string, declared: CType): boolean {
+  if (declared.k !== 'func') return false;
+  const ret = declared.ret;
+  const kind = ret.k === 'ptr' ? 'ptr' : ret.k === 'void' ? 'void' : ret.k === 'arith' ? 'int' : 'unknown';
+  return kind === 'unknown' || kind === libcReturnKind(name);
+}
+
+/** The copies and fills that keep a barriered builtin form when they write into one scalar object. */
+const scalarCopyFunctions = new Set(['memcpy', '__builtin_memcpy', 'memmove', '__builtin_memmove', 'memset', '__builtin_memset']);
+
+/**
+ * `memcpy(&x, p, sizeof x)` with `x` of arithmetic type is how C does unaligned and type-punned
+ * loads. Within x's own size it cannot overwrite or create a pointer any more than `x = ...` can,
+ * and the builtin keeps it a single load in the hot loops of compressors; but the size is what
+ * decides (`memcpy(&n->v, src, sizeof *n)` also overwrites n's pointer fields), so the call keeps
+ * a barrier form that the compiler reduces to the builtin only for a constant size within x.
+ * Returns x and the argument list, or null; `isArithmeticObject` tells whether x has arithmetic type.
+ */
+export function copyIntoScalar(id: Node, isArithmeticObject: (object: Node) => boolean): { object: Node; args: Node } | null {
+  const call = id.parent;
+  if (call?.type !== 'call_expression' || call.childForFieldName('function')?.id !== id.id) return null;
+  if (!scalarCopyFunctions.has(id.text)) return null;
+  const args = call.childForFieldName('arguments');
+  if (!args || args.namedChildren.length !== 3) return null;
+  let dst: Node | null = args.namedChildren[0] ?? null;
+  while (dst && (dst.type === 'parenthesized_expression' || dst.type === 'cast_expression')) {
+    dst = dst.type === 'cast_expression' ? dst.childForFieldName('value') : (dst.namedChildren[0] ?? null);
+  }
+  if (dst?.type !== 'pointer_expression' || dst.child(0)?.type !== '&') return null;
+  const object = dst.childForFieldName('argument');
+  // Its text is repeated in a sizeof: one line, no comment, so nothing moves or gets swallowed.
+  if (!object || /[\n/]/.test(object.text)) return null;
+  return isArithmeticObject(object) ? { object, args } : null;
+}
