@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { buildLibrary, requireBuilt, root } from './helpers.js';
-import { fetchDebianSource } from '../real/debian.js';
+import { fetchDebianSource } from '../../harness/debian.js';
 import { collect, load, scope, stats, type LibraryModule } from '../../runtime-ts/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { buildLibrary, requireBuilt } from './helpers.js';
-import { fetchDebianSource } from '../real/debian.js';
+import { fetchDebianSource } from '../../harness/debian.js';
 import { collect, load, scope, stats, type LibraryModule } from '../../runtime-ts/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
