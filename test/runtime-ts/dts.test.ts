@@ -107,7 +107,7 @@ describe('.d.ts from metadata', () => {
     const dts = readFileSync(join(dir, 'libhw.d.ts'), 'utf8');
     expect(dts).toContain('readonly hw_p_zero: PointerFunction<() => hw | null>;');
     expect(dts).toContain("Result borrowed: C's, never released by the host */\n  readonly hw_p_zero");
-    expect(dts).toContain('readonly hw_p_x: CFunction<(p: hw | hwInit | NativeArray<hw> | ReadonlyArray<hwInit> | null) => number>;');
+    expect(dts).toContain('  hw_p_x(p: hw | hwInit | NativeArray<hw> | ReadonlyArray<hwInit> | null): number;');
     expect(readFileSync(join(dir, 'libshapes.d.ts'), 'utf8')).toContain("Result owned: the caller's, released with C's free once unreachable */\n  readonly make_words: PointerFunction<() => string | null>;");
     expect(dts).toContain('readonly HW_NAME: "hello, world";');
     expect(dts).toContain('readonly HW_BIG: 18446744073709551615n;');
