@@ -1,4 +1,4 @@
-// The host side of memory shared with one runtime (DESIGN.md, "Host invariants"): which objects
+// The host side of memory shared with one runtime (docs/lifetimes.md): which objects
 // the host holds (HOST), their counted native references from the event log (the remembered set,
 // keyed by slot), their live proxies, the zero-count table, release at safe points, and cycle
 // collection. One manager per runtime instance, shared by every load() of the same library.
