@@ -30,6 +30,7 @@ export interface RecordInfo {
 export const ARITH: CType = { k: 'arith' };
 export const UNKNOWN: CType = { k: 'unknown' };
 const VOID: CType = { k: 'void' };
+const MAX_RECORD_NESTING = 200;
 
 const layers: DeclaratorLayers<CType> = {
   pointer: (to) => ({ k: 'ptr', to }),
@@ -88,12 +89,23 @@ export class TypeEnv {
 
   private readonly seenSpecifiers = new Map<number, CType>();
 
+  /** How many record definitions enclose the one being read. */
+  private recordDepth = 0;
+
   private recordFromSpecifier(spec: Node): CType {
     const cached = this.seenSpecifiers.get(spec.id);
     if (cached) return cached;
-    const type = this.defineRecord(spec);
-    this.seenSpecifiers.set(spec.id, type);
-    return type;
+    // Records nested deeper than this are not read (their fields stay unknown to the rules, which
+    // then leave the stores to the compiler): reading them would recurse that deep.
+    if (this.recordDepth >= MAX_RECORD_NESTING) return UNKNOWN;
+    this.recordDepth++;
+    try {
+      const type = this.defineRecord(spec);
+      this.seenSpecifiers.set(spec.id, type);
+      return type;
+    } finally {
+      this.recordDepth--;
+    }
   }
 
   private defineRecord(spec: Node): CType {
@@ -142,7 +154,7 @@ export class TypeEnv {
 
   defineTypedef(name: string, type: CType): void {
     const prior = this.typedefs.get(name);
-    if (prior && JSON.stringify(kindShape(prior)) !== JSON.stringify(kindShape(type))) this.ambiguous.add('typedef ' + name);
+    if (prior && kindShape(prior) !== kindShape(type)) this.ambiguous.add('typedef ' + name);
     this.typedefs.set(name, type);
   }
 
@@ -171,36 +183,37 @@ export function pointee(t: CType): CType {
 
 /** Whether two types are certainly the same (records: the same definition); false when unsure. */
 export function sameType(a: CType, b: CType): boolean {
-  if (a.k !== b.k) return false;
-  switch (a.k) {
-    case 'ptr':
-      return sameType(a.to, (b as typeof a).to);
-    case 'array':
-      return sameType(a.of, (b as typeof a).of);
-    case 'record': {
-      const r = b as typeof a;
-      return (a.rec !== null && a.rec === r.rec) || (a.rec === null && r.rec === null && a.tag !== null && a.tag === r.tag);
-    }
-    case 'arith':
-    case 'void':
-      return true;
-    default:
-      return false; // functions (parameters unknown), unknown
+  // Iterative: declarators may nest thousands of layers deep.
+  for (;;) {
+    if (a.k !== b.k) return false;
+    if (a.k === 'ptr' && b.k === 'ptr') [a, b] = [a.to, b.to];
+    else if (a.k === 'array' && b.k === 'array') [a, b] = [a.of, b.of];
+    else if (a.k === 'record' && b.k === 'record') return (a.rec !== null && a.rec === b.rec) || (a.rec === null && b.rec === null && a.tag !== null && a.tag === b.tag);
+    else return a.k === 'arith' || a.k === 'void'; // functions (parameters unknown), unknown: unsure
   }
 }
 
-/** The shape of a type without record contents, to compare two typedefs cheaply. */
-function kindShape(t: CType): unknown {
-  switch (t.k) {
-    case 'ptr':
-      return ['ptr', kindShape(t.to)];
-    case 'array':
-      return ['array', kindShape(t.of)];
-    case 'func':
-      return ['func', kindShape(t.ret)];
-    case 'record':
-      return ['record', t.tag];
-    default:
-      return t.k;
+/** The shape of a type without record contents, as a string, to compare two typedefs cheaply. */
+function kindShape(t: CType): string {
+  let out = '';
+  for (;;) {
+    switch (t.k) {
+      case 'ptr':
+        out += '*';
+        t = t.to;
+        break;
+      case 'array':
+        out += '[]';
+        t = t.of;
+        break;
+      case 'func':
+        out += '()';
+        t = t.ret;
+        break;
+      case 'record':
+        return out + 'record ' + (t.tag ?? '');
+      default:
+        return out + t.k;
+    }
   }
 }

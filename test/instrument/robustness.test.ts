@@ -15,6 +15,19 @@ describe('deeply nested expressions', () => {
   });
 });
 
+describe('deeply nested types', () => {
+  it('instruments units with a 10,000-layer pointer typedef and 3,000 nested record definitions', () => {
+    const stars = '*'.repeat(10_000);
+    const typedefs = instrument(`typedef int ${stars}T; T g; typedef int ${stars}T; void f(T p) { g = p; }`);
+    expect(typedefs.ok).toBe(true);
+    expect(typedefs.stats.barriered).toBe(1);
+    const open = Array.from({ length: 3_000 }, (_, i) => `struct s${i} { int *p; `).join('');
+    const records = instrument(`${open}${'} x; '.repeat(3_000)}int *q; void f(void) { x.p = q; }`);
+    expect(records.ok).toBe(true);
+    expect(records.stats.barriered).toBe(1);
+  });
+});
+
 describe('escapes by scope', () => {
   it('keeps a register local unbarriered when a shadowing inner variable has its address taken', () => {
     const src = `int *g;
