@@ -17,6 +17,9 @@ import { Progress } from '../harness/terminal.js';
 import { renderSvg, renderTable, summarize, type SuiteResult } from './report.js';
 import { expectedPath, plannedRuns, readExpected, runBenchmark, writeExpected, type BenchResult, type Metric } from './runner.js';
 import { QUICK, SUITE, type Benchmark } from './suite.js';
+import { DRIVERS } from './driven/drivers.js';
+import { plannedDrivenRuns, runDriven, type DrivenResult } from './driven/suite.js';
+import type { Driver } from './driven/workload.js';
 
 interface CliOptions {
   quick: boolean;
@@ -25,6 +28,8 @@ interface CliOptions {
   only?: string;
   clang: boolean;
   stress: boolean;
+  hosted: boolean;
+  driven: boolean | string;
   metric: Metric;
   micro: boolean;
   programs: boolean;
@@ -46,6 +51,10 @@ export interface SuiteOptions {
   benchmarks: Benchmark[];
   clang: boolean;
   stress: boolean;
+  /** The configurations with a host attached (default on). */
+  hosted?: boolean;
+  /** The TypeScript-driven benchmarks to run (none: skipped). */
+  driven?: Driver[];
   metric: Metric;
   micro: boolean;
   warmup: boolean;
@@ -61,14 +70,17 @@ export interface SuiteOptions {
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const machine = describeMachine();
   const started = new Date().toISOString();
-  const configs = configurations(o.clang).filter((c) => o.stress || c.name !== 'wb-stress');
-  const progress = new Progress('spec-bench', plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length, o.quiet, 'activity');
+  const configs = configurations(o.clang).filter((c) => (o.stress || c.name !== 'wb-stress') && (o.hosted !== false || !c.hosted));
+  const drivers = o.driven ?? [];
+  const planned = plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length + plannedDrivenRuns(o) * drivers.length;
+  const progress = new Progress('spec-bench', planned, o.quiet, 'activity');
   const expected = readExpected(o.expectedFile);
   const benchmarks: BenchResult[] = [];
+  const driven: DrivenResult[] = [];
   progress.note(`spec-bench${o.size === 'quick' ? ' --quick' : ''}: ${o.benchmarks.map((b) => b.name).join(', ')}; ${configs.map((c) => c.name).join(', ')}; ${o.runs} runs; load ${machine.loadBefore.join(' ')}`);
   const assemble = (micro: SuiteResult['micro']): SuiteResult => ({
     tool: 'spec-bench',
-    format: 1,
+    format: 2,
     size: o.size,
     runs: o.runs,
     stressRuns: Math.min(o.runs, o.stressRuns),
@@ -79,6 +91,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     loadAfter: loadavg().map((x) => Math.round(x * 100) / 100),
     configs: configs.map((c) => ({ name: c.name, baseline: c.baseline, compiler: c.compiler.words.join(' '), runEnv: c.runEnv, describe: c.describe })),
     benchmarks,
+    driven,
     ...summarize(benchmarks, configs, o.metric),
     micro,
   });
@@ -92,6 +105,12 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     o.onProgress?.(assemble([]));
   }
   if (o.pin) writeExpected(expected, o.expectedFile);
+  for (const d of drivers) {
+    const r = await runDriven(d, { size: o.size, runs: o.runs, warmup: o.warmup, timeoutMs: o.timeoutMs, progress });
+    driven.push(r);
+    progress.note(`${d.library} from TypeScript: ${r.status}${r.ratio ? `, cc-wb/koffi ${r.ratio.cpu.ratio.toFixed(2)}x` : ''}`);
+    o.onProgress?.(assemble([]));
+  }
   progress.finish();
   const micro = o.micro ? runMicro(o.size === 'quick', (m) => progress.note(m)) : [];
   return assemble(micro);
@@ -110,7 +129,7 @@ export function writeResults(result: SuiteResult, outBase: string): string[] {
 const program = new Command()
   .name('spec-bench')
   .description(
-    'SPEC-style overhead benchmark of cc-wb: real programs from Debian sources built with plain cc (base), with cc-wb (wb) and run with WB_STRESS=1 (wb-stress); outputs verified, interleaved timed runs, medians and ratios.',
+    'SPEC-style overhead benchmark of cc-wb: real programs from Debian sources built with plain cc (base), with cc-wb (wb), run with a host attached (wb-hosted) and with WB_STRESS=1 (wb-stress); outputs verified, interleaved timed runs, medians and ratios.',
   )
   .option('--quick', `small subset (${QUICK.join(', ')}) with short workloads and 3 runs: a few minutes`, false)
   .option('-n, --runs <n>', 'timed runs per configuration (default 5; 3 with --quick)')
@@ -118,6 +137,9 @@ const program = new Command()
   .option('--only <list>', `comma-separated benchmarks (of ${SUITE.map((b) => b.name).join(', ')})`)
   .option('--clang', 'also build with clang and cc-wb over clang (configurations clang, wb-clang)', false)
   .option('--no-stress', 'skip the wb-stress configuration')
+  .option('--no-hosted', 'skip the configurations with a host attached (wb-hosted, wb-held: the barriers\' active path)')
+  .option('--no-driven', 'skip the TypeScript-driven suite (zlib, expat, cjson from TypeScript: cc-wb + runtime-ts against plain cc + raw koffi)')
+  .option('--driven <list>', `comma-separated TypeScript-driven benchmarks (of ${DRIVERS.map((d) => d.library).join(', ')})`)
   .addOption(new Option('--metric <m>', 'time the ratios use: cpu (user + sys, steadier on a shared machine) or wall').choices(['cpu', 'wall']).default('cpu'))
   .option('--no-micro', 'skip the micro-benchmarks')
   .option('--no-programs', 'only the micro-benchmarks')
@@ -161,6 +183,12 @@ async function main(): Promise<number> {
   });
   const runs = o.runs !== undefined ? Number(o.runs) : o.quick ? 3 : 5;
   const outBase = o.out ?? join(resultsDir, o.quick ? 'quick' : o.only ? `only-${names.join('-')}` : 'suite');
+  const drivenNames = typeof o.driven === 'string' ? o.driven.split(',').map((s) => s.trim()) : o.driven ? DRIVERS.map((d) => d.library) : [];
+  const drivers = drivenNames.map((n) => {
+    const d = DRIVERS.find((x) => x.library === n);
+    if (!d) throw new Error(`spec-bench: unknown TypeScript-driven benchmark "${n}" (have ${DRIVERS.map((x) => x.library).join(', ')})`);
+    return d;
+  });
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`spec-bench: --runs must be a positive integer, not "${o.runs}"`);
   const result = await runSuite({
     size,
@@ -169,6 +197,8 @@ async function main(): Promise<number> {
     benchmarks: o.programs ? benchmarks : [],
     clang: o.clang,
     stress: o.stress,
+    hosted: o.hosted,
+    driven: drivers,
     metric: o.metric,
     micro: o.micro,
     warmup: o.warmup,

@@ -2,7 +2,7 @@
 // base's the pinned reference), then time N rounds with the configurations interleaved (base, wb,
 // wb-stress, base, wb, ...) so drift of a shared machine hits all of them alike.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fetchDebianSource } from '../harness/debian.js';
 import { buildFor, passFacts, type BuiltConfig, type Config, type PassFacts } from './build.js';
 import { inputFile } from './corpus.js';
@@ -10,6 +10,7 @@ import { compareDigests, firstDifference, runWorkload, RunFailed, type RunResult
 import { Progress } from '../harness/terminal.js';
 import { ratio, spread, type Ratio, type Spread } from './stats.js';
 import { benchCache, repoRoot } from './paths.js';
+import { hostedPrefix, sumSinkReports, takeSinkReports, type HostedFacts } from './host-sink.js';
 import type { Benchmark, RunContext, Size } from './suite.js';
 
 export type Metric = 'cpu' | 'wall';
@@ -72,6 +73,8 @@ export interface BenchResult {
   ratios: Record<string, { cpu: Ratio; wall: Ratio }>;
   /** sha256 of base's output files. */
   digests: Record<string, string>;
+  /** Per hosted configuration, what the attached host saw in the last run (the runtime's counters summed over the processes). */
+  hosted: Record<string, HostedFacts>;
 }
 
 /** The inputs a workload reads, generated into the cache on first use. */
@@ -88,7 +91,7 @@ export function context(tree: string): RunContext {
   };
 }
 
-/** The builds a configuration list needs: wb-stress runs wb's binaries. */
+/** The builds a configuration list needs: wb-stress and wb-hosted run wb's binaries. */
 function buildsNeeded(configs: Config[]): Config[] {
   return configs.filter((c) => !c.buildOf);
 }
@@ -116,6 +119,7 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     summary: {},
     ratios: {},
     digests: {},
+    hosted: {},
   };
 
   // 1. Builds.
@@ -204,7 +208,20 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     const ctx = context(b.build.dir);
     p.status(`${bench.name}: ${c.name} ${round}`);
     try {
-      const r = await runWorkload(bench.workload(ctx, o.size), b.build.dir, runDir(c), c.runEnv, o.timeoutMs);
+      const commands = bench.workload(ctx, o.size);
+      let r: RunResult;
+      if (c.hosted) {
+        // The build's own programs get the host; anything else a workload runs (a shell) does not.
+        const ours = commands.map((cmd) => !isAbsolute(cmd.program));
+        const report = `${runDir(c)}.sink.jsonl`;
+        takeSinkReports(report);
+        const prefix = hostedPrefix();
+        r = await runWorkload(commands, b.build.dir, runDir(c), { ...c.runEnv, WB_HOST_SINK_REPORT: report }, o.timeoutMs, (i) => (ours[i] ? prefix : []));
+        const reports = takeSinkReports(report);
+        const want = ours.filter(Boolean).length;
+        if (reports.length !== want) throw new RunFailed(`spec-bench: ${want} hosted process(es) ran but the host sink reported ${reports.length}: was the host attached?`, '');
+        result.hosted[c.name] = sumSinkReports(reports);
+      } else r = await runWorkload(commands, b.build.dir, runDir(c), c.runEnv, o.timeoutMs);
       check(c, r);
       // A run whose output is wrong measures nothing.
       return bad.has(c.name) ? null : r;
