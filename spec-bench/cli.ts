@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick]`: what does the barrier cost real C programs? Builds each program of the
 // suite from its Debian source with plain cc and with cc-wb (same flags), checks that every build's
-// output is identical, times interleaved runs, and writes a table, JSON and an SVG chart to
-// spec-bench/results/. Exits 1 when a benchmark's output differs or a build or run fails.
+// output is identical, times interleaved runs (no host, a host attached), runs the TypeScript-driven
+// suite, and writes a table, JSON and one SVG chart per question to spec-bench/results/. Exits 1 when a benchmark's output differs or a build or run fails.
 import { Command, Option } from 'commander';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -14,7 +14,8 @@ import { profileDiff, renderProfile } from './profile.js';
 import { runMicro } from './micro.js';
 import { resultsDir } from './paths.js';
 import { Progress } from '../harness/terminal.js';
-import { renderSvg, renderTable, summarize, type SuiteResult } from './report.js';
+import { renderTable, summarize, type SuiteResult } from './report.js';
+import { renderCharts } from './charts.js';
 import { expectedPath, plannedRuns, readExpected, runBenchmark, writeExpected, type BenchResult, type Metric } from './runner.js';
 import { QUICK, SUITE, type Benchmark } from './suite.js';
 import { DRIVERS } from './driven/drivers.js';
@@ -116,13 +117,23 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   return assemble(micro);
 }
 
-/** Writes <out>.txt, .json and .svg; returns their paths. */
+/** Writes <out>.txt and .json; returns their paths. */
 export function writeResults(result: SuiteResult, outBase: string): string[] {
   mkdirSync(join(outBase, '..'), { recursive: true });
-  const files = [`${outBase}.txt`, `${outBase}.json`, `${outBase}.svg`];
+  const files = [`${outBase}.txt`, `${outBase}.json`];
   writeFileSync(files[0]!, renderTable(result));
   writeFileSync(files[1]!, JSON.stringify(result, null, 2) + '\n');
-  writeFileSync(files[2]!, renderSvg(result));
+  return files;
+}
+
+/** Writes <out>-<chart>.svg for each chart the result has data for; returns their paths. */
+export async function writeCharts(result: SuiteResult, outBase: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const [name, svg] of Object.entries(await renderCharts(result))) {
+    const f = `${outBase}-${name}.svg`;
+    writeFileSync(f, svg);
+    files.push(f);
+  }
   return files;
 }
 
@@ -210,7 +221,7 @@ async function main(): Promise<number> {
   });
   const text = renderTable(result);
   process.stdout.write(text);
-  const files = writeResults(result, outBase);
+  const files = [...writeResults(result, outBase), ...(await writeCharts(result, outBase))];
   process.stderr.write(`results: ${files.map((f) => relative(process.cwd(), f) || f).join(', ')}\n`);
   const failed = result.benchmarks.filter((b) => b.status !== 'ok');
   if (failed.length) {

@@ -1,13 +1,17 @@
 // The spec-bench harness itself: one small real benchmark (bzip2 from Debian, --quick workload, one run
-// per configuration) end to end through the same code `npm run bench` uses, the shape of its table,
-// JSON and SVG, and the two ways an output check must fail loudly: a configuration whose output
-// differs from base's, and a base output that differs from the pinned reference.
+// per configuration, with and without a host attached) end to end through the same code `npm run
+// bench` uses, the shape of its table and JSON, and the two ways an output check must fail loudly: a
+// configuration whose output differs from base's, and a base output that differs from the pinned
+// reference. The charts and the TypeScript-driven suite have tests of their own (charts.test.ts,
+// driven.test.ts).
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runSuite, writeResults, type SuiteOptions } from '../../spec-bench/cli.js';
-import { renderSvg, renderTable } from '../../spec-bench/report.js';
+import { renderTable } from '../../spec-bench/report.js';
+import { hostSink } from '../../spec-bench/host-sink.js';
 import { parseTimes } from '../../spec-bench/measure.js';
 import { geomean, median, ratio } from '../../spec-bench/stats.js';
 import { generate } from '../../spec-bench/corpus.js';
@@ -65,19 +69,24 @@ describe('spec-bench pieces', () => {
 });
 
 describe('spec-bench end to end (bzip2, --quick, one run)', () => {
-  it('builds, verifies and times base, wb and wb-stress, and writes table, JSON and SVG', async () => {
+  it('builds, verifies and times base, wb, the hosted configurations and wb-stress, and writes table and JSON', async () => {
     const result = await runSuite(options({}));
     const b = result.benchmarks[0]!;
     expect(b.problems).toEqual([]);
     expect(b.status).toBe('ok');
     expect(b.version).toMatch(/^1\.0\.8/);
-    for (const c of ['base', 'wb', 'wb-stress']) {
+    for (const c of ['base', 'wb', 'wb-hosted', 'wb-held', 'wb-stress']) {
       expect(b.runs[c]).toHaveLength(1);
       expect(b.summary[c]!.cpu.median).toBeGreaterThan(0.05);
       expect(b.summary[c]!.wall.median).toBeGreaterThan(0.05);
     }
     // Ratios exist for both instrumented configurations; on a busy machine they are only plausible.
-    for (const c of ['wb', 'wb-stress']) expect(b.ratios[c]!.cpu.ratio).toBeGreaterThan(0.3);
+    for (const c of ['wb', 'wb-hosted', 'wb-held', 'wb-stress']) expect(b.ratios[c]!.cpu.ratio).toBeGreaterThan(0.3);
+    // Both bzip2 processes (compress, decompress) had the host attached and reported back; the empty
+    // host's shadow is clear, so no store reached the C filter; the other held its 8 objects.
+    expect(b.hosted['wb-hosted']).toMatchObject({ processes: 2, held: 0, slowStores: 0, countedStores: 0 });
+    expect(b.hosted['wb-held']).toMatchObject({ processes: 2, held: 8, countedStores: 0 });
+    expect(result.bars.map((x) => x.config)).toEqual(['wb', 'wb-hosted']);
     expect(b.buildRatio.wb!.cpu).toBeGreaterThan(0);
     // The pass report: bzip2 has a few hundred barriered stores and calls in ~6000 lines of C.
     expect(b.pass!.units).toBeGreaterThanOrEqual(8);
@@ -102,13 +111,13 @@ describe('spec-bench end to end (bzip2, --quick, one run)', () => {
     expect(table).toContain('load average');
     expect(readFileSync(files[0]!, 'utf8')).toBe(table);
 
-    const svg = renderSvg(result);
-    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-    // A bar per (benchmark + geomean) x configuration, each with its tooltip.
-    expect(svg.match(/<title>bzip2 wb: /g)).toHaveLength(1);
-    expect(svg.match(/<title>geomean wb-stress: /g)).toHaveLength(1);
-    expect(svg).not.toMatch(/NaN|undefined/);
+    expect(table).toMatch(/^hosted cost \(wb-hosted vs base\): geomean [-+][\d.]+% \(goal \+5\.0%\)/m);
+    expect(table).toMatch(/^bzip2 +wb-held +2 +8 /m);
+
+    // The sink refuses a program that is not linked with cc-wb's runtime, rather than measure it unhosted.
+    const plain = spawnSync(join(b.builds.base!.dir, 'bzip2'), ['--help'], { env: { ...process.env, LD_PRELOAD: hostSink() }, encoding: 'utf8' });
+    expect(plain.status).toBe(99);
+    expect(plain.stderr).toMatch(/wb_host_register not in the symbol table/);
   });
 
   it('fails loudly when a configuration produces different output than base', async () => {
@@ -118,7 +127,7 @@ describe('spec-bench end to end (bzip2, --quick, one run)', () => {
       ...bzip2,
       workload: (ctx, size) => [...bzip2.workload(ctx, size), { program: '/bin/sh', args: ['-c', 'echo "stress=${WB_STRESS:-0}"'], stdout: 'env' }],
     };
-    const result = await runSuite(options({ benchmarks: [leaky] }));
+    const result = await runSuite(options({ benchmarks: [leaky], hosted: false }));
     const b = result.benchmarks[0]!;
     expect(b.status).toBe('mismatch');
     expect(b.problems.join('\n')).toMatch(/wb-stress: OUTPUT DIFFERS from base \(env: sha256 .*env first differs at byte 7/);
@@ -128,11 +137,11 @@ describe('spec-bench end to end (bzip2, --quick, one run)', () => {
   });
 
   it('fails when base output differs from the pinned reference', async () => {
-    const first = await runSuite(options({ stress: false }));
+    const first = await runSuite(options({ stress: false, hosted: false }));
     const version = first.benchmarks[0]!.version;
     const wrong = join(tmp, 'wrong.json');
     writeFileSync(wrong, JSON.stringify({ 'bzip2/quick': { version, digests: { ...first.benchmarks[0]!.digests, d0: '0'.repeat(64) } } }));
-    const result = await runSuite(options({ stress: false, expectedFile: wrong }));
+    const result = await runSuite(options({ stress: false, hosted: false, expectedFile: wrong }));
     const b = result.benchmarks[0]!;
     expect(b.status).toBe('mismatch');
     expect(b.reference).toBe('pinned');
