@@ -116,7 +116,7 @@ export function chartSpecs(s: SuiteResult): Partial<Record<ChartName, TopLevelSp
   const out: Partial<Record<ChartName, TopLevelSpec>> = {};
   const metric = s.metric === 'cpu' ? 'CPU' : 'wall';
   const runs = `median of ${s.runs} runs; whiskers: per-round min..max (clipped at the chart's edge)`;
-  const goal = (config: string) => s.bars.find((b) => b.config === config);
+  const goal = (config: string) => (s.bars ?? []).find((b) => b.config === config); // results of format 1 have no bars
   const compulsory = overheadRows(s, ['wb', 'wb-clang']);
   if (compulsory.rows.length) {
     const g = goal('wb');

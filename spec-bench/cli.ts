@@ -4,7 +4,7 @@
 // output is identical, times interleaved runs (no host, a host attached), runs the TypeScript-driven
 // suite, and writes a table, JSON and one SVG chart per question to spec-bench/results/. Exits 1 when a benchmark's output differs or a build or run fails.
 import { Command, Option } from 'commander';
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,6 +42,7 @@ interface CliOptions {
   quiet: boolean;
   list: boolean;
   profile?: string;
+  charts?: string;
 }
 
 export interface SuiteOptions {
@@ -162,7 +163,8 @@ const program = new Command()
   .option('-q, --quiet', 'no progress display', false)
   .option('--list', 'list the benchmarks and exit', false)
   .option('--profile <list>', 'instead of timing: run the workloads (--quick size unless --ref-size) under callgrind in base and wb and list the functions and source lines that got more expensive')
-  .option('--ref-size', 'with --profile: the reference workloads', false);
+  .option('--ref-size', 'with --profile: the reference workloads', false)
+  .option('--charts <json>', 'instead of running: render the charts (and, for a result of this version, the table) of a stored result next to it');
 
 async function main(): Promise<number> {
   program.parse();
@@ -179,6 +181,18 @@ async function main(): Promise<number> {
       mkdirSync(resultsDir, { recursive: true });
       writeFileSync(join(resultsDir, `profile-${n}.txt`), text);
     }
+    return 0;
+  }
+  if (o.charts) {
+    const stored = JSON.parse(readFileSync(o.charts, 'utf8')) as SuiteResult;
+    const base = o.charts.replace(/\.json$/, '');
+    const files = await writeCharts(stored, base);
+    // A result of the current format gets its table again too (the report's wording may have changed).
+    if (stored.format === 2) {
+      writeFileSync(`${base}.txt`, renderTable(stored));
+      files.unshift(`${base}.txt`);
+    }
+    process.stderr.write(`charts: ${files.map((f) => relative(process.cwd(), f) || f).join(', ')}\n`);
     return 0;
   }
   if (o.list) {

@@ -12,9 +12,12 @@
  *     minus its JavaScript accounting), and so does an atexit handler.
  *
  * A static executable does not export the runtime's host API, so the functions are found in the
- * executable's own symbol table (/proc/self/exe, .symtab: the bench builds are not stripped) and
+ * executable's own symbol table (its file, .symtab: the bench builds are not stripped) and
  * relocated by its load address. Anything missing is fatal: a run of this configuration either
  * has a host attached or fails with a message, never silently measures the unhosted program.
+ *
+ * WB_HOST_SINK_SKIP_OTHERS=1 leaves a program without the runtime alone instead (for profiles under
+ * valgrind, whose launcher is a program too).
  *
  * WB_HOST_SINK_REPORT=FILE appends one JSON line per process at exit: the events drained and the
  * runtime's counters that show the active path ran (slow_stores, range_ops, ...). */
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,6 +62,20 @@ static void die(const char *what)
   _exit(99);
 }
 
+static int skip_others(void)
+{
+  const char *v = getenv("WB_HOST_SINK_SKIP_OTHERS");
+  return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
+
+/* A program this host cannot attach to: fatal, unless WB_HOST_SINK_SKIP_OTHERS says to leave it be. */
+static int not_ours(const char *what)
+{
+  if (skip_others()) return 0;
+  die(what);
+  return 0;
+}
+
 static int first_object(struct dl_phdr_info *info, size_t size, void *out)
 {
   (void)size;
@@ -65,17 +83,26 @@ static int first_object(struct dl_phdr_info *info, size_t size, void *out)
   return 1;
 }
 
-/* Resolves the host API from the executable's symbol table. */
-static void resolve(void)
+/* Resolves the host API from the executable's symbol table; returns 0 when it is not there and
+ * WB_HOST_SINK_SKIP_OTHERS is set (a profile runs the program under valgrind, whose launcher loads
+ * this object too), and otherwise dies. */
+static int resolve(void)
 {
-  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  /* The file the program was started from: AT_EXECFN rather than /proc/self/exe, which under
+   * valgrind is the tool, not the program (the profiles run the hosted programs under callgrind). */
+  const char *exe = (const char *)getauxval(AT_EXECFN);
+  int fd = exe ? open(exe, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) die("cannot open /proc/self/exe");
+  if (fd < 0 || fstat(fd, &st) != 0) return not_ours("cannot open the program's file");
   const unsigned char *f = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
-  if (f == MAP_FAILED) die("cannot map /proc/self/exe");
+  if (f == MAP_FAILED) return not_ours("cannot map the program's file");
   const Elf64_Ehdr *eh = (const Elf64_Ehdr *)f;
-  if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64) die("/proc/self/exe is not a 64-bit ELF file");
+  if ((size_t)st.st_size < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64) {
+    munmap((void *)f, (size_t)st.st_size);
+    return not_ours("the program's file is not a 64-bit ELF file");
+  }
   const Elf64_Shdr *sh = (const Elf64_Shdr *)(f + eh->e_shoff);
   uintptr_t base = 0;
   dl_iterate_phdr(first_object, &base);
@@ -99,9 +126,11 @@ static void resolve(void)
   munmap((void *)f, (size_t)st.st_size);
   for (size_t w = 0; w < sizeof want / sizeof want[0]; w++)
     if (*want[w].slot == NULL) {
-      fprintf(stderr, "spec-bench host sink: %s not in the symbol table of /proc/self/exe\n", want[w].name);
+      if (skip_others()) return 0;
+      fprintf(stderr, "spec-bench host sink: %s not in the symbol table of %s\n", want[w].name, exe ? exe : "/proc/self/exe");
       die("the program is not linked with cc-wb's runtime, or it is stripped");
     }
+  return 1;
 }
 
 /* The host's drain, minus the JavaScript: read every event, count what a host would account. */
@@ -139,7 +168,7 @@ static void at_exit(void)
 
 __attribute__((constructor)) static void attach(void)
 {
-  resolve();
+  if (!resolve()) return;
   if (host_register(flush, NULL) != 0) die("wb_host_register refused (WB_STRESS set?)");
   const char *n = getenv("WB_HOST_SINK_OBJECTS");
   nheld = n ? strtoul(n, NULL, 10) : 0;

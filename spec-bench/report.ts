@@ -200,16 +200,20 @@ export function renderDriven(driven: DrivenResult[], runs: number): string[] {
       d.status === 'ok' ? 'ok (= koffi)' : d.status.toUpperCase(),
     ];
   });
-  const ok = driven.filter((d) => d.status === 'ok' && d.ratio);
-  const worst = ok.reduce<DrivenResult | null>((a, d) => (!a || d.ratio!.cpu.ratio > a.ratio!.cpu.ratio ? d : a), null);
+  const timed = driven.filter((d) => d.ratio);
+  const worst = timed.reduce<DrivenResult | null>((a, d) => (!a || d.ratio!.cpu.ratio > a.ratio!.cpu.ratio ? d : a), null);
   const out = [
     `TypeScript-driven: each job from TypeScript through cc-wb + runtime-ts (no declarations, no frees) against the library built with plain cc and driven through raw koffi (hand-written declarations, manual frees); ${runs} timed runs each, interleaved, a process per run; job CPU seconds, median (min-max)`,
     table(['library', 'version', 'koffi s', 'cc-wb s', 'cc-wb/koffi', 'cc-wb load s', 'peak RSS MiB koffi / cc-wb', 'malloc in use at end', 'cc-wb host at end', 'result'], rows),
     ...driven.map((d) => `  ${d.name}: ${d.what}; ${Object.entries(d.facts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`),
   ];
   if (worst) {
-    const gm = geomean(ok.map((d) => d.ratio!.cpu.ratio));
-    out.push(`TypeScript-driven (cc-wb vs raw koffi, CPU): geomean ${gm.toFixed(2)}x, worst ${worst.ratio!.cpu.ratio.toFixed(2)}x ${worst.name} (goal <= ${DRIVEN_GOAL.toFixed(2)}x each): ${ok.every((d) => d.ratio!.cpu.ratio <= DRIVEN_GOAL) && ok.length === driven.length ? 'MET' : 'NOT MET'}`);
+    // The goal is time and managed memory: a run that leaks or differs does not meet it, however fast.
+    const gm = geomean(timed.map((d) => d.ratio!.cpu.ratio));
+    const fast = timed.length === driven.length && timed.every((d) => d.ratio!.cpu.ratio <= DRIVEN_GOAL);
+    const clean = driven.every((d) => d.status === 'ok');
+    const verdict = fast && clean ? 'MET' : `NOT MET${clean ? '' : ` (${driven.filter((d) => d.status !== 'ok').map((d) => `${d.name} ${d.status}`).join(', ')})`}`;
+    out.push(`TypeScript-driven (cc-wb vs raw koffi, CPU): geomean ${gm.toFixed(2)}x, worst ${worst.ratio!.cpu.ratio.toFixed(2)}x ${worst.name} (goal <= ${DRIVEN_GOAL.toFixed(2)}x each, memory managed, nothing leaked): ${verdict}`);
   }
   for (const d of driven) for (const p of d.problems) out.push(`  ${d.name}: ${p.split('\n').join('\n    ')}`);
   return out;

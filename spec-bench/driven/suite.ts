@@ -3,12 +3,13 @@
 // same job run in both, interleaved (koffi, cc-wb, koffi, ...) after one untimed check run each,
 // every run in a fresh process. Every run must give the digest of the first koffi run; the cc-wb
 // runs must end with nothing left to the host (no live host object, nothing deferred).
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ccWb, systemCompiler } from '../../harness/compilers.js';
 import { run } from '../../harness/proc.js';
 import type { Progress } from '../../harness/terminal.js';
 import { context } from '../runner.js';
+import { repoRoot } from '../paths.js';
 import { ratio, spread, type Ratio, type Spread } from '../stats.js';
 import type { Size } from '../suite.js';
 import type { ChildReport } from './child.js';
@@ -18,7 +19,8 @@ import type { Driver, Variant } from './workload.js';
 /** The goal: the cc-wb-driven job at most this many times the raw koffi job's CPU time. */
 export const DRIVEN_GOAL = 1.15;
 
-const childScript = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
+/** The compiled child (the tests run this module from its TypeScript source; the child is always node's). */
+const childScript = join(repoRoot, 'dist', 'spec-bench', 'driven', 'child.js');
 export const VARIANTS: Variant[] = ['koffi', 'ccwb'];
 
 /** Extra malloc'd bytes in use at the end of a cc-wb run that still count as allocator noise, not a leak. */
@@ -49,6 +51,7 @@ export interface DrivenOptions {
 }
 
 async function runChild(d: Driver, v: Variant, lib: string, input: string, timeoutMs: number): Promise<ChildReport> {
+  if (!existsSync(childScript)) throw new Error(`${childScript} is missing: run 'npm run build' first`);
   const r = await run([process.execPath, '--expose-gc', childScript, d.library, v, lib, input], { timeoutMs, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', HOME: process.env.HOME ?? '/' } });
   if (r.code !== 0) throw new Error(`${d.library} ${v}: ${r.spawnError ?? (r.timedOut ? 'timed out' : `exit ${r.code}`)}\n${r.stderr.trim().split('\n').slice(-12).join('\n')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildReport;

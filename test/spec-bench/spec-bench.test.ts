@@ -115,7 +115,7 @@ describe('spec-bench end to end (bzip2, --quick, one run)', () => {
     expect(table).toMatch(/^bzip2 +wb-held +2 +8 /m);
 
     // The sink refuses a program that is not linked with cc-wb's runtime, rather than measure it unhosted.
-    const plain = spawnSync(join(b.builds.base!.dir, 'bzip2'), ['--help'], { env: { ...process.env, LD_PRELOAD: hostSink() }, encoding: 'utf8' });
+    const plain = spawnSync(join(b.builds.base!.dir, b.program), ['--help'], { env: { ...process.env, LD_PRELOAD: hostSink() }, encoding: 'utf8' });
     expect(plain.status).toBe(99);
     expect(plain.stderr).toMatch(/wb_host_register not in the symbol table/);
   });
