@@ -104,7 +104,9 @@ export const cjson: Driver = {
   ccwb(path) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const lib = load(path) as any;
-    lib.cJSON.destroyWith(lib.cJSON_Delete); // trees the caller owns (parse, detach results) go once unreachable
+    // Results the caller owns are the host's: freed with cJSON_Delete once unreachable.
+    lib.cJSON_Parse.returns({ owned: lib.cJSON_Delete });
+    lib.cJSON_DetachItemViaPointer.returns({ owned: lib.cJSON_Delete });
     return {
       lib,
       run(input) {

@@ -53,7 +53,7 @@ export const expat: Driver = {
   ccwb(path) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const lib = load(path) as any;
-    lib.$types['struct XML_ParserStruct'].destroyWith(lib.XML_ParserFree); // a parser is freed once unreachable
+    lib.XML_ParserCreate.returns({ owned: lib.XML_ParserFree }); // a parser is freed once unreachable
     return {
       lib,
       run(input) {

@@ -1,6 +1,7 @@
 // zlib from TypeScript: deflate an input through a z_stream in 256 KiB steps, then inflate it back.
 // The z_stream is a record TypeScript allocates; C updates its pointer fields (next_in, next_out,
-// state) on every call. Both versions keep the data in Node buffers, as a user streaming a file would.
+// state) on every call. The raw koffi version points them at Node buffers; the cc-wb version at
+// byte arrays the host allocates, filled and read through `$bytes` views.
 import koffi from 'koffi';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,6 +22,8 @@ interface Stream {
   output(buf: Buffer): void;
   availIn(): number;
   availOut(): number;
+  /** The last call wrote n bytes of output: put them into the buffer given to output(). */
+  produced(n: number): void;
   deflate(flush: number): number;
   inflate(flush: number): number;
   deflateEnd(): number;
@@ -39,6 +42,7 @@ function roundTrip(s: Stream, data: Buffer): Outcome {
       s.output(out);
       rc = s.deflate(last ? Z_FINISH : Z_NO_FLUSH);
       if (rc < 0) throw new Error(`deflate: ${rc}`);
+      s.produced(CHUNK - s.availOut());
       parts.push(Buffer.from(out.subarray(0, CHUNK - s.availOut())));
     } while (s.availOut() === 0);
     if (last) break;
@@ -55,6 +59,7 @@ function roundTrip(s: Stream, data: Buffer): Outcome {
       s.output(out);
       rc = s.inflate(Z_NO_FLUSH);
       if (rc < 0) throw new Error(`inflate: ${rc}`);
+      s.produced(CHUNK - s.availOut());
       back.push(Buffer.from(out.subarray(0, CHUNK - s.availOut())));
     } while (s.availOut() === 0 && rc !== Z_STREAM_END);
   }
@@ -72,33 +77,44 @@ export const zlib: Driver = {
   ccwb(path) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const lib = load(path) as any;
-    return { lib, run: (input) => {
-      const data = readFileSync(input);
-      const strm = new lib.z_stream({}); // host-owned: freed when unreachable
-      const size = lib.$sizeof('z_stream');
-      // A field takes an address (bigint) for memory the host did not allocate: the Node buffer's.
-      return roundTrip(
-        {
-          deflateInit: () => lib.deflateInit_(strm, LEVEL, lib.ZLIB_VERSION, size),
-          inflateInit: () => lib.inflateInit_(strm, lib.ZLIB_VERSION, size),
-          input: (b) => {
-            strm.next_in = koffi.address(b);
-            strm.avail_in = b.length;
+    return {
+      lib,
+      run: (input) => {
+        const data = readFileSync(input);
+        // Host-owned, freed when unreachable: the stream and its two buffers.
+        const strm = new lib.z_stream({});
+        const inBuf = lib.$alloc('unsigned char', CHUNK);
+        const outBuf = lib.$alloc('unsigned char', CHUNK);
+        const inBytes: Uint8Array = lib.$bytes(inBuf, CHUNK);
+        const outBytes: Uint8Array = lib.$bytes(outBuf, CHUNK);
+        let out: Buffer | null = null;
+        const size = lib.$sizeof('z_stream');
+        return roundTrip(
+          {
+            deflateInit: () => lib.deflateInit_(strm, LEVEL, lib.ZLIB_VERSION, size),
+            inflateInit: () => lib.inflateInit_(strm, lib.ZLIB_VERSION, size),
+            input: (b) => {
+              inBytes.set(b);
+              strm.next_in = inBuf;
+              strm.avail_in = b.length;
+            },
+            output: (b) => {
+              out = b;
+              strm.next_out = outBuf;
+              strm.avail_out = b.length;
+            },
+            produced: (n) => out!.set(outBytes.subarray(0, n)),
+            availIn: () => strm.avail_in,
+            availOut: () => strm.avail_out,
+            deflate: (f) => lib.deflate(strm, f),
+            inflate: (f) => lib.inflate(strm, f),
+            deflateEnd: () => lib.deflateEnd(strm),
+            inflateEnd: () => lib.inflateEnd(strm),
           },
-          output: (b) => {
-            strm.next_out = koffi.address(b);
-            strm.avail_out = b.length;
-          },
-          availIn: () => strm.avail_in,
-          availOut: () => strm.avail_out,
-          deflate: (f) => lib.deflate(strm, f),
-          inflate: (f) => lib.inflate(strm, f),
-          deflateEnd: () => lib.deflateEnd(strm),
-          inflateEnd: () => lib.inflateEnd(strm),
-        },
-        data,
-      );
-    } };
+          data,
+        );
+      },
+    };
   },
 
   koffi(path) {
@@ -128,31 +144,34 @@ export const zlib: Driver = {
     const deflateEnd = z.func('int deflateEnd(void *strm)');
     const inflateEnd = z.func('int inflateEnd(void *strm)');
     const version = z.func('const char *zlibVersion(void)')() as string;
-    return { run: (input) => {
-      const data = readFileSync(input);
-      const strm = Buffer.alloc(koffi.sizeof(zStream));
-      const size = strm.length;
-      return roundTrip(
-        {
-          deflateInit: () => deflateInit_(strm, LEVEL, version, size),
-          inflateInit: () => inflateInit_(strm, version, size),
-          input: (b) => {
-            strm.writeBigUInt64LE(koffi.address(b), NEXT_IN);
-            strm.writeUInt32LE(b.length, AVAIL_IN);
+    return {
+      run: (input) => {
+        const data = readFileSync(input);
+        const strm = Buffer.alloc(koffi.sizeof(zStream));
+        const size = strm.length;
+        return roundTrip(
+          {
+            deflateInit: () => deflateInit_(strm, LEVEL, version, size),
+            inflateInit: () => inflateInit_(strm, version, size),
+            input: (b) => {
+              strm.writeBigUInt64LE(koffi.address(b), NEXT_IN);
+              strm.writeUInt32LE(b.length, AVAIL_IN);
+            },
+            output: (b) => {
+              strm.writeBigUInt64LE(koffi.address(b), NEXT_OUT);
+              strm.writeUInt32LE(b.length, AVAIL_OUT);
+            },
+            availIn: () => strm.readUInt32LE(AVAIL_IN),
+            produced: () => {}, // C wrote into the Node buffer itself
+            availOut: () => strm.readUInt32LE(AVAIL_OUT),
+            deflate: (f) => deflate(strm, f),
+            inflate: (f) => inflate(strm, f),
+            deflateEnd: () => deflateEnd(strm),
+            inflateEnd: () => inflateEnd(strm),
           },
-          output: (b) => {
-            strm.writeBigUInt64LE(koffi.address(b), NEXT_OUT);
-            strm.writeUInt32LE(b.length, AVAIL_OUT);
-          },
-          availIn: () => strm.readUInt32LE(AVAIL_IN),
-          availOut: () => strm.readUInt32LE(AVAIL_OUT),
-          deflate: (f) => deflate(strm, f),
-          inflate: (f) => inflate(strm, f),
-          deflateEnd: () => deflateEnd(strm),
-          inflateEnd: () => inflateEnd(strm),
-        },
-        data,
-      );
-    } };
+          data,
+        );
+      },
+    };
   },
 };
