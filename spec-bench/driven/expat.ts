@@ -60,16 +60,21 @@ export const expat: Driver = {
         const data = readFileSync(input);
         const t = new Tally();
         const parser = lib.XML_ParserCreate(null);
-        lib.XML_SetElementHandler(
-          parser,
-          (_ud: unknown, name: string, atts: { get(i: number): string | null }) => {
-            t.start(name);
-            // name, value, name, value, ..., NULL
-            for (let i = 0; atts.get(i) !== null; i += 2) t.attribute(atts.get(i + 1)!);
-          },
-          () => t.end(),
-        );
-        parseChunks(data, (chunk, last) => lib.XML_Parse(parser, chunk, chunk.length, last ? 1 : 0), () => lib.XML_ErrorString(lib.XML_GetErrorCode(parser)));
+        const start = (_ud: unknown, name: string, atts: { get(i: number): string | null }) => {
+          t.start(name);
+          // name, value, name, value, ..., NULL
+          for (let i = 0; atts.get(i) !== null; i += 2) t.attribute(atts.get(i + 1)!);
+        };
+        const end = () => t.end();
+        lib.XML_SetElementHandler(parser, start, end);
+        try {
+          parseChunks(data, (chunk, last) => lib.XML_Parse(parser, chunk, chunk.length, last ? 1 : 0), () => lib.XML_ErrorString(lib.XML_GetErrorCode(parser)));
+        } finally {
+          // A registered function stays registered (and keeps what its closure reaches: here the
+          // parser) until unregistered, as with koffi.register.
+          lib.$unregister(start);
+          lib.$unregister(end);
+        }
         return t.outcome();
       },
     };
