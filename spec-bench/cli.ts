@@ -36,6 +36,8 @@ interface CliOptions {
   quiet: boolean;
   list: boolean;
   profile?: string;
+  buildsOnly: boolean;
+  rebuild: boolean;
 }
 
 export interface SuiteOptions {
@@ -53,6 +55,8 @@ export interface SuiteOptions {
   expectedFile: string;
   timeoutMs: number;
   quiet: boolean;
+  /** Build every configuration (and compare build times), run nothing. */
+  buildsOnly?: boolean;
   /** Called with the results so far after each benchmark. */
   onProgress?: (partial: SuiteResult) => void;
 }
@@ -62,7 +66,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const machine = describeMachine();
   const started = new Date().toISOString();
   const configs = configurations(o.clang).filter((c) => o.stress || c.name !== 'wb-stress');
-  const progress = new Progress('spec-bench', plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length, o.quiet, 'activity');
+  const planned = o.buildsOnly ? 0 : plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length;
+  const progress = new Progress('spec-bench', planned, o.quiet, 'activity');
   const expected = readExpected(o.expectedFile);
   const benchmarks: BenchResult[] = [];
   progress.note(`spec-bench${o.size === 'quick' ? ' --quick' : ''}: ${o.benchmarks.map((b) => b.name).join(', ')}; ${configs.map((c) => c.name).join(', ')}; ${o.runs} runs; load ${machine.loadBefore.join(' ')}`);
@@ -83,7 +88,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     micro,
   });
   for (const b of o.benchmarks) {
-    const r = await runBenchmark(b, { size: o.size, runs: o.runs, fewerRuns: o.stressRuns, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress });
+    const r = await runBenchmark(b, { size: o.size, runs: o.runs, fewerRuns: o.stressRuns, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress, buildsOnly: o.buildsOnly ?? false });
     benchmarks.push(r);
     const wb = r.ratios.wb?.[o.metric];
     progress.note(`${b.name}: ${r.status}${wb ? `, wb/base ${((wb.ratio - 1) * 100).toFixed(1)}%` : ''}${r.problems.length ? ` (${r.problems.length} problem(s))` : ''}`);
@@ -129,7 +134,9 @@ const program = new Command()
   .option('-q, --quiet', 'no progress display', false)
   .option('--list', 'list the benchmarks and exit', false)
   .option('--profile <list>', 'instead of timing: run the workloads (--quick size unless --ref-size) under callgrind in base and wb and list the functions and source lines that got more expensive')
-  .option('--ref-size', 'with --profile: the reference workloads', false);
+  .option('--ref-size', 'with --profile: the reference workloads', false)
+  .option('--builds-only', 'build every configuration and compare the build times (configure, CPU, wall); run no workload', false)
+  .option('--rebuild', 'build again even where an identical build is cached (CC_WB_REBUILD=1): build times from this run', false);
 
 async function main(): Promise<number> {
   program.parse();
@@ -153,6 +160,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const size = o.quick ? 'quick' : 'ref';
+  if (o.rebuild) process.env.CC_WB_REBUILD = '1';
   const names = o.only ? o.only.split(',').map((s) => s.trim()) : o.quick ? QUICK : SUITE.map((b) => b.name);
   const benchmarks = names.map((n) => {
     const b = SUITE.find((x) => x.name === n);
@@ -160,7 +168,8 @@ async function main(): Promise<number> {
     return b;
   });
   const runs = o.runs !== undefined ? Number(o.runs) : o.quick ? 3 : 5;
-  const outBase = o.out ?? join(resultsDir, o.quick ? 'quick' : o.only ? `only-${names.join('-')}` : 'suite');
+  const only = o.only ? `-${names.join('-')}` : '';
+  const outBase = o.out ?? join(resultsDir, o.buildsOnly ? `build-time${only}` : o.quick ? 'quick' : o.only ? `only${only}` : 'suite');
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`spec-bench: --runs must be a positive integer, not "${o.runs}"`);
   const result = await runSuite({
     size,
@@ -170,12 +179,13 @@ async function main(): Promise<number> {
     clang: o.clang,
     stress: o.stress,
     metric: o.metric,
-    micro: o.micro,
+    micro: o.micro && !o.buildsOnly,
     warmup: o.warmup,
     pin: o.pin,
     expectedFile: o.expected ?? expectedPath,
     timeoutMs: Number(o.timeout) * 1000,
     quiet: o.quiet,
+    buildsOnly: o.buildsOnly,
     onProgress: (partial) => writeResults(partial, outBase),
   });
   const text = renderTable(result);

@@ -24,12 +24,65 @@ export interface SuiteResult {
   /** Geometric mean over the benchmarks that ran, per configuration with a baseline. */
   geomean: Record<string, { cpu: number; wall: number; benchmarks: number }>;
   buildGeomean: Record<string, { cpu: number; wall: number }>;
+  /** Build time (configure included) of each cc-wb configuration against its baseline's, with the goals. */
+  buildTime: Record<string, BuildTimeSummary>;
   micro: MicroResult[];
   /** The bars of DESIGN.md this run is judged against, and the verdict. */
   bar: { geomeanMax: number; worstMax: number; geomean: number; worst: number; worstName: string; met: boolean } | null;
 }
 
-export function summarize(benchmarks: BenchResult[], configs: Config[], metric: Metric): Pick<SuiteResult, 'geomean' | 'buildGeomean' | 'bar'> {
+/** The build-time goals: a cc-wb build (configure + make) against the plain one. */
+export const BUILD_GOALS = { cpuGeomean: 1.3, cpuWorst: 1.6, wallGeomean: 1.3, configure: 1.2 } as const;
+
+export interface BuildTimeSummary {
+  goals: typeof BUILD_GOALS;
+  benchmarks: number;
+  cpuGeomean: number;
+  cpuWorst: number;
+  cpuWorstName: string;
+  wallGeomean: number;
+  /** Over the benchmarks with a configure step (CPU; wall alongside). */
+  configureBenchmarks: number;
+  configureCpuGeomean: number | null;
+  configureWallGeomean: number | null;
+  met: { cpuGeomean: boolean; cpuWorst: boolean; wallGeomean: boolean; configure: boolean | null };
+}
+
+function buildTimeSummary(benchmarks: BenchResult[], config: string): BuildTimeSummary | undefined {
+  const with_ = benchmarks.filter((b) => b.buildRatio[config]);
+  if (with_.length === 0) return undefined;
+  const r = (b: BenchResult) => b.buildRatio[config]!;
+  const worst = with_.reduce((a, b) => (r(b).cpu > r(a).cpu ? b : a));
+  const configured = with_.filter((b) => r(b).configureCpu !== undefined);
+  const cpuGeomean = geomean(with_.map((b) => r(b).cpu));
+  const wallGeomean = geomean(with_.map((b) => r(b).wall));
+  const configureCpuGeomean = configured.length ? geomean(configured.map((b) => r(b).configureCpu!)) : null;
+  const configureWallGeomean = configured.length ? geomean(configured.map((b) => r(b).configureWall!)) : null;
+  return {
+    goals: BUILD_GOALS,
+    benchmarks: with_.length,
+    cpuGeomean,
+    cpuWorst: r(worst).cpu,
+    cpuWorstName: worst.name,
+    wallGeomean,
+    configureBenchmarks: configured.length,
+    configureCpuGeomean,
+    configureWallGeomean,
+    met: {
+      cpuGeomean: cpuGeomean <= BUILD_GOALS.cpuGeomean,
+      cpuWorst: r(worst).cpu <= BUILD_GOALS.cpuWorst,
+      wallGeomean: wallGeomean <= BUILD_GOALS.wallGeomean,
+      configure: configureCpuGeomean === null ? null : configureCpuGeomean <= BUILD_GOALS.configure,
+    },
+  };
+}
+
+export function summarize(benchmarks: BenchResult[], configs: Config[], metric: Metric): Pick<SuiteResult, 'geomean' | 'buildGeomean' | 'buildTime' | 'bar'> {
+  const buildTime: SuiteResult['buildTime'] = {};
+  for (const c of configs) {
+    const t = c.baseline && !c.buildOf ? buildTimeSummary(benchmarks, c.name) : undefined;
+    if (t) buildTime[c.name] = t;
+  }
   const g: SuiteResult['geomean'] = {};
   const bg: SuiteResult['buildGeomean'] = {};
   for (const c of configs) {
@@ -47,7 +100,50 @@ export function summarize(benchmarks: BenchResult[], configs: Config[], metric: 
     const w = worst.ratios.wb![metric].ratio;
     bar = { geomeanMax: 1.03, worstMax: 1.1, geomean: gm, worst: w, worstName: worst.name, met: gm <= 1.03 && w <= 1.1 };
   }
-  return { geomean: g, buildGeomean: bg, bar };
+  return { geomean: g, buildGeomean: bg, buildTime, bar };
+}
+
+const met = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'MET' : 'NOT MET');
+const times = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${x.toFixed(2)}x`);
+
+/**
+ * The build-time table of one cc-wb configuration: configure, whole build CPU and whole build wall
+ * time (seconds, configure included), its baseline's and the ratio side by side, then the goals.
+ */
+export function renderBuildTable(s: SuiteResult, config: string): string {
+  const c = s.configs.find((x) => x.name === config);
+  const t = s.buildTime[config];
+  if (!c?.baseline || !t) return '';
+  const base = c.baseline;
+  const head = ['benchmark', `configure ${base} s`, `${config} s`, 'ratio', `build CPU ${base} s`, `${config} s`, 'ratio', `build wall ${base} s`, `${config} s`, 'ratio', ''];
+  const rows = s.benchmarks
+    .filter((b) => b.buildRatio[config])
+    .map((b) => {
+      const mine = b.builds[config]!;
+      const theirs = b.builds[base]!;
+      const r = b.buildRatio[config]!;
+      const reused = mine.reused || theirs.reused ? 'reused build' : '';
+      return [
+        b.name,
+        secs(theirs.configureMs === undefined ? undefined : theirs.configureMs / 1000),
+        secs(mine.configureMs === undefined ? undefined : mine.configureMs / 1000),
+        // the configure ratio by CPU, like the build's (wall in the JSON)
+        times(r.configureCpu),
+        secs(theirs.buildCpuMs / 1000),
+        secs(mine.buildCpuMs / 1000),
+        times(r.cpu),
+        secs(theirs.buildMs / 1000),
+        secs(mine.buildMs / 1000),
+        times(r.wall),
+        reused,
+      ];
+    });
+  rows.push(['geomean', '', '', times(t.configureCpuGeomean), '', '', times(t.cpuGeomean), '', '', times(t.wallGeomean), '']);
+  return [
+    `build time, ${config} vs ${base} (configure + make; CPU: user + sys of everything, cc-wb's pass servers included; configure ratio by CPU):`,
+    table(head, rows),
+    `goals: build CPU geomean ${times(t.cpuGeomean)} (goal <= ${t.goals.cpuGeomean}x): ${met(t.met.cpuGeomean)}; worst ${times(t.cpuWorst)} ${t.cpuWorstName} (<= ${t.goals.cpuWorst}x): ${met(t.met.cpuWorst)}; build wall geomean ${times(t.wallGeomean)} (<= ${t.goals.wallGeomean}x): ${met(t.met.wallGeomean)}; configure CPU geomean ${times(t.configureCpuGeomean)} over ${t.configureBenchmarks} (<= ${t.goals.configure}x; wall ${times(t.configureWallGeomean)}): ${met(t.met.configure)}`,
+  ].join('\n');
 }
 
 const secs = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -115,6 +211,10 @@ export function renderTable(s: SuiteResult): string {
       '',
       `ratios: ratio of the medians, [min..max] of the per-round pairs; "stores": barriered stores the pass reported (sites of kind != call), "calls": calls it rewrote (malloc, free, memcpy...); build: CPU time of the whole build vs its baseline's.`,
     );
+  }
+  for (const c of others) {
+    const text = renderBuildTable(s, c.name);
+    if (text) lines.push('', text);
   }
   const wallRatios = others
     .filter((c) => s.geomean[c.name])
