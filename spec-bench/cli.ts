@@ -77,6 +77,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     size: o.size,
     runs: o.runs,
     stressRuns: Math.min(o.runs, o.stressRuns),
+    buildsOnly: o.buildsOnly ?? false,
     metric: o.metric,
     started,
     finished: new Date().toISOString(),

@@ -13,6 +13,8 @@ export interface SuiteResult {
   size: 'ref' | 'quick';
   runs: number;
   stressRuns: number;
+  /** Only the builds were made and timed (--builds-only): no workload ran. */
+  buildsOnly?: boolean;
   /** The time the headline ratios use (both are recorded for every run). */
   metric: Metric;
   started: string;
@@ -198,7 +200,9 @@ export function renderTable(s: SuiteResult): string {
   ]);
   const mc = s.machine;
   const lines = [
-    `spec-bench ${s.size === 'quick' ? '--quick' : '(reference workloads)'}: ${s.runs} timed runs per configuration${s.configs.some((c) => c.name === 'wb-stress') && s.stressRuns < s.runs ? ` (wb-stress: ${s.stressRuns})` : ''}, interleaved after an untimed check run; ${m === 'cpu' ? 'CPU seconds (user + sys of the workload)' : 'wall seconds'}, median (min-max)`,
+    s.buildsOnly
+      ? 'spec-bench --builds-only: each configuration built once, timed (no workload ran)'
+      : `spec-bench ${s.size === 'quick' ? '--quick' : '(reference workloads)'}: ${s.runs} timed runs per configuration${s.configs.some((c) => c.name === 'wb-stress') && s.stressRuns < s.runs ? ` (wb-stress: ${s.stressRuns})` : ''}, interleaved after an untimed check run; ${m === 'cpu' ? 'CPU seconds (user + sys of the workload)' : 'wall seconds'}, median (min-max)`,
     `machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memGiB} GiB; ${mc.uname}`,
     `compilers: ${mc.cc}${mc.clang ? `; ${mc.clang}` : ''}; node ${mc.node}; cc-wb at ${mc.commit.slice(0, 12)}${mc.dirty ? ' + local changes' : ''}`,
     `load average (1/5/15 min): ${mc.loadBefore.join(' ')} before, ${s.loadAfter.join(' ')} after; median 1-min load at run start ${medianLoad(s).toFixed(2)}`,
