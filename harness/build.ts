@@ -11,7 +11,7 @@ import { cacheRoot, withLock } from './cache.js';
 import { fetchDebianSource, type DebianSourceSpec } from './debian.js';
 import { cclogScript, readCompileLog, type CompileCommand } from './compile-log.js';
 import { shellWord, type Compiler } from './compilers.js';
-import { stopServers } from '../toolchain/passclient.js';
+import { serverUsage, stopServers } from '../toolchain/passclient.js';
 
 export interface Step {
   argv: string[];
@@ -79,19 +79,25 @@ export class StepFailed extends Error {
 async function runSteps(steps: Step[], dir: string, env: Record<string, string>, log: string): Promise<StepTime[]> {
   const times: StepTime[] = [];
   const timesFile = join(dirname(log), `times.${process.pid}`);
-  for (const step of steps) {
-    // cc-wb's resident pass servers (toolchain/passserver.ts) are not children of the build: they
-    // get a folder of their own per step, and the CPU they spent is added to the step's.
-    const servers = mkdtempSync(join(tmpdir(), 'ccwb-build-servers-'));
-    const started = performance.now();
-    let cpuMs = 0;
-    try {
-      cpuMs += await runStepTimed(step, dir, { ...env, CC_WB_SERVER_DIR: servers }, log, timesFile);
-    } finally {
-      cpuMs += (await stopServers(servers)).cpuMs;
-      rmSync(servers, { recursive: true, force: true });
+  // cc-wb's resident pass servers (toolchain/passserver.ts) are not children of the build: they
+  // get a folder of their own, kept from step to step as a user's would be (configure's servers
+  // serve make), and each step is charged the CPU they spent while it ran.
+  const servers = mkdtempSync(join(tmpdir(), 'ccwb-build-servers-'));
+  env = { ...env, CC_WB_SERVER_DIR: servers };
+  let before = new Map<number, number>();
+  try {
+    for (const step of steps) {
+      const started = performance.now();
+      let cpuMs = await runStepTimed(step, dir, env, log, timesFile);
+      // (a server that exited on its own during the step took its CPU with it, as at the end)
+      const now = (await serverUsage(servers)).cpuMsByPid;
+      for (const [pid, ms] of now) cpuMs += ms - (before.get(pid) ?? 0);
+      before = now;
+      times.push({ program: step.argv[0]!, wallMs: Math.round(performance.now() - started), cpuMs: Math.round(cpuMs) });
     }
-    times.push({ program: step.argv[0]!, wallMs: Math.round(performance.now() - started), cpuMs: Math.round(cpuMs) });
+  } finally {
+    await stopServers(servers);
+    rmSync(servers, { recursive: true, force: true });
   }
   rmSync(timesFile, { force: true });
   return times;
