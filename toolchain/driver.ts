@@ -304,7 +304,8 @@ async function compileInstrumented(compiler: string[], a: Analysis, args: readon
           // The program is the user's own compile: one run of their command is the whole job.
           const code = (await runCompiler(compiler, withRuntime(a, args, runtime), verbose && runtime.length > 0)).code;
           if (wb.stats) say(formatStats(input.path, passed));
-          if (wb.keep !== undefined) keepFiles(a, input, wb.keep, text, passed, encoding);
+          // what was compiled is the source itself: the pass's text is not kept as if it had been
+          if (wb.keep !== undefined) keepFiles(a, input, wb.keep, text, { ...passed, ok: false }, encoding);
           if (wb.report !== undefined) appendReport(wb.report, unitReport(a, input, passed));
           return code;
         }

@@ -1,7 +1,7 @@
 // A program linked from one C source in which the pass changes nothing (configure's link and run
 // tests, mostly) is built by one run of the user's own command with the runtime appended: no
 // diagnostics compile, no second compile. Everything else keeps the diagnostics compile.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,13 @@ describe('a program whose unit the pass leaves alone is compiled once', () => {
     expect(units).toHaveLength(1);
     expect([units[0]!.instrumented, units[0]!.sites, units[0]!.stats.barriered, units[0]!.stats.calls]).toEqual([true, [], 0, 0]);
     expect((await execa(join(dir, 'plain'))).stdout).toBe('42');
+  });
+
+  it('--wb-keep keeps the preprocessed unit, and no instrumented text that was never compiled', async () => {
+    const { dir, r, calls } = await traced(['-O2', 'plain.c', '-o', 'plain', '--wb-keep=kept']);
+    expect(r.exitCode).toBe(0);
+    expect(calls).toHaveLength(2);
+    expect(readdirSync(join(dir, 'kept'))).toEqual(['plain.i']);
   });
 
   it("a compile error is the compiler's own, status and messages", async () => {
