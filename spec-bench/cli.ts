@@ -103,13 +103,16 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   return assemble(micro);
 }
 
-/** Writes <out>.txt, .json and .svg; returns their paths. */
+/** Writes <out>.txt, .json and .svg (the chart of run times: none for a builds-only run); returns their paths. */
 export function writeResults(result: SuiteResult, outBase: string): string[] {
   mkdirSync(join(outBase, '..'), { recursive: true });
-  const files = [`${outBase}.txt`, `${outBase}.json`, `${outBase}.svg`];
+  const files = [`${outBase}.txt`, `${outBase}.json`];
   writeFileSync(files[0]!, renderTable(result));
   writeFileSync(files[1]!, JSON.stringify(result, null, 2) + '\n');
-  writeFileSync(files[2]!, renderSvg(result));
+  if (!result.buildsOnly) {
+    files.push(`${outBase}.svg`);
+    writeFileSync(files[2]!, renderSvg(result));
+  }
   return files;
 }
 
