@@ -43,6 +43,8 @@ interface CliOptions {
   list: boolean;
   profile?: string;
   charts?: string;
+  buildsOnly: boolean;
+  rebuild: boolean;
 }
 
 export interface SuiteOptions {
@@ -64,6 +66,8 @@ export interface SuiteOptions {
   expectedFile: string;
   timeoutMs: number;
   quiet: boolean;
+  /** Build every configuration (and compare build times), run nothing. */
+  buildsOnly?: boolean;
   /** Called with the results so far after each benchmark. */
   onProgress?: (partial: SuiteResult) => void;
 }
@@ -73,8 +77,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const machine = describeMachine();
   const started = new Date().toISOString();
   const configs = configurations(o.clang).filter((c) => (o.stress || c.name !== 'wb-stress') && (o.hosted !== false || !c.hosted));
-  const drivers = o.driven ?? [];
-  const planned = plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length + plannedDrivenRuns(o) * drivers.length;
+  const drivers = o.buildsOnly ? [] : (o.driven ?? []);
+  const planned = o.buildsOnly ? 0 : plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length + plannedDrivenRuns(o) * drivers.length;
   const progress = new Progress('spec-bench', planned, o.quiet, 'activity');
   const expected = readExpected(o.expectedFile);
   const benchmarks: BenchResult[] = [];
@@ -86,6 +90,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     size: o.size,
     runs: o.runs,
     stressRuns: Math.min(o.runs, o.stressRuns),
+    buildsOnly: o.buildsOnly ?? false,
     metric: o.metric,
     started,
     finished: new Date().toISOString(),
@@ -98,7 +103,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     micro,
   });
   for (const b of o.benchmarks) {
-    const r = await runBenchmark(b, { size: o.size, runs: o.runs, fewerRuns: o.stressRuns, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress });
+    const r = await runBenchmark(b, { size: o.size, runs: o.runs, fewerRuns: o.stressRuns, configs, warmup: o.warmup, expected, pin: o.pin, timeoutMs: o.timeoutMs, progress, buildsOnly: o.buildsOnly ?? false });
     benchmarks.push(r);
     const wb = r.ratios.wb?.[o.metric];
     progress.note(`${b.name}: ${r.status}${wb ? `, wb/base ${((wb.ratio - 1) * 100).toFixed(1)}%` : ''}${r.problems.length ? ` (${r.problems.length} problem(s))` : ''}`);
@@ -164,7 +169,9 @@ const program = new Command()
   .option('--list', 'list the benchmarks and exit', false)
   .option('--profile <list>', 'instead of timing: run the workloads (--quick size unless --ref-size) under callgrind in base and wb and list the functions and source lines that got more expensive')
   .option('--ref-size', 'with --profile: the reference workloads', false)
-  .option('--charts <json>', 'instead of running: render the charts (and, for a result of this version, the table) of a stored result next to it');
+  .option('--charts <json>', 'instead of running: render the charts (and, for a result of this version, the table) of a stored result next to it')
+  .option('--builds-only', 'build every configuration and compare the build times (configure, CPU, wall); run no workload', false)
+  .option('--rebuild', 'build again even where an identical build is cached (CC_WB_REBUILD=1): build times from this run', false);
 
 async function main(): Promise<number> {
   program.parse();
@@ -200,6 +207,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const size = o.quick ? 'quick' : 'ref';
+  if (o.rebuild) process.env.CC_WB_REBUILD = '1';
   const names = o.only ? o.only.split(',').map((s) => s.trim()) : o.quick ? QUICK : SUITE.map((b) => b.name);
   const benchmarks = names.map((n) => {
     const b = SUITE.find((x) => x.name === n);
@@ -207,7 +215,8 @@ async function main(): Promise<number> {
     return b;
   });
   const runs = o.runs !== undefined ? Number(o.runs) : o.quick ? 3 : 5;
-  const outBase = o.out ?? join(resultsDir, o.quick ? 'quick' : o.only ? `only-${names.join('-')}` : 'suite');
+  const only = o.only ? `-${names.join('-')}` : '';
+  const outBase = o.out ?? join(resultsDir, o.buildsOnly ? `build-time${only}` : o.quick ? 'quick' : o.only ? `only${only}` : 'suite');
   const drivenNames = typeof o.driven === 'string' ? o.driven.split(',').map((s) => s.trim()) : o.driven ? DRIVERS.map((d) => d.library) : [];
   const drivers = drivenNames.map((n) => {
     const d = DRIVERS.find((x) => x.library === n);
@@ -225,12 +234,13 @@ async function main(): Promise<number> {
     hosted: o.hosted,
     driven: drivers,
     metric: o.metric,
-    micro: o.micro,
+    micro: o.micro && !o.buildsOnly,
     warmup: o.warmup,
     pin: o.pin,
     expectedFile: o.expected ?? expectedPath,
     timeoutMs: Number(o.timeout) * 1000,
     quiet: o.quiet,
+    buildsOnly: o.buildsOnly,
     onProgress: (partial) => writeResults(partial, outBase),
   });
   const text = renderTable(result);

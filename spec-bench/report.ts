@@ -14,6 +14,8 @@ export interface SuiteResult {
   size: 'ref' | 'quick';
   runs: number;
   stressRuns: number;
+  /** Only the builds were made and timed (--builds-only): no workload ran. */
+  buildsOnly?: boolean;
   /** The time the headline ratios use (both are recorded for every run). */
   metric: Metric;
   started: string;
@@ -27,6 +29,8 @@ export interface SuiteResult {
   /** Geometric mean over the benchmarks that ran, per configuration with a baseline. */
   geomean: Record<string, { cpu: number; wall: number; benchmarks: number }>;
   buildGeomean: Record<string, { cpu: number; wall: number }>;
+  /** Build time (configure included) of each cc-wb configuration against its baseline's, with the goals. */
+  buildTime: Record<string, BuildTimeSummary>;
   micro: MicroResult[];
   /** The goals this run is judged against (DESIGN.md's compulsory bar, the hosted goal), and the verdicts. */
   bars: Bar[];
@@ -49,7 +53,58 @@ export const GOALS: { config: string; what: string; geomeanMax: number; worstMax
   { config: 'wb-hosted', what: 'hosted cost (wb-hosted vs base)', geomeanMax: 1.05, worstMax: 1.15 },
 ];
 
-export function summarize(benchmarks: BenchResult[], configs: Config[], metric: Metric): Pick<SuiteResult, 'geomean' | 'buildGeomean' | 'bars'> {
+/** The build-time goals: a cc-wb build (configure + make) against the plain one. */
+export const BUILD_GOALS = { cpuGeomean: 1.3, cpuWorst: 1.6, wallGeomean: 1.3, configure: 1.2 } as const;
+
+export interface BuildTimeSummary {
+  goals: typeof BUILD_GOALS;
+  benchmarks: number;
+  cpuGeomean: number;
+  cpuWorst: number;
+  cpuWorstName: string;
+  wallGeomean: number;
+  /** Over the benchmarks with a configure step (CPU; wall alongside). */
+  configureBenchmarks: number;
+  configureCpuGeomean: number | null;
+  configureWallGeomean: number | null;
+  met: { cpuGeomean: boolean; cpuWorst: boolean; wallGeomean: boolean; configure: boolean | null };
+}
+
+function buildTimeSummary(benchmarks: BenchResult[], config: string): BuildTimeSummary | undefined {
+  const with_ = benchmarks.filter((b) => b.buildRatio[config]);
+  if (with_.length === 0) return undefined;
+  const r = (b: BenchResult) => b.buildRatio[config]!;
+  const worst = with_.reduce((a, b) => (r(b).cpu > r(a).cpu ? b : a));
+  const configured = with_.filter((b) => r(b).configureCpu !== undefined);
+  const cpuGeomean = geomean(with_.map((b) => r(b).cpu));
+  const wallGeomean = geomean(with_.map((b) => r(b).wall));
+  const configureCpuGeomean = configured.length ? geomean(configured.map((b) => r(b).configureCpu!)) : null;
+  const configureWallGeomean = configured.length ? geomean(configured.map((b) => r(b).configureWall!)) : null;
+  return {
+    goals: BUILD_GOALS,
+    benchmarks: with_.length,
+    cpuGeomean,
+    cpuWorst: r(worst).cpu,
+    cpuWorstName: worst.name,
+    wallGeomean,
+    configureBenchmarks: configured.length,
+    configureCpuGeomean,
+    configureWallGeomean,
+    met: {
+      cpuGeomean: cpuGeomean <= BUILD_GOALS.cpuGeomean,
+      cpuWorst: r(worst).cpu <= BUILD_GOALS.cpuWorst,
+      wallGeomean: wallGeomean <= BUILD_GOALS.wallGeomean,
+      configure: configureCpuGeomean === null ? null : configureCpuGeomean <= BUILD_GOALS.configure,
+    },
+  };
+}
+
+export function summarize(benchmarks: BenchResult[], configs: Config[], metric: Metric): Pick<SuiteResult, 'geomean' | 'buildGeomean' | 'buildTime' | 'bars'> {
+  const buildTime: SuiteResult['buildTime'] = {};
+  for (const c of configs) {
+    const t = c.baseline && !c.buildOf ? buildTimeSummary(benchmarks, c.name) : undefined;
+    if (t) buildTime[c.name] = t;
+  }
   const g: SuiteResult['geomean'] = {};
   const bg: SuiteResult['buildGeomean'] = {};
   for (const c of configs) {
@@ -69,7 +124,49 @@ export function summarize(benchmarks: BenchResult[], configs: Config[], metric: 
     const w = worst.ratios[c]![metric].ratio;
     bars.push({ ...goal, geomean: gm, worst: w, worstName: worst.name, met: gm <= goal.geomeanMax && w <= goal.worstMax });
   }
-  return { geomean: g, buildGeomean: bg, bars };
+  return { geomean: g, buildGeomean: bg, buildTime, bars };
+}
+
+const met = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'MET' : 'NOT MET');
+const times = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${x.toFixed(2)}x`);
+
+/**
+ * The build-time table of one cc-wb configuration: configure, whole build CPU and whole build wall
+ * time (seconds, configure included), its baseline's and the ratio side by side, then the goals.
+ */
+export function renderBuildTable(s: SuiteResult, config: string): string {
+  const c = s.configs.find((x) => x.name === config);
+  const t = s.buildTime?.[config];
+  if (!c?.baseline || !t) return '';
+  const base = c.baseline;
+  const head = ['benchmark', `configure CPU ${base} s`, `${config} s`, 'ratio', `build CPU ${base} s`, `${config} s`, 'ratio', `build wall ${base} s`, `${config} s`, 'ratio', ''];
+  const rows = s.benchmarks
+    .filter((b) => b.buildRatio[config])
+    .map((b) => {
+      const mine = b.builds[config]!;
+      const theirs = b.builds[base]!;
+      const r = b.buildRatio[config]!;
+      const reused = mine.reused || theirs.reused ? 'reused build' : '';
+      return [
+        b.name,
+        secs(theirs.configureCpuMs === undefined ? undefined : theirs.configureCpuMs / 1000),
+        secs(mine.configureCpuMs === undefined ? undefined : mine.configureCpuMs / 1000),
+        times(r.configureCpu),
+        secs(theirs.buildCpuMs / 1000),
+        secs(mine.buildCpuMs / 1000),
+        times(r.cpu),
+        secs(theirs.buildMs / 1000),
+        secs(mine.buildMs / 1000),
+        times(r.wall),
+        reused,
+      ];
+    });
+  rows.push(['geomean', '', '', times(t.configureCpuGeomean), '', '', times(t.cpuGeomean), '', '', times(t.wallGeomean), '']);
+  return [
+    `build time, ${config} vs ${base} (build = configure + make; CPU: user + sys of everything, cc-wb's pass servers included; configure wall times in the JSON):`,
+    table(head, rows),
+    `goals: build CPU geomean ${times(t.cpuGeomean)} (goal <= ${t.goals.cpuGeomean}x): ${met(t.met.cpuGeomean)}; worst ${times(t.cpuWorst)} ${t.cpuWorstName} (<= ${t.goals.cpuWorst}x): ${met(t.met.cpuWorst)}; build wall geomean ${times(t.wallGeomean)} (<= ${t.goals.wallGeomean}x): ${met(t.met.wallGeomean)}; configure CPU geomean ${times(t.configureCpuGeomean)} over ${t.configureBenchmarks} (<= ${t.goals.configure}x; wall ${times(t.configureWallGeomean)}): ${met(t.met.configure)}`,
+  ].join('\n');
 }
 
 const secs = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -124,10 +221,12 @@ export function renderTable(s: SuiteResult): string {
   ]);
   const mc = s.machine;
   const lines = [
-    `spec-bench ${s.size === 'quick' ? '--quick' : '(reference workloads)'}: ${s.runs} timed runs per configuration${s.configs.some((c) => c.name === 'wb-stress') && s.stressRuns < s.runs ? ` (wb-stress: ${s.stressRuns})` : ''}, interleaved after an untimed check run; ${m === 'cpu' ? 'CPU seconds (user + sys of the workload)' : 'wall seconds'}, median (min-max)`,
+    s.buildsOnly
+      ? 'spec-bench --builds-only: each configuration built once, timed (no workload ran)'
+      : `spec-bench ${s.size === 'quick' ? '--quick' : '(reference workloads)'}: ${s.runs} timed runs per configuration${s.configs.some((c) => c.name === 'wb-stress') && s.stressRuns < s.runs ? ` (wb-stress: ${s.stressRuns})` : ''}, interleaved after an untimed check run; ${m === 'cpu' ? 'CPU seconds (user + sys of the workload)' : 'wall seconds'}, median (min-max)`,
     `machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memGiB} GiB; ${mc.uname}`,
     `compilers: ${mc.cc}${mc.clang ? `; ${mc.clang}` : ''}; node ${mc.node}; cc-wb at ${mc.commit.slice(0, 12)}${mc.dirty ? ' + local changes' : ''}`,
-    `load average (1/5/15 min): ${mc.loadBefore.join(' ')} before, ${s.loadAfter.join(' ')} after; median 1-min load at run start ${medianLoad(s).toFixed(2)}`,
+    `load average (1/5/15 min): ${mc.loadBefore.join(' ')} before, ${s.loadAfter.join(' ')} after${s.buildsOnly ? '' : `; median 1-min load at run start ${medianLoad(s).toFixed(2)}`}`,
     `${s.started} .. ${s.finished}`,
   ];
   if (s.benchmarks.length) {
@@ -137,6 +236,10 @@ export function renderTable(s: SuiteResult): string {
       '',
       `ratios: ratio of the medians, [min..max] of the per-round pairs; "stores": barriered stores the pass reported (sites of kind != call), "calls": calls it rewrote (malloc, free, memcpy...); build: CPU time of the whole build vs its baseline's.`,
     );
+  }
+  for (const c of others) {
+    const text = renderBuildTable(s, c.name);
+    if (text) lines.push('', text);
   }
   const wallRatios = others
     .filter((c) => s.geomean[c.name])

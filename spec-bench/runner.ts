@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fetchDebianSource } from '../harness/debian.js';
+import type { StepTime } from '../harness/build.js';
 import { buildFor, passFacts, type BuiltConfig, type Config, type PassFacts } from './build.js';
 import { inputFile } from './corpus.js';
 import { compareDigests, firstDifference, runWorkload, RunFailed, type RunResult, type Timing } from './measure.js';
@@ -42,11 +43,17 @@ export interface BenchOptions {
   progress: Progress;
   /** Timed runs of configurations with `fewerRuns` set (wb-stress: 10-20x slower on some programs). */
   fewerRuns: number;
+  /** Stop after the builds (build times and the pass report only). */
+  buildsOnly?: boolean;
 }
 
 export interface BuildFacts {
+  /** The whole build (configure included). */
   buildMs: number;
   buildCpuMs: number;
+  /** Its configure step (./configure, cmake), when it has one; absent for a reused build of an older stamp. */
+  configureMs?: number;
+  configureCpuMs?: number;
   reused: boolean;
   textBytes: number | null;
   dir: string;
@@ -66,8 +73,11 @@ export interface BenchResult {
   reference: 'pinned' | 'newly pinned' | 'not pinned' | 'pinned for another version';
   pass: PassFacts | null;
   builds: Record<string, BuildFacts>;
-  /** Build time of a configuration against its baseline's: CPU (user + sys of the whole build) and wall. */
-  buildRatio: Record<string, { cpu: number; wall: number }>;
+  /**
+   * Build time of a configuration against its baseline's: CPU (user + sys of the whole build, pass
+   * servers included) and wall; the configure step's alone when the build has one.
+   */
+  buildRatio: Record<string, { cpu: number; wall: number; configureCpu?: number; configureWall?: number }>;
   runs: Record<string, Timing[]>;
   summary: Record<string, { cpu: Spread; wall: Spread }>;
   ratios: Record<string, { cpu: Ratio; wall: Ratio }>;
@@ -75,6 +85,13 @@ export interface BenchResult {
   digests: Record<string, string>;
   /** Per hosted configuration, what the attached host saw in the last run (the runtime's counters summed over the processes). */
   hosted: Record<string, HostedFacts>;
+}
+
+/** The configure step's times (./configure, cmake), or nothing when the build has none. */
+function configureTime(steps: StepTime[]): Pick<BuildFacts, 'configureMs' | 'configureCpuMs'> {
+  const configure = steps.filter((t) => /(^|\/)(configure|cmake)$/.test(t.program));
+  if (configure.length === 0) return {};
+  return { configureMs: configure.reduce((n, t) => n + t.wallMs, 0), configureCpuMs: configure.reduce((n, t) => n + t.cpuMs, 0) };
 }
 
 /** The inputs a workload reads, generated into the cache on first use. */
@@ -129,7 +146,7 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     try {
       const b = await buildFor(bench, c);
       built.set(c.name, b);
-      result.builds[c.name] = { buildMs: b.build.buildMs, buildCpuMs: b.build.buildCpuMs, reused: b.build.reused, textBytes: b.textBytes, dir: b.build.dir };
+      result.builds[c.name] = { buildMs: b.build.buildMs, buildCpuMs: b.build.buildCpuMs, ...configureTime(b.build.steps), reused: b.build.reused, textBytes: b.textBytes, dir: b.build.dir };
       p.note(`${bench.name}: ${c.name} build ${b.build.reused ? 'reused' : 'done'} (${(b.build.buildCpuMs / 1000).toFixed(1)} s CPU)`);
     } catch (e) {
       result.status = 'build-failed';
@@ -144,6 +161,10 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     const mine = result.builds[c.name]!;
     const theirs = result.builds[c.baseline]!;
     result.buildRatio[c.name] = { cpu: mine.buildCpuMs / theirs.buildCpuMs, wall: mine.buildMs / theirs.buildMs };
+    if (mine.configureCpuMs !== undefined && theirs.configureCpuMs !== undefined) {
+      result.buildRatio[c.name]!.configureCpu = mine.configureCpuMs / theirs.configureCpuMs;
+      result.buildRatio[c.name]!.configureWall = mine.configureMs! / theirs.configureMs!;
+    }
   }
   const wb = built.get('wb');
   if (wb) result.pass = passFacts(wb.build.report, wb.build.dir);
@@ -158,6 +179,8 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
   if (result.pass?.uninstrumented.length) {
     result.problems.push(`${result.pass.uninstrumented.length} unit(s) compiled without barriers: ${result.pass.uninstrumented.slice(0, 5).join(', ')}`);
   }
+
+  if (o.buildsOnly) return result;
 
   // 2. Runs. The first round checks outputs (timed too when there is no warm-up round).
   const key = `${bench.name}/${o.size}`;

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runSuite, writeResults, type SuiteOptions } from '../../spec-bench/cli.js';
-import { renderTable } from '../../spec-bench/report.js';
+import { renderBuildTable, renderTable, summarize, type SuiteResult } from '../../spec-bench/report.js';
+import { configurations } from '../../spec-bench/build.js';
+import type { BenchResult, BuildFacts } from '../../spec-bench/runner.js';
 import { hostSink } from '../../spec-bench/host-sink.js';
 import { parseTimes } from '../../spec-bench/measure.js';
 import { geomean, median, ratio } from '../../spec-bench/stats.js';
@@ -68,6 +70,48 @@ describe('spec-bench pieces', () => {
   });
 });
 
+describe('spec-bench build times', () => {
+  const facts = (buildMs: number, buildCpuMs: number, configure?: [number, number]): BuildFacts => ({
+    buildMs,
+    buildCpuMs,
+    ...(configure ? { configureMs: configure[0], configureCpuMs: configure[1] } : {}),
+    reused: false,
+    textBytes: null,
+    dir: '/nowhere',
+  });
+  const bench = (name: string, base: BuildFacts, wb: BuildFacts): BenchResult =>
+    ({
+      name,
+      status: 'ok',
+      ratios: {},
+      builds: { base, wb },
+      buildRatio: {
+        wb: {
+          cpu: wb.buildCpuMs / base.buildCpuMs,
+          wall: wb.buildMs / base.buildMs,
+          ...(base.configureCpuMs ? { configureCpu: wb.configureCpuMs! / base.configureCpuMs, configureWall: wb.configureMs! / base.configureMs! } : {}),
+        },
+      },
+    }) as unknown as BenchResult;
+
+  it('puts configure, build CPU and build wall of base and wb side by side, with the goals', () => {
+    const benchmarks = [bench('gzip', facts(10_000, 8_000, [4_000, 2_000]), facts(12_000, 9_600, [4_400, 2_200])), bench('lua', facts(5_000, 9_000), facts(8_000, 18_000))];
+    const configs = configurations(false);
+    const result = { configs: configs.map((c) => ({ name: c.name, baseline: c.baseline })), benchmarks, ...summarize(benchmarks, configs, 'cpu') } as unknown as SuiteResult;
+    const t = result.buildTime.wb!;
+    expect(t.cpuGeomean).toBeCloseTo(Math.sqrt(1.2 * 2), 10);
+    expect([t.cpuWorst, t.cpuWorstName]).toEqual([2, 'lua']);
+    expect(t.configureCpuGeomean).toBeCloseTo(1.1, 10);
+    expect(t.met).toEqual({ cpuGeomean: false, cpuWorst: false, wallGeomean: false, configure: true });
+    expect(result.buildTime['wb-stress']).toBeUndefined(); // it runs wb's build
+    const text = renderBuildTable(result, 'wb');
+    expect(text).toMatch(/^gzip +2\.00 +2\.20 +1\.10x +8\.00 +9\.60 +1\.20x +10\.0 +12\.0 +1\.20x/m);
+    expect(text).toMatch(/^lua +- +- +- +9\.00 +18\.0 +2\.00x +5\.00 +8\.00 +1\.60x/m);
+    expect(text).toMatch(/worst 2\.00x lua \(<= 1\.6x\): NOT MET/);
+    expect(text).toMatch(/configure CPU geomean 1\.10x over 1 \(<= 1\.2x; wall 1\.10x\): MET/);
+  });
+});
+
 describe('spec-bench end to end (bzip2, --quick, one run)', () => {
   it('builds, verifies and times base, wb, the hosted configurations and wb-stress, and writes table and JSON', async () => {
     const result = await runSuite(options({}));
@@ -88,6 +132,9 @@ describe('spec-bench end to end (bzip2, --quick, one run)', () => {
     expect(b.hosted['wb-held']).toMatchObject({ processes: 2, held: 8, countedStores: 0 });
     expect(result.bars.map((x) => x.config)).toEqual(['wb', 'wb-hosted']);
     expect(b.buildRatio.wb!.cpu).toBeGreaterThan(0);
+    // bzip2 builds with make alone: no configure time
+    expect(b.builds.wb!.configureCpuMs).toBeUndefined();
+    expect(result.buildTime.wb!.benchmarks).toBe(1);
     // The pass report: bzip2 has a few hundred barriered stores and calls in ~6000 lines of C.
     expect(b.pass!.units).toBeGreaterThanOrEqual(8);
     expect(b.pass!.uninstrumented).toEqual([]);
@@ -109,6 +156,8 @@ describe('spec-bench end to end (bzip2, --quick, one run)', () => {
     expect(table).toMatch(/^bzip2 +1\.0\.8\S* +[\d,]+ +\d+ +\d+ +[\d.]+ \([\d.]+-[\d.]+\)/m);
     expect(table).toMatch(/^geomean /m);
     expect(table).toContain('load average');
+    expect(table).toMatch(/^build time, wb vs base/m);
+    expect(json.buildTime.wb.goals).toEqual({ cpuGeomean: 1.3, cpuWorst: 1.6, wallGeomean: 1.3, configure: 1.2 });
     expect(readFileSync(files[0]!, 'utf8')).toBe(table);
 
     expect(table).toMatch(/^hosted cost \(wb-hosted vs base\): geomean [-+][\d.]+% \(goal \+5\.0%\)/m);
