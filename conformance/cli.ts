@@ -8,11 +8,12 @@ import { Command, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { completenessTable } from './completeness.js';
-import { Compiler, makeCompiler } from './compilers.js';
+import { commandCompiler, type Compiler } from '../harness/compilers.js';
 import { csmithTable, parseSeeds, runCsmith, summarizeCsmith, CsmithSummary } from './csmith.js';
-import { cacheDir, defaultWbCommand, repoRoot } from './paths.js';
-import { killAllRunning } from './proc.js';
-import { formatSeconds } from './progress.js';
+import { cacheDir, repoRoot } from '../harness/cache.js';
+import { defaultWbCommand } from './paths.js';
+import { killAllRunning } from '../harness/proc.js';
+import { formatSeconds } from '../harness/terminal.js';
 import { projectsTable, PROJECTS, QUICK_PROJECTS, runProjects, summarizeProjects, ProjectsSummary } from './projects.js';
 import { runRegressions } from './regressions.js';
 import { loadTortureCases, quickSample, runTorture, summarizeTorture, tortureDir, tortureTable, TortureSummary } from './torture.js';
@@ -63,12 +64,12 @@ async function main(): Promise<number> {
   const opts = o.opt.split(',').map((s) => s.trim()).map((s) => (s.startsWith('-') ? s : `-${s}`));
   const jobs = Math.max(1, Number(o.jobs) || 2);
   const runTimeoutMs = Number(o.timeout) * 1000;
-  const ref = await makeCompiler('cc', o.cc);
-  const wb = await makeCompiler('cc-wb', o.wb);
+  const ref = await commandCompiler('cc', o.cc);
+  const wb = await commandCompiler('cc-wb', o.wb);
   const started = Date.now();
-  process.stderr.write(`conformance${o.quick ? ' --quick' : ''}: ${ref.name} = ${ref.command}; ${wb.name} = ${wb.command}; ${opts.join(' ')}; -j${jobs}\n`);
+  process.stderr.write(`conformance${o.quick ? ' --quick' : ''}: ${ref.label} = ${ref.command}; ${wb.label} = ${wb.command}; ${opts.join(' ')}; -j${jobs}\n`);
 
-  const report: Record<string, unknown> = { quick: o.quick, ref: { command: ref.command, identity: ref.identity }, wb: { command: wb.command, identity: wb.identity }, opts, started: new Date(started).toISOString() };
+  const report: Record<string, unknown> = { quick: o.quick, ref: { command: ref.command, identity: ref.fingerprint() }, wb: { command: wb.command, identity: wb.fingerprint() }, opts, started: new Date(started).toISOString() };
   const summary: string[] = [];
   let failures = 0;
   const common = { ref, wb, jobs, runTimeoutMs, compileTimeoutMs: 300_000, useRefCache: o.refCache };
@@ -111,7 +112,7 @@ async function main(): Promise<number> {
     failures += bad.length;
     summary.push(
       [
-        `== Regression corpus (test/conformance/regressions): ${results.length} files, ${results.length - bad.length} behave as under cc, ${bad.length} differ (${bad.filter((r) => r.open).length} of them known open bugs)`,
+        `== Regression corpus (conformance/regressions): ${results.length} files, ${results.length - bad.length} behave as under cc, ${bad.length} differ (${bad.filter((r) => r.open).length} of them known open bugs)`,
         ...results.filter((r) => r.open && r.same).map((r) => `FIXED? ${relative(repoRoot, r.file)} is marked open but behaves as under cc: remove its conformance-status line`),
         ...bad.map((r) => `${r.open ? 'DIFFERS (open)' : 'DIFFERS'} ${relative(repoRoot, r.file)} ${r.flags.join(' ')}: cc ${r.ref.end}, cc-wb ${r.wb.end}${r.wb.fallback ? ' (compiled without barriers)' : ''}${r.wb.missed ? ` (${r.wb.missed} pointer store(s) without a barrier)` : ''}${r.wb.detail || r.wb.fallback ? `\n    ${(r.wb.detail ?? r.wb.fallback!).split('\n').join('\n    ')}` : ''}`),
       ].join('\n'),
@@ -135,6 +136,7 @@ async function main(): Promise<number> {
     }
   }
 
+  if (!o.only) await import('./diagnostics.js').then((m) => m.diagnosticsSuite({ quick: o.quick, jobs, wb: wb.argv, log: (l) => process.stderr.write(`${l}\n`) })).then((d) => { failures += d.failures; summary.push(d.summary); });
   const elapsed = (Date.now() - started) / 1000;
   report.seconds = elapsed;
   const jsonPath = o.json ?? join(cacheDir('conformance', 'results'), `${o.quick ? 'quick' : 'full'}.json`);
@@ -149,15 +151,15 @@ async function main(): Promise<number> {
 function renderTorture(s: TortureSummary, results: Parameters<typeof tortureTable>[0], ref: Compiler, wb: Compiler): string {
   const opts = Object.keys(s.byOpt);
   const lines = [
-    `== GCC torture (gcc.c-torture/execute): ${s.tests} tests, ${opts.map((op) => `${op}: ${ref.name} ${s.byOpt[op]!.refPass}/${s.byOpt[op]!.run} pass, ${wb.name} ${s.byOpt[op]!.wbPass}/${s.byOpt[op]!.run}, ${s.byOpt[op]!.regressions} regressions, ${s.byOpt[op]!.uninstrumented} compiled without barriers, ${s.byOpt[op]!.sites} barrier sites`).join('; ')}`,
-    tortureTable(results, ref.name, wb.name, 'category'),
+    `== GCC torture (gcc.c-torture/execute): ${s.tests} tests, ${opts.map((op) => `${op}: ${ref.label} ${s.byOpt[op]!.refPass}/${s.byOpt[op]!.run} pass, ${wb.label} ${s.byOpt[op]!.wbPass}/${s.byOpt[op]!.run}, ${s.byOpt[op]!.regressions} regressions, ${s.byOpt[op]!.uninstrumented} compiled without barriers, ${s.byOpt[op]!.sites} barrier sites`).join('; ')}`,
+    tortureTable(results, ref.label, wb.label, 'category'),
     '',
     'by feature (a test counts under each feature it uses):',
-    tortureTable(results, ref.name, wb.name, 'feature'),
+    tortureTable(results, ref.label, wb.label, 'feature'),
   ];
-  if (s.excluded.length) lines.push('', `excluded (plain ${ref.name} fails them itself):`, ...s.excluded.map((e) => `  ${e.test} ${e.opt}: ${e.reason.split('\n')[0]}`));
+  if (s.excluded.length) lines.push('', `excluded (plain ${ref.label} fails them itself):`, ...s.excluded.map((e) => `  ${e.test} ${e.opt}: ${e.reason.split('\n')[0]}`));
   if (s.skipped.length) lines.push('', 'skipped (not for x86_64-linux or these flags):', ...s.skipped.map((e) => `  ${e.test} ${e.opt}: ${e.reason}`));
-  if (s.uninstrumented.length) lines.push('', `UNINSTRUMENTED (${wb.name} fell back to a plain compile; behaviour matches but nothing was barriered):`, ...s.uninstrumented.map((u) => `  ${u.test} ${u.opt}: ${u.reason.split('\n')[0]}`));
+  if (s.uninstrumented.length) lines.push('', `UNINSTRUMENTED (${wb.label} fell back to a plain compile; behaviour matches but nothing was barriered):`, ...s.uninstrumented.map((u) => `  ${u.test} ${u.opt}: ${u.reason.split('\n')[0]}`));
   if (s.flaky.length) lines.push('', 'flaky (passed on retry):', ...s.flaky.map((f) => `  ${f.test} ${f.opt}: ${f.reason}`));
   if (s.regressions.length) {
     lines.push('', 'REGRESSIONS:');

@@ -1,39 +1,22 @@
-// The two compilers being compared, and a cache of the reference compiler's results: plain cc's
-// outcome for a given source, flags and compiler version never changes, so a second run (and CI with
-// a kept cache) only pays for the compiler under test.
+// What the conformance harness adds to the compilers it compares (harness/compilers.ts): a one-word
+// wrapper for build systems, and a cache of the reference compiler's results: plain cc's outcome for a
+// given source, flags and compiler version never changes, so a second run (and CI with a kept cache)
+// only pays for the compiler under test.
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, splitCommand } from './proc.js';
-import { cacheDir } from './paths.js';
-
-export interface Compiler {
-  /** Short name for tables: "cc", "cc-wb". */
-  name: string;
-  command: string;
-  argv: string[];
-  /** `--version` output plus the command: changes whenever results might. */
-  identity: string;
-}
-
-export async function makeCompiler(name: string, command: string): Promise<Compiler> {
-  const argv = splitCommand(command);
-  const r = await run([...argv, '--version'], { timeoutMs: 60_000 });
-  if (r.spawnError || r.code !== 0) {
-    throw new Error(`conformance: compiler ${name} (${command}) does not answer --version: ${r.spawnError ?? r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  }
-  return { name, command, argv, identity: `${command}\n${r.stdout}` };
-}
+import type { Compiler } from '../harness/compilers.js';
+import { cacheDir } from '../harness/cache.js';
 
 /**
  * A shell-free executable wrapper (`<cache>/conformance/bin/<name>`) for build systems that want one
  * word in CC=: autoconf and Makefiles mostly cope with "node x.js", but not all of them.
  */
 export function compilerShim(c: Compiler): string {
-  if (c.argv.length === 1 && c.argv[0]!.startsWith('/')) return c.argv[0]!;
+  if (c.words.length === 1 && c.words[0]!.startsWith('/')) return c.words[0]!;
   const dir = cacheDir('conformance', 'bin');
-  const path = join(dir, c.name.replace(/[^\w.-]/g, '_'));
-  const quoted = c.argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const path = join(dir, c.label.replace(/[^\w.-]/g, '_'));
+  const quoted = c.words.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const text = `#!/bin/sh\nexec ${quoted} "$@"\n`;
   if (!existsSync(path) || readFileSync(path, 'utf8') !== text) {
     const tmp = `${path}.${process.pid}.tmp`;
@@ -57,7 +40,7 @@ export class ResultCache<T> {
   private dirty = 0;
 
   constructor(suite: string, compiler: Compiler, private readonly enabled: boolean) {
-    this.path = join(cacheDir('conformance', 'ref'), `${suite}-${sha1(compiler.identity).slice(0, 12)}.json`);
+    this.path = join(cacheDir('conformance', 'ref'), `${suite}-${sha1(compiler.fingerprint()).slice(0, 12)}.json`);
     let data: Record<string, T> = {};
     if (enabled && existsSync(this.path)) {
       try {

@@ -1,16 +1,16 @@
 // Barrier completeness of a real project's cc-wb build: every pointer store clang's AST shows in each
 // translation unit the build compiled must have a barriered site in cc-wb's report (issue 7). The
-// compiles are recorded by test/real/cclog.sh in front of the compiler, and compared by the oracle in
-// test/oracle/ (compareProject), the same code that checks bzip2, lua and zlib in the vitest suite.
+// compiles are recorded by harness/cclog.sh in front of the compiler, and compared by the oracle in
+// harness/oracle/ (compareProject), the same code that checks bzip2, lua and zlib in the vitest suite.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { compareProject, formatCompleteness, readReport, type ProjectCompleteness } from '../test/oracle/compare.js';
-import { cclogScript, readCompileLog } from '../test/real/compile-log.js';
-import type { Compiler } from './compilers.js';
+import { compareProject, formatCompleteness, readReport, type ProjectCompleteness } from '../harness/oracle/compare.js';
+import { cclogScript, readCompileLog } from '../harness/compile-log.js';
+import type { Compiler } from '../harness/compilers.js';
 
 /** `compiler` behind the logging front: each invocation is recorded in $CC_WB_CMDLOG, then run. */
 export function loggedCompiler(c: Compiler): Compiler {
-  return { ...c, name: `${c.name}-logged`, argv: ['bash', cclogScript, ...c.argv] };
+  return { ...c, label: `${c.label}-logged`, words: ['bash', cclogScript, ...c.words] };
 }
 
 /** The environment that makes a logged compiler record into `dir` (emptied first). */
@@ -48,7 +48,7 @@ export async function measureCompleteness(project: string, compiler: Compiler, c
       return inTree && !o.ignore?.test(abs);
     };
     // A compile whose folder is gone ran in a configure or CMake scratch folder: a probe.
-    const commands = readCompileLog(cmdlog, compiler.argv.length).filter((c) => existsSync(c.cwd) && c.sources.every((s) => ours(c.cwd, s)));
+    const commands = readCompileLog(cmdlog, compiler.words.length).filter((c) => existsSync(c.cwd) && c.sources.every((s) => ours(c.cwd, s)));
     const r = await compareProject(project, commands, readReport(reportPath), { jobs: o.jobs, clang: o.clang, onProgress: o.onProgress });
     return { result: { ...r, tus: r.tus.map((t) => ({ ...t, oracleKeys: [], passKeys: [] })) } };
   } catch (e) {

@@ -5,10 +5,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Compiler, ResultCache, sha1 } from './compilers.js';
-import { cacheDir, regressionsDir } from './paths.js';
-import { describeEnd, pool, run } from './proc.js';
-import { Progress, table } from './progress.js';
+import type { Compiler } from '../harness/compilers.js';
+import { ResultCache, sha1 } from './compilers.js';
+import { cacheDir } from '../harness/cache.js';
+import { regressionsDir } from './paths.js';
+import { describeEnd, pool, run } from '../harness/proc.js';
+import { Progress, table } from '../harness/terminal.js';
 import { lastLines } from './torture.js';
 import { readPassReport, reportEnv } from './wbreport.js';
 
@@ -45,7 +47,7 @@ export interface CsmithOptions {
   runTimeoutMs: number;
   compileTimeoutMs: number;
   useRefCache: boolean;
-  /** Save each mismatch under test/conformance/regressions/ (off in unit tests). */
+  /** Save each mismatch under conformance/regressions/ (off in unit tests). */
   saveRegressions: boolean;
   /** Each seed at one level only, taking turns through `opts` (the quick run). */
   alternate?: boolean;
@@ -58,7 +60,7 @@ let includeDirMemo: string | undefined;
 /** The folder holding csmith.h: `<dir>/csmith` for some dir in the compiler's system include path. */
 export async function csmithIncludeDir(cc: Compiler): Promise<string> {
   if (includeDirMemo) return includeDirMemo;
-  const r = await run([...cc.argv, '-E', '-Wp,-v', '-x', 'c', '/dev/null'], { timeoutMs: 60_000 });
+  const r = await run([...cc.words, '-E', '-Wp,-v', '-x', 'c', '/dev/null'], { timeoutMs: 60_000 });
   const dirs = r.stderr
     .split('\n')
     .filter((l) => l.startsWith(' /'))
@@ -105,7 +107,7 @@ async function buildAndRun(c: Compiler, src: string, opt: string, include: strin
   try {
     const exe = join(dir, 'a.out');
     const reportPath = join(dir, 'wb-report.jsonl');
-    const cr = await run([...c.argv, opt, '-w', '-I', include, '-o', exe, src], { cwd: dir, timeoutMs: o.compileTimeoutMs, maxOutput: 64 << 10, env: reportEnv(reportPath) });
+    const cr = await run([...c.words, opt, '-w', '-I', include, '-o', exe, src], { cwd: dir, timeoutMs: o.compileTimeoutMs, maxOutput: 64 << 10, env: reportEnv(reportPath) });
     if (cr.timedOut) return { status: 'compile-timeout', stdout: '', detail: describeEnd(cr, o.compileTimeoutMs) };
     if (cr.code !== 0) return { status: 'compile-error', stdout: '', detail: lastLines(cr.stderr || cr.spawnError || describeEnd(cr), 12) };
     const pass = readPassReport(reportPath);
@@ -151,7 +153,7 @@ export async function runCsmith(o: CsmithOptions): Promise<CsmithResult[]> {
       }
       if (ref.status !== 'ok') {
         progress.tick('dropped');
-        return { seed, opt, ref, verdict: 'dropped', reason: `${o.ref.name}: ${ref.status}${ref.detail ? ` (${ref.detail.split('\n')[0]})` : ''}` };
+        return { seed, opt, ref, verdict: 'dropped', reason: `${o.ref.label}: ${ref.status}${ref.detail ? ` (${ref.detail.split('\n')[0]})` : ''}` };
       }
       // Barriered code may run a little slower: it gets twice the reference's time limit.
       const attempt = () => buildAndRun(o.wb, src, opt, include, work, `${seed}${opt}-wb`, o, 2 * o.runTimeoutMs);
@@ -169,7 +171,7 @@ export async function runCsmith(o: CsmithOptions): Promise<CsmithResult[]> {
       const result: CsmithResult = { seed, opt, ref, wb, verdict: !same ? 'mismatch' : wb.fallback ? 'uninstrumented' : 'match', flaky };
       if (same && wb.fallback) result.reason = wb.fallback;
       if (!same) {
-        result.reason = wb.status === 'ok' ? `output differs: ${firstDifference(ref.stdout, wb.stdout)}` : `${o.wb.name}: ${wb.status}${wb.detail ? `: ${wb.detail}` : ''}`;
+        result.reason = wb.status === 'ok' ? `output differs: ${firstDifference(ref.stdout, wb.stdout)}` : `${o.wb.label}: ${wb.status}${wb.detail ? `: ${wb.detail}` : ''}`;
         if (o.saveRegressions) result.saved = saveRegression(seed, opt, version, src, ref, wb, result.reason);
       }
       if (result.verdict === 'mismatch' || result.verdict === 'uninstrumented') progress.note(`${result.verdict.toUpperCase()} seed ${seed} ${opt}: ${result.reason?.split('\n')[0] ?? ''}`);
@@ -194,8 +196,8 @@ function firstDifference(a: string, b: string): string {
 
 /**
  * A mismatch becomes a regression test: the program itself with a header giving the seed, flags and
- * the output plain cc produces. test/conformance.test.ts compiles every file in the folder with both
- * compilers using the `conformance-flags` line and requires identical output.
+ * the output plain cc produces. test/conformance/conformance.test.ts compiles every file in the folder
+ * with both compilers using the `conformance-flags` line and requires identical output.
  */
 function saveRegression(seed: number, opt: string, version: string, src: string, ref: CsmithRun, wb: CsmithRun, reason: string): string {
   mkdirSync(regressionsDir, { recursive: true });

@@ -1,196 +1,35 @@
 // Real projects' own test suites: each Debian source package is built twice from a pristine copy,
 // once with CC=cc and once with CC=cc-wb, and its own `make check` (or equivalent) run on each build.
-// cc-wb must fail no test that cc passes. Sources come from test/real/debian.ts (`apt-get source`
-// into the cache, shared with the real-program tests), which we reuse rather than duplicate.
-// The cc-wb build also goes through test/real/cclog.sh, so that every unit it compiled can be checked
-// for barrier completeness against clang's AST afterwards (completeness.ts).
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// cc-wb must fail no test that cc passes. The recipes (steps, check-log parsers) are the programs'
+// `conformance` entries in harness/programs.ts; sources come from harness/debian.ts (`apt-get source`
+// into the shared cache). The cc-wb build also goes through harness/cclog.sh, so that every unit it
+// compiled can be checked for barrier completeness against clang's AST afterwards (completeness.ts).
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fetchDebianSource } from '../test/real/debian.js';
+import { fetchDebianSource } from '../harness/debian.js';
+import { PROGRAMS, type CheckReport, type ConformanceRecipe } from '../harness/programs.js';
 import { commandLogEnv, completenessFailures, loggedCompiler, measureCompleteness, type Completeness } from './completeness.js';
-import { Compiler, compilerShim, ResultCache, sha1 } from './compilers.js';
-import { cacheDir } from './paths.js';
-import { describeEnd, run } from './proc.js';
-import { formatSeconds, table } from './progress.js';
+import type { Compiler } from '../harness/compilers.js';
+import { compilerShim, ResultCache, sha1 } from './compilers.js';
+import { cacheDir } from '../harness/cache.js';
+import { describeEnd, run } from '../harness/proc.js';
+import { formatSeconds, table } from '../harness/terminal.js';
 import { PassSummary, readPassReport, UnitReport } from './wbreport.js';
 
-interface Step {
-  name: string;
-  argv: string[];
-  /** Folder relative to the copied tree. */
-  cwd?: string;
-  env?: Record<string, string>;
-}
+export type { CheckReport } from '../harness/programs.js';
 
-/** What a finished check run tells us: test names that failed, and counts when the suite reports them. */
-export interface CheckReport {
-  failed: string[];
-  passed?: number;
-  total?: number;
-}
-
-export interface ProjectSpec {
+/** A project as the conformance harness runs it: its recipe from harness/programs.ts. */
+export interface ProjectSpec extends Omit<ConformanceRecipe, 'name'> {
   name: string;
   /** Debian source package. */
   source: string;
-  /** Configure and build steps, then the check step (always last). */
-  steps(cc: string, jobs: number): Step[];
-  /** Reads the check log (and the tree, for suites that leave marker files) into a report. */
-  parse(log: string, tree: string): CheckReport;
-  /** Why a test may fail under plain cc too, for the report. */
-  note?: string;
 }
 
-// -------------------------------------------------------------------------------------------------
-// Test-suite output parsers
-
-/** Automake's parallel test harness (`PASS: name`, `FAIL: name`, `# TOTAL: n`), summed over subdirs. */
-function automakeLog(log: string): CheckReport {
-  const failed = [...log.matchAll(/^(?:FAIL|ERROR|XPASS): (\S+)/gm)].map((m) => m[1]!);
-  const sum = (key: string) => [...log.matchAll(new RegExp(`^# ${key}: +(\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-  const total = sum('TOTAL');
-  return { failed, passed: sum('PASS') + sum('XFAIL'), total: total || undefined };
-}
-
-/** CTest: `n% tests passed, m tests failed out of t` and the list under "The following tests FAILED". */
-function ctest(log: string): CheckReport {
-  const m = /tests passed, (\d+) tests? failed out of (\d+)/.exec(log);
-  const failedBlock = /The following tests FAILED:\n((?:\s+\d+ - .*\n?)*)/.exec(log)?.[1] ?? '';
-  const failed = [...failedBlock.matchAll(/\d+ - (\S+)/g)].map((x) => x[1]!);
-  if (!m) return { failed: failed.length ? failed : ['(ctest did not finish)'] };
-  return { failed, total: Number(m[2]), passed: Number(m[2]) - Number(m[1]) };
-}
-
-/** gawk: `ALL TESTS PASSED` or `N TESTS FAILED`, leaving `test/_name` output files for each failure. */
-function gawk(log: string, tree: string): CheckReport {
-  const dir = join(tree, 'test');
-  const failed = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.startsWith('_') && !f.startsWith('_.'))
-        .map((f) => f.slice(1))
-        .sort()
-    : [];
-  if (!/ALL TESTS PASSED|TESTS FAILED/.test(log) && failed.length === 0) return { failed: ['(make check did not finish)'] };
-  return { failed };
-}
-
-/** Suites whose only verdict is make's exit status (bzip2, zstd, lz4): name the step that failed. */
-function exitOnly(name: string) {
-  return (log: string): CheckReport => ({ failed: /make(\[\d+\])?: \*\*\* .*Error/.test(log) ? [name] : [] });
-}
-
-/** zlib: `*** zlib test OK ***` / `*** zlib shared test FAILED ***` per variant. */
-function zlib(log: string): CheckReport {
-  const ok = [...log.matchAll(/\*\*\* (zlib.*?) test OK \*\*\*/g)].map((m) => m[1]!);
-  const failed = [...log.matchAll(/\*\*\* (zlib.*?) test FAILED \*\*\*/g)].map((m) => m[1]!);
-  if (ok.length + failed.length === 0) failed.push('(make test did not finish)');
-  return { failed, passed: ok.length, total: ok.length + failed.length };
-}
-
-// -------------------------------------------------------------------------------------------------
-// The projects
-
-const make = (jobs: number, ...args: string[]) => ['make', `-j${jobs}`, ...args];
-// Debian's patches leave some .texi newer than its .info; the manuals are not what we test, and
-// makeinfo is not installed.
-const automake = (jobs: number, ...args: string[]) => make(jobs, 'MAKEINFO=true', ...args);
-const configure = (cc: string, ...args: string[]): Step => ({ name: 'configure', argv: ['./configure', `CC=${cc}`, ...args] });
-
-export const PROJECTS: ProjectSpec[] = [
-  {
-    name: 'bzip2',
-    source: 'bzip2',
-    steps: (cc, j) => [
-      { name: 'build', argv: make(j, `CC=${cc}`, 'bzip2', 'bzip2recover') },
-      { name: 'check', argv: ['make', `CC=${cc}`, 'test'] },
-    ],
-    parse: exitOnly('make test (compress/decompress sample1-3 and cmp)'),
-  },
-  {
-    name: 'zlib',
-    source: 'zlib',
-    steps: (cc, j) => [
-      { name: 'configure', argv: ['./configure'], env: { CC: cc } },
-      { name: 'build', argv: make(j) },
-      { name: 'check', argv: ['make', 'test'] },
-    ],
-    parse: zlib,
-  },
-  {
-    name: 'gzip',
-    source: 'gzip',
-    steps: (cc, j) => [configure(cc, '--disable-dependency-tracking'), { name: 'build', argv: automake(j) }, { name: 'check', argv: automake(j, 'check') }],
-    parse: automakeLog,
-  },
-  {
-    name: 'lz4',
-    source: 'lz4',
-    steps: (cc, j) => [
-      { name: 'build', argv: make(j, `CC=${cc}`, 'lib', 'lz4') },
-      { name: 'check', argv: ['make', `CC=${cc}`, 'check'] },
-    ],
-    parse: exitOnly('make check (tests/test-lz4-essentials)'),
-  },
-  {
-    name: 'expat',
-    source: 'expat',
-    steps: (cc, j) => [
-      {
-        name: 'configure',
-        argv: ['cmake', '-S', 'expat', '-B', 'build', `-DCMAKE_C_COMPILER=${cc}`, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DEXPAT_BUILD_DOCS=OFF', '-DEXPAT_BUILD_TESTS=ON', '-DEXPAT_BUILD_EXAMPLES=ON'],
-      },
-      // Debian's security patches test `#if XML_DTD == 1`, as autotools' config.h defines it; CMake's
-      // header defines it empty. Debian builds with autotools, which needs libtool we do not have.
-      { name: 'fix-config', argv: ['sed', '-i', 's/^#define XML_DTD$/#define XML_DTD 1/', 'build/expat_config.h'] },
-      { name: 'build', argv: ['cmake', '--build', 'build', `-j${j}`] },
-      { name: 'check', argv: ['ctest', '--test-dir', 'build', '--output-on-failure', `-j${j}`] },
-    ],
-    parse: ctest,
-  },
-  {
-    name: 'xz-utils',
-    source: 'xz-utils',
-    steps: (cc, j) => [configure(cc, '--disable-dependency-tracking', '--enable-threads', '--disable-doc', '--disable-nls'), { name: 'build', argv: automake(j) }, { name: 'check', argv: automake(j, 'check') }],
-    parse: automakeLog,
-  },
-  {
-    name: 'pcre2',
-    source: 'pcre2',
-    steps: (cc, j) => [
-      configure(cc, '--disable-dependency-tracking', '--enable-pcre2-16', '--enable-pcre2-32', '--disable-pcre2grep-callout', '--enable-jit'),
-      { name: 'build', argv: automake(j) },
-      { name: 'check', argv: automake(j, 'check') },
-    ],
-    parse: automakeLog,
-  },
-  {
-    name: 'zstd',
-    // The source package (zstd is one of its binaries): the download fallback lists versions by it.
-    source: 'libzstd',
-    steps: (cc, j) => [
-      { name: 'build', argv: make(j, `CC=${cc}`, 'lib-release', 'zstd-release') },
-      { name: 'check', argv: ['make', `CC=${cc}`, 'check'] },
-    ],
-    parse: exitOnly('make check (tests/playTests.sh, shortest)'),
-  },
-  {
-    name: 'gawk',
-    source: 'gawk',
-    steps: (cc, j) => [
-      configure(cc, '--disable-dependency-tracking', '--disable-rpath', '--disable-nls'),
-      // As debian/rules does: the DFSG tarball lacks the GFDL manual sources; stand-ins keep make
-      // from trying to rebuild them.
-      {
-        name: 'stub-docs',
-        argv: ['touch', '--date=Jan 01 2000', ...['gawktexi.in', 'sidebar.awk', 'gawk.texi', 'gawk.info', 'gawkinet.texi', 'gawkinet.info', 'gawkworkflow.texi', 'gawkworkflow.info', 'pm-gawk.texi', 'pm-gawk.info'].map((f) => `doc/${f}`)],
-      },
-      { name: 'build', argv: automake(j) },
-      { name: 'check', argv: automake(1, 'check') },
-    ],
-    parse: gawk,
-    note: 'a few tests depend on installed locales and fail under plain cc too',
-  },
-];
+export const PROJECTS: ProjectSpec[] = PROGRAMS.flatMap((p) => {
+  if (!p.conformance) return [];
+  const { name, ...recipe } = p.conformance;
+  return [{ ...recipe, name: name ?? p.name, source: p.source.name }];
+});
 
 /** The two small projects the quick run builds. */
 export const QUICK_PROJECTS = ['bzip2', 'zlib'];
@@ -262,7 +101,7 @@ function projectPass(reportPath: string): PassSummary {
 /** Where a project's build with compiler `c` lives: the tree, its log, cc-wb's report, the compile log. */
 function buildPaths(spec: ProjectSpec, c: Compiler) {
   const root = cacheDir('conformance', 'projects', spec.name);
-  return { root, tree: join(root, c.name), log: join(root, `${c.name}.log`), report: join(root, `${c.name}-report.jsonl`), cmdlog: join(root, `${c.name}-cmdlog`) };
+  return { root, tree: join(root, c.label), log: join(root, `${c.label}.log`), report: join(root, `${c.label}-report.jsonl`), cmdlog: join(root, `${c.label}-cmdlog`) };
 }
 
 /** With `logCommands`, every compile goes through cclog.sh into the build's compile log, for the oracle. */
@@ -350,19 +189,19 @@ export async function runProjectSpecs(specs: ProjectSpec[], o: ProjectsOptions):
     const key = sha1(RESULT_FORMAT, spec.name, src.version, spec.steps('CC', o.jobs).map((s) => s.argv.join(' ')).join('\n'), spec.parse.toString());
     let ref = cache.get(key);
     if (!ref) {
-      say(`${src.version}: build + check with ${o.ref.name}`);
+      say(`${src.version}: build + check with ${o.ref.label}`);
       ref = await buildAndCheck(spec, src.dir, o.ref, o.jobs);
       if (!ref.failedStep || ref.failedStep === 'check') {
         cache.set(key, ref);
         cache.save();
       }
-    } else say(`${src.version}: ${o.ref.name} result from the cache`);
+    } else say(`${src.version}: ${o.ref.label} result from the cache`);
     if (ref.failedStep && ref.failedStep !== 'check') {
-      say(`cannot ${ref.failedStep} with ${o.ref.name}: ${ref.stepDetail?.split('\n')[0]}`);
-      results.push({ name: spec.name, version: src.version, ref, verdict: 'error', newFailures: [], note: `${o.ref.name} ${ref.failedStep} failed` });
+      say(`cannot ${ref.failedStep} with ${o.ref.label}: ${ref.stepDetail?.split('\n')[0]}`);
+      results.push({ name: spec.name, version: src.version, ref, verdict: 'error', newFailures: [], note: `${o.ref.label} ${ref.failedStep} failed` });
       continue;
     }
-    say(`build + check with ${o.wb.name}`);
+    say(`build + check with ${o.wb.label}`);
     const wb = await buildAndCheck(spec, src.dir, o.wb, o.jobs, measure);
     let completeness: Completeness | undefined;
     if (measure && (!wb.failedStep || wb.failedStep === 'check')) {

@@ -12,12 +12,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { compareProject, formatCompleteness, readReport } from '../test/oracle/compare.js';
-import { parseCompileCommand } from '../test/real/compile-log.js';
-import { Compiler } from './compilers.js';
+import { compareProject, formatCompleteness, readReport } from '../harness/oracle/compare.js';
+import { parseCompileCommand } from '../harness/compile-log.js';
+import type { Compiler } from '../harness/compilers.js';
 import { csmithIncludeDir } from './csmith.js';
 import { regressionsDir } from './paths.js';
-import { describeEnd, pool, run, splitCommand } from './proc.js';
+import { describeEnd, pool, run, splitCommand } from '../harness/proc.js';
 import { lastLines } from './torture.js';
 import { readPassReport, reportEnv } from './wbreport.js';
 
@@ -54,12 +54,12 @@ export function regressionFiles(dir = regressionsDir): string[] {
 }
 
 async function outcome(c: Compiler, file: string, flags: string[], link: string[], work: string, timeoutMs: number, checkBarriers = false): Promise<RegressionOutcome> {
-  const dir = join(work, `${basename(file, '.c')}-${c.name}`.replace(/[^\w.+-]/g, '_'));
+  const dir = join(work, `${basename(file, '.c')}-${c.label}`.replace(/[^\w.+-]/g, '_'));
   mkdirSync(dir, { recursive: true });
   const exe = join(dir, 'a.out');
   const reportPath = join(dir, 'wb-report.jsonl');
   const args = [...flags, '-o', exe, file, ...link];
-  const cr = await run([...c.argv, ...args], { cwd: dir, timeoutMs: 300_000, maxOutput: 64 << 10, env: reportEnv(reportPath) });
+  const cr = await run([...c.words, ...args], { cwd: dir, timeoutMs: 300_000, maxOutput: 64 << 10, env: reportEnv(reportPath) });
   if (cr.code !== 0) return { compiled: false, end: 'compile error', stdout: '', detail: lastLines(cr.stderr || describeEnd(cr), 12) };
   const fallback = readPassReport(reportPath).fallbacks[0]?.message;
   let missed: number | undefined;

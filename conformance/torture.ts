@@ -4,12 +4,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { Compiler, ResultCache, sha1 } from './compilers.js';
+import type { Compiler } from '../harness/compilers.js';
+import { ResultCache, sha1 } from './compilers.js';
 import { planTest, TestPlan } from './dejagnu.js';
-import { cacheDir } from './paths.js';
-import { describeEnd, pool, run } from './proc.js';
+import { cacheDir } from '../harness/cache.js';
+import { describeEnd, pool, run } from '../harness/proc.js';
 import { readPassReport, reportEnv } from './wbreport.js';
-import { Progress, table } from './progress.js';
+import { Progress, table } from '../harness/terminal.js';
 
 export type Status = 'pass' | 'fail' | 'timeout' | 'compile-error' | 'compile-timeout' | 'skip';
 
@@ -174,14 +175,14 @@ export interface TortureOptions {
 }
 
 async function compileAndRun(c: Compiler, tc: TortureCase, opt: string, plan: TestPlan, work: string, o: TortureOptions, timeoutMs = o.runTimeoutMs): Promise<Outcome> {
-  const dir = join(work, `${tc.name}${opt}-${c.name}`.replace(/[^\w.+-]/g, '_'));
+  const dir = join(work, `${tc.name}${opt}-${c.label}`.replace(/[^\w.+-]/g, '_'));
   mkdirSync(dir, { recursive: true });
   try {
     const exe = join(dir, 'a.out');
     const actionFlags = plan.action === 'run' || plan.action === 'link' ? ['-o', exe] : plan.action === 'preprocess' ? ['-E', '-o', join(dir, 't.i')] : plan.action === 'assemble' ? ['-S', '-o', join(dir, 't.s')] : ['-c', '-o', join(dir, 't.o')];
     const libs = plan.action === 'run' || plan.action === 'link' ? ['-lm'] : [];
     const reportPath = join(dir, 'wb-report.jsonl');
-    const cr = await run([...c.argv, opt, ...plan.flags, ...actionFlags, tc.path, ...libs], { cwd: dir, timeoutMs: o.compileTimeoutMs, maxOutput: 64 << 10, env: reportEnv(reportPath) });
+    const cr = await run([...c.words, opt, ...plan.flags, ...actionFlags, tc.path, ...libs], { cwd: dir, timeoutMs: o.compileTimeoutMs, maxOutput: 64 << 10, env: reportEnv(reportPath) });
     if (cr.timedOut) return { status: 'compile-timeout', detail: describeEnd(cr, o.compileTimeoutMs), compileMs: cr.ms };
     if (cr.code !== 0) return { status: 'compile-error', detail: lastLines(cr.stderr || cr.spawnError || describeEnd(cr), 12), compileMs: cr.ms };
     const pass = readPassReport(reportPath);
@@ -247,7 +248,7 @@ export async function runTorture(cases: TortureCase[], o: TortureOptions): Promi
       let reason: string | undefined;
       if (ref.status !== 'pass') {
         verdict = 'excluded';
-        reason = `${o.ref.name} ${ref.status}${plan.xfail ? ` (expected: ${plan.xfail})` : ''}: ${ref.detail ?? ''}`.trim();
+        reason = `${o.ref.label} ${ref.status}${plan.xfail ? ` (expected: ${plan.xfail})` : ''}: ${ref.detail ?? ''}`.trim();
       } else if (wb.status !== 'pass') verdict = 'regression';
       else if (wb.fallback) {
         verdict = 'uninstrumented';

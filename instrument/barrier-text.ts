@@ -2,6 +2,7 @@
 // barrier's C and asm forms (the ABI they call into is runtime-c/include/wb_prelude.h and
 // runtime-c/src/store_hook.c). rewrite.ts decides where a barrier goes; this module says what
 // it looks like.
+import { barrierAbi as abi } from './barrier-abi.js';
 
 const POINTER_CLASS = 5; // __builtin_classify_type: pointer_type_class
 const RECORD_CLASS = 12; // record_type_class
@@ -14,7 +15,7 @@ const UNION_CLASS = 13; // union_type_class
 const slotOf = (addr: string): string => `(__wb_word_t *)(__wb_uintptr_t)(${addr})`;
 const untyped = (addr: string): string => `(void *)(__wb_uintptr_t)(${addr})`;
 /** A host is active (__wb_active never goes back to 0; runtime-c/include/wb_prelude.h). */
-const ACTIVE = '__builtin_expect(__wb_active != 0, 0)';
+const ACTIVE = `__builtin_expect(${abi.active} != 0, 0)`;
 
 /**
  * How a pointer store is reported before it happens.
@@ -49,41 +50,45 @@ export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
  * (test/conformance/regressions/store-in-cold-partition.c).
  */
 export const x86StoreAsm = (hook: string): string =>
-  x86HookStub(hook, ['{movq %0, 8(%%rsp)|mov [rsp+8], %0}', '{movq %1, 16(%%rsp)|mov QWORD PTR [rsp+16], %1}']);
+  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue, true)]);
 
 /**
  * The x86-64 record-assignment barrier's asm template: as x86StoreAsm, with %0 the destination,
  * %1 the source and %2 the size (an immediate, or a register); %3 and %4, the two records as
  * memory operands, order the asm after pending writes to either. The hook (__wb_range_hook)
- * finds the size at 40(%rsp) on entry.
+ * finds the size at its stub-frame offset plus 8 on entry.
  */
 export const x86RangeAsm = (hook: string): string =>
-  x86HookStub(hook, [
-    '{movq %0, 8(%%rsp)|mov [rsp+8], %0}',
-    '{movq %1, 16(%%rsp)|mov [rsp+16], %1}',
-    '{movq %2, 32(%%rsp)|mov QWORD PTR [rsp+32], %2}',
-  ]);
+  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue), stubStore('%2', abi.stubSize, true)]);
+
+/** `mov operand -> off(%rsp)` in both dialects; `sized` when the operand may be an immediate. */
+function stubStore(operand: string, off: number, sized = false): string {
+  return `{movq ${operand}, ${off}(%%rsp)|mov ${sized ? 'QWORD PTR ' : ''}[rsp+${off}], ${operand}}`;
+}
 
 /**
  * The shape both templates share: the __wb_active test, and the cold stub that makes the frame,
- * saves %rax, stores the operands (`operandStores`), calls the hook and jumps back.
+ * saves %rax, stores the operands (`operandStores`), calls the hook and jumps back. Every name
+ * and offset comes from runtime-c/include/wb_abi.h (barrier-abi.ts), which the hooks also use.
  */
 function x86HookStub(hook: string, operandStores: string[]): string {
+  const { active, stubSection, stubFrame, stubScratch, stubBack } = abi;
+  if (stubBack !== 0) throw new Error('wb_abi.h: the stub templates spell the back slot as (%rsp)');
   return [
     // {AT&T|Intel}: gcc and clang pick the dialect the unit is compiled for (-masm=intel).
-    '{cmpl $0, __wb_active(%%rip)|cmp DWORD PTR __wb_active[rip], 0}',
+    `{cmpl $0, ${active}(%%rip)|cmp DWORD PTR ${active}[rip], 0}`,
     'jne .Lwb_cold%=',
     '.Lwb_back%=:',
-    '.pushsection .text.unlikely.__wb_stubs,\\"ax\\",@progbits',
+    `.pushsection ${stubSection},\\"ax\\",@progbits`,
     '.Lwb_cold%=:',
-    '{leaq -160(%%rsp), %%rsp|lea rsp, [rsp-160]}',
-    '{movq %%rax, 24(%%rsp)|mov [rsp+24], rax}',
+    `{leaq -${stubFrame}(%%rsp), %%rsp|lea rsp, [rsp-${stubFrame}]}`,
+    `{movq %%rax, ${stubScratch}(%%rsp)|mov [rsp+${stubScratch}], rax}`,
     ...operandStores,
     '{leaq .Lwb_back%=(%%rip), %%rax|lea rax, .Lwb_back%=[rip]}',
     '{movq %%rax, (%%rsp)|mov [rsp], rax}',
-    '{movq 24(%%rsp), %%rax|mov rax, [rsp+24]}',
+    `{movq ${stubScratch}(%%rsp), %%rax|mov rax, [rsp+${stubScratch}]}`,
     `call ${hook}`,
-    '{leaq 160(%%rsp), %%rsp|lea rsp, [rsp+160]}',
+    `{leaq ${stubFrame}(%%rsp), %%rsp|lea rsp, [rsp+${stubFrame}]}`,
     'jmp .Lwb_back%=',
     '.popsection',
   ].join('\\n\\t');
@@ -125,12 +130,12 @@ export function assignmentBarrier({ k, lhs, rhs, fromLvalue, valueUsed, form }: 
   const avx = form === 'x86-64-avx-asm';
   const ptrStore =
     form !== 'call'
-      ? `({ __asm__ __inline__ __volatile__("${x86StoreAsm(avx ? '__wb_store_hook_avx' : '__wb_store_hook')}" : : "r"(${slot}), "re"(*${slotOf(vAddr)}), "m"(*${slot}) : "cc"); *${s} = ${v}; })`
-      : `({ if (${ACTIVE}) __wb_store_before(${slot}, *${slotOf(vAddr)}); *${s} = ${v}; })`;
+      ? `({ __asm__ __inline__ __volatile__("${x86StoreAsm(avx ? abi.storeHookAvx : abi.storeHook)}" : : "r"(${slot}), "re"(*${slotOf(vAddr)}), "m"(*${slot}) : "cc"); *${s} = ${v}; })`
+      : `({ if (${ACTIVE}) ${abi.storeBefore}(${slot}, *${slotOf(vAddr)}); *${s} = ${v}; })`;
   const recStore =
     form !== 'call'
-      ? `({ __asm__ __inline__ __volatile__("${x86RangeAsm(avx ? '__wb_range_hook_avx' : '__wb_range_hook')}" : : "r"(${untyped(s)}), "r"(${untyped(vAddr)}), "re"(sizeof *${s}), "m"(*${s}), "m"(*${vAddr}) : "cc"); *${s} = ${v}; (void)0; })`
-      : `({ if (${ACTIVE}) __wb_range_assign_slow(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
+      ? `({ __asm__ __inline__ __volatile__("${x86RangeAsm(avx ? abi.rangeHookAvx : abi.rangeHook)}" : : "r"(${untyped(s)}), "r"(${untyped(vAddr)}), "re"(sizeof *${s}), "m"(*${s}), "m"(*${vAddr}) : "cc"); *${s} = ${v}; (void)0; })`
+      : `({ if (${ACTIVE}) ${abi.rangeAssign}(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
   const cls = `__builtin_classify_type(*${s})`;
   return (
     `__extension__ ({ __auto_type ${s} = &(${lhs}); ${prologue}` +

@@ -1,11 +1,11 @@
-// Building a benchmark in each configuration through test/real's cached builder, and reading back what
+// Building a benchmark in each configuration through the harness's cached builder (harness/build.ts), and reading back what
 // cc-wb's pass did to it (lines of C, barriered stores, rewritten calls, units it could not instrument).
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { buildProject, type BuildResult, type Project } from '../test/real/projects.js';
-import { fetchDebianSource } from '../test/real/debian.js';
-import { ccWb, systemCompiler, type Compiler } from '../test/real/compilers.js';
+import { buildProject, type BuildResult, type Project } from '../harness/build.js';
+import { fetchDebianSource } from '../harness/debian.js';
+import { ccWb, systemCompiler, type Compiler } from '../harness/compilers.js';
 import type { Benchmark } from './suite.js';
 
 /** A configuration: the compiler its binaries are built with and the environment they run in. */
@@ -126,7 +126,7 @@ function textSize(path: string): number | null {
 }
 
 /**
- * test/real's builder copies the pristine tree without its timestamps, so make sees configure.ac or
+ * The harness's builder copies the pristine tree without its timestamps, so make sees configure.ac or
  * Makefile.am newer than what autotools generated from them and tries to run automake (gawk, bc: not
  * the version the tarball was made with). The first step puts the pristine timestamps back.
  */

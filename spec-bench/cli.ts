@@ -13,7 +13,7 @@ import { describeMachine } from './machine.js';
 import { profileDiff, renderProfile } from './profile.js';
 import { runMicro } from './micro.js';
 import { resultsDir } from './paths.js';
-import { Progress } from './progress.js';
+import { Progress } from '../harness/terminal.js';
 import { renderSvg, renderTable, summarize, type SuiteResult } from './report.js';
 import { expectedPath, plannedRuns, readExpected, runBenchmark, writeExpected, type BenchResult, type Metric } from './runner.js';
 import { QUICK, SUITE, type Benchmark } from './suite.js';
@@ -62,7 +62,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const machine = describeMachine();
   const started = new Date().toISOString();
   const configs = configurations(o.clang).filter((c) => o.stress || c.name !== 'wb-stress');
-  const progress = new Progress(plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length, o.quiet);
+  const progress = new Progress('spec-bench', plannedRuns({ configs, runs: o.runs, fewerRuns: o.stressRuns, warmup: o.warmup }) * o.benchmarks.length, o.quiet, 'activity');
   const expected = readExpected(o.expectedFile);
   const benchmarks: BenchResult[] = [];
   progress.note(`spec-bench${o.size === 'quick' ? ' --quick' : ''}: ${o.benchmarks.map((b) => b.name).join(', ')}; ${configs.map((c) => c.name).join(', ')}; ${o.runs} runs; load ${machine.loadBefore.join(' ')}`);

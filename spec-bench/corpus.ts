@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InputKind } from '../harness/programs.js';
 
 /** xorshift on two 32-bit words: fast, good enough for text, and identical in every JS engine. */
 class Rng {
@@ -167,7 +168,7 @@ function xml(rng: Rng, words: string[], bytes: number): string {
   return out.join('');
 }
 
-export type InputKind = 'text' | 'mixed' | 'xml';
+export type { InputKind };
 
 /** Builds the bytes of an input of `kind` and size `mb` (MiB). Pure: same arguments, same bytes. */
 export function generate(kind: InputKind, mb: number): Buffer {

@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import { spawn } from 'node:child_process';
-import { shellWord } from '../test/real/compilers.js';
+import { shellWord } from '../harness/compilers.js';
+import { run } from '../harness/proc.js';
 import { sha256 } from './corpus.js';
 import type { Command, RunOutput } from './suite.js';
 
@@ -97,31 +97,16 @@ export async function runWorkload(
   const sh = join(dir, '..', `${dir.split('/').pop()}.sh`);
   writeFileSync(sh, script(commands, tree, meta, wrap));
   const load = loadavg()[0]!;
-  const stderr: Buffer[] = [];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('bash', [sh], {
-      cwd: dir,
-      // A fixed, small environment: locale and the configuration's switches only, so runs differ in
-      // nothing but the binary (and WB_STRESS).
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', HOME: process.env.HOME ?? '/', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: true,
-    });
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, timeoutMs);
-    child.stderr!.on('data', (b: Buffer) => stderr.push(b));
-    child.on('error', reject);
-    child.on('close', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
+  const r = await run(['bash', sh], {
+    cwd: dir,
+    // A fixed, small environment: locale and the configuration's switches only, so runs differ in
+    // nothing but the binary (and WB_STRESS).
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', HOME: process.env.HOME ?? '/', ...env },
+    timeoutMs,
   });
-  const err = Buffer.concat(stderr).toString('utf8');
+  if (r.spawnError) throw new Error(`spec-bench: cannot start bash: ${r.spawnError}`);
+  const err = r.stderr;
+  const code = r.code;
   if (code !== 0) throw new RunFailed(`spec-bench: the run in ${dir} ${code === null ? 'was killed (timeout?)' : `failed (exit ${code})`}${err ? `:\n${err.trim().split('\n').slice(-20).join('\n')}` : ''}`, err);
   const t = parseTimes(existsSync(meta) ? readFileSync(meta, 'utf8') : '');
   const digests: Record<string, string> = {};

@@ -63,7 +63,7 @@ function runtimeC(quick: boolean): MicroResult[] {
     return [fast, slow].map((name) => ({ name, available: false, text: why }));
   }
   // runtime-c's own Makefile, with the binaries in our cache: writing into runtime-c/build would
-  // change cc-wb's fingerprint (test/real/compilers.ts) and invalidate every cached wb build.
+  // change cc-wb's fingerprint (harness/compilers.ts) and invalidate every cached wb build.
   const out = benchCache('micro');
   const mk = run('make', ['-s', '-C', benchDir, `B=${out}`]);
   if (!mk.ok) return [fast, slow].map((name) => ({ name, available: false, text: `make -C runtime-c/bench failed: ${mk.stderr.trim().split('\n').pop()}` }));

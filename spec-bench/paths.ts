@@ -1,16 +1,13 @@
-// Where spec-bench keeps things: test/real's repository root and cache (so Debian sources and builds
-// are shared with the real-program tests), a folder of its own in that cache, and the results folder.
-import { mkdirSync } from 'node:fs';
+// Where spec-bench keeps things: a folder of its own in the shared cache (harness/cache.ts, so Debian
+// sources and builds are shared with the tests and the conformance harness), and the results folder.
 import { join } from 'node:path';
-import { cacheRoot, repoRoot } from '../test/real/cache.js';
+import { cacheDir, repoRoot } from '../harness/cache.js';
 
 export { repoRoot };
 
 /** <cache>/spec-bench/<parts>, created on demand. */
 export function benchCache(...parts: string[]): string {
-  const dir = join(cacheRoot(), 'spec-bench', ...parts);
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  return cacheDir('spec-bench', ...parts);
 }
 
 export const resultsDir = join(repoRoot, 'spec-bench', 'results');

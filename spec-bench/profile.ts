@@ -11,7 +11,7 @@ import { compareDigests, runWorkload } from './measure.js';
 import { benchCache, repoRoot } from './paths.js';
 import { context } from './runner.js';
 import type { Benchmark, Size } from './suite.js';
-import { table } from '../conformance/progress.js';
+import { table } from '../harness/terminal.js';
 
 /** Self cost per function and per source line of one callgrind output file (or several, summed). */
 export interface Profile {

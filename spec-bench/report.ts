@@ -1,6 +1,6 @@
 // The three forms of a result: a table for the terminal (and results/*.txt), the JSON for tools, and
 // an SVG bar chart for people. All are built from one SuiteResult.
-import { table } from '../conformance/progress.js';
+import { table } from '../harness/terminal.js';
 import type { Config } from './build.js';
 import type { Machine } from './machine.js';
 import type { MicroResult } from './micro.js';

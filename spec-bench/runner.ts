@@ -3,11 +3,11 @@
 // wb-stress, base, wb, ...) so drift of a shared machine hits all of them alike.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fetchDebianSource } from '../test/real/debian.js';
+import { fetchDebianSource } from '../harness/debian.js';
 import { buildFor, passFacts, type BuiltConfig, type Config, type PassFacts } from './build.js';
 import { inputFile } from './corpus.js';
 import { compareDigests, firstDifference, runWorkload, RunFailed, type RunResult, type Timing } from './measure.js';
-import { Progress } from './progress.js';
+import { Progress } from '../harness/terminal.js';
 import { ratio, spread, type Ratio, type Spread } from './stats.js';
 import { benchCache, repoRoot } from './paths.js';
 import type { Benchmark, RunContext, Size } from './suite.js';

@@ -10,11 +10,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { InstrumentResult } from '../instrument/index.js';
 import type { Item } from './options.js';
 import { analyze, compileArgs, gccBase, keepDirFor, outputOf, preprocessArgs, saveTempsPath, tempFilesFor, withRuntime, type Analysis } from './plan.js';
-import { commentsMayMatter, keepCommentsHarmless, sameTokens } from './comments.js';
+import { colorArgs, diagnosticsArgs, needsFullCompile, remainingOutput, SILENT } from './diagnostics.js';
 import { appendReport, EMPTY_STATS, formatDiagnostic, formatStats, type UnitReport } from './report.js';
 import { expandResponseFiles, quoteResponseArg } from './responsefile.js';
 import { blankDefineLines } from '../instrument/comments.js';
 import { passViaServer } from './passclient.js';
+import { nonUtf8Refusal, sameFileRefusal } from './refusals.js';
 import { dieBySignal, makeTempDir, NESTED_ENV, removeTempDir, run, say, type RunResult } from './run.js';
 
 type Env = NodeJS.ProcessEnv;
@@ -124,7 +125,7 @@ export function valgrindSuppressions(): string {
 const ARG_BYTES_LIMIT = 512 * 1024;
 
 /** @param trace print the command (-v), for commands that are not the user's own */
-async function runCompiler(compiler: string[], args: string[], trace: boolean, tmp?: string, captureStderr = false): Promise<RunResult> {
+async function runCompiler(compiler: string[], args: string[], trace: boolean, tmp?: string, captureStderr = false, stdin?: Buffer): Promise<RunResult> {
   let spawnArgs = args;
   if (args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0) > ARG_BYTES_LIMIT) {
     const dir = tmp ?? makeTempDir();
@@ -132,13 +133,13 @@ async function runCompiler(compiler: string[], args: string[], trace: boolean, t
     writeFileSync(file, args.map(quoteResponseArg).join('\n') + '\n');
     spawnArgs = ['@' + file];
     try {
-      return await runCompiler(compiler, spawnArgs, trace, dir, captureStderr);
+      return await runCompiler(compiler, spawnArgs, trace, dir, captureStderr, stdin);
     } finally {
       if (tmp === undefined) removeTempDir(dir);
     }
   }
   if (trace) say(`cc-wb: ${[...compiler, ...spawnArgs].map(shellQuote).join(' ')}\n`);
-  const result = await run(compiler, spawnArgs, { captureStderr });
+  const result = await run(compiler, spawnArgs, { captureStderr, stdin });
   if (result.signal !== undefined) dieBySignal(result.signal);
   return result;
 }
@@ -146,6 +147,15 @@ async function runCompiler(compiler: string[], args: string[], trace: boolean, t
 /** For -v traces only (never executed). */
 function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** All of stdin, for a unit read from it ('-'): an unreadable stdin reads as empty, as for gcc. */
+function readStdin(): Buffer {
+  try {
+    return readFileSync(0);
+  } catch {
+    return Buffer.alloc(0);
+  }
 }
 
 function looksInstrumented(path: string): boolean {
@@ -238,41 +248,44 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
     let failure = 0;
     const preprocessor = withoutWrappers(compiler);
 
+    const color = colorArgs(a, isatty(2));
+    // stdin can be read once: a unit read from it goes to both of its compiler runs from memory.
+    const stdin = a.cInputs.some((it) => it.path === '-') ? readStdin() : undefined;
+
     for (const [index, input] of a.cInputs.entries()) {
       const files = tempFilesFor(tmp, index, input);
       mkdirSync(dirname(files.pp), { recursive: true });
       mkdirSync(dirname(files.wb), { recursive: true });
+      mkdirSync(dirname(files.diag), { recursive: true });
+      const fromStdin = input.path === '-' ? stdin : undefined;
+      // The user's diagnostics: the real compiler on the original, while step 1 and the pass run.
+      const diagnose = (full: boolean) => runCompiler(preprocessor, diagnosticsArgs(a, input, full, files.diag, color), verbose, tmp, true, fromStdin);
+      let full = needsFullCompile(preprocessor, a);
+      let diagnostics = diagnose(full);
       let original = input.path;
+      let pp: RunResult | undefined;
       if (input.lang === 'c') {
-        const pp = await runCompiler(preprocessor, preprocessArgs(a, input, files.pp), verbose, tmp);
-        if (pp.code !== 0) {
-          failure ||= pp.code;
-          replacement.set(input, null);
-          continue;
-        }
+        // Its messages are the diagnostics compile's too: only its exit status and files count.
+        pp = await runCompiler(preprocessor, preprocessArgs(a, input, files.pp), verbose, tmp, true, fromStdin);
         original = files.pp;
       }
-      let bytes = readFileSync(original);
+      const bytes = pp === undefined || pp.code === 0 ? readFileSync(original) : Buffer.alloc(0);
       // Text that is not UTF-8 (Latin-1 string literals...) goes through byte for byte.
-      let encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
+      const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
       let text = bytes.toString(encoding);
-      if (input.lang === 'c' && commentsMayMatter(a, text)) {
-        // Fallthrough comments: the same unit with comments, if -C changes nothing else (comments.ts).
-        const withComments = join(dirname(files.pp), 'comments-' + basename(files.pp));
-        const ppc = await runCompiler(preprocessor, preprocessArgs(a, input, withComments, ['-C']), verbose, tmp, true);
-        if (ppc.code === 0) {
-          const bytesC = readFileSync(withComments);
-          if (sameTokens(bytes.toString('latin1'), bytesC.toString('latin1'))) {
-            bytes = bytesC;
-            encoding = isUtf8(bytes) ? 'utf8' : 'latin1';
-            const sources = new Map<string, string | undefined>();
-            const readSource = (file: string): string | undefined => {
-              if (!sources.has(file)) sources.set(file, readTextOrUndefined(file, encoding));
-              return sources.get(file);
-            };
-            text = keepCommentsHarmless(bytes.toString(encoding), readSource);
-          }
-        }
+      if (!full && needsFullCompile(preprocessor, a, text)) {
+        full = true;
+        diagnostics = diagnostics.then(() => diagnose(true));
+      }
+      const said = await diagnostics;
+      say(said.stderr ?? '');
+      if (said.code !== 0 || (pp !== undefined && pp.code !== 0)) {
+        // The compiler refused the user's code (its own messages, above), or step 1 failed where the
+        // diagnostics compile did not (e.g. an unwritable dependency file): gcc's status either way.
+        if (said.code === 0) say(pp?.stderr ?? '');
+        failure ||= said.code || pp!.code;
+        replacement.set(input, null);
+        continue;
       }
       if (!text.startsWith('# ')) {
         // -P: no line markers, so name the source for debug info (or it is the temp file's name)
@@ -342,14 +355,6 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
   }
 }
 
-function readTextOrUndefined(path: string, encoding: BufferEncoding): string | undefined {
-  try {
-    return readFileSync(path).toString(encoding);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The unit's host metadata, or nothing when even that cannot be had from the text. */
 function metadataOrNothing(make: (text: string, fileName: string) => string, text: string, fileName: string): string {
   try {
@@ -360,31 +365,37 @@ function metadataOrNothing(make: (text: string, fileName: string) => string, tex
 }
 
 /**
- * Step 2 for one group of inputs. When instrumented code is in it, the compiler's stderr is held
- * back: if the compile fails, the group is compiled again from the uninstrumented text; if that
- * works the pass produced code that does not compile (a warning, the units count as not
- * instrumented, as when the pass gives up), and if it fails too, the user sees exactly the errors
- * the plain compiler gives for their code. --wb-strict skips this: failures stay failures.
+ * Step 2 for one group of inputs. Its stderr is held back: if a compile with instrumented code fails
+ * (the diagnostics compile accepted the user's code, so the pass produced code that does not
+ * compile), the group is compiled again from the uninstrumented text; if that works the units
+ * count as not instrumented (a warning, as when the pass gives up), and if it fails too (the
+ * assembler or the linker), the user sees that compile's messages. --wb-strict skips this.
  */
 async function compileGroup(compiler: string[], a: Analysis, wb: WbOptions, replacement: Map<Item, string | null>, runtime: string[], group: Set<Item>, units: Unit[], verbose: boolean, tmp: string): Promise<number> {
+  // A group with a unit of ours compiles silently (its diagnostics were the diagnostics compile's),
+  // unless another source in it still needs its warnings from this run.
+  const ours = units.some((u) => group.has(u.input));
+  const others = [...group].some((it) => it.kind === 'input' && it.lang !== 'linker' && !units.some((u) => u.input === it));
+  const quiet = ours && !others ? [SILENT] : [];
+  const color = colorArgs(a, isatty(2));
+  const step2 = async (files: Map<Item, string | null>) => {
+    const r = await runCompiler(compiler, [...quiet, ...color, ...compileArgs(a, files, runtime, group)], verbose, tmp, true);
+    return { code: r.code, stderr: quiet.length > 0 ? remainingOutput(String(r.stderr ?? '')) : String(r.stderr ?? '') };
+  };
   const instrumented = units.filter((u) => group.has(u.input) && u.result.ok && replacement.get(u.input) === u.compiled);
-  if (instrumented.length === 0 || wb.strict) {
-    return (await runCompiler(compiler, compileArgs(a, replacement, runtime, group), verbose, tmp)).code;
-  }
-  const color = isatty(2) && !a.items.some((it) => it.kind === 'option' && /^-f(no-)?(diagnostics-)?colou?r/.test(it.name)) ? ['-fdiagnostics-color=always'] : [];
-  const first = await runCompiler(compiler, [...compileArgs(a, replacement, runtime, group), ...color], verbose, tmp, true);
-  if (first.code === 0) {
-    say(first.stderr ?? '');
-    return 0;
+  const first = await step2(replacement);
+  if (first.code === 0 || instrumented.length === 0 || wb.strict) {
+    say(first.stderr);
+    return first.code;
   }
   const fallback = new Map(replacement);
   for (const u of instrumented) fallback.set(u.input, u.original);
-  const second = await runCompiler(compiler, [...compileArgs(a, fallback, runtime, group), ...color], verbose, tmp, true);
+  const second = await step2(fallback);
   if (second.code !== 0) {
-    say(second.stderr ?? '');
+    say(second.stderr);
     return second.code;
   }
-  const why = firstError(String(first.stderr ?? ''));
+  const why = firstError(first.stderr);
   for (const u of instrumented) {
     say(`${u.input.path}: warning: cc-wb: the instrumented code failed to build; compiled without write barriers\n`);
     if (why !== undefined) say(`${u.input.path}: note: cc-wb: the compiler said: ${why}\n`);
@@ -394,7 +405,7 @@ async function compileGroup(compiler: string[], a: Analysis, wb: WbOptions, repl
       diagnostics: [...u.result.diagnostics, { file: u.input.path, line: 0, col: 0, severity: 'error', message: `instrumented code failed to build: ${why ?? `exit status ${first.code}`}` }],
     };
   }
-  say(second.stderr ?? '');
+  say(second.stderr);
   return 0;
 }
 
@@ -423,6 +434,11 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
     if (env[NESTED_ENV] !== undefined) {
       throw new UsageError('the real compiler started cc-wb again; set CC_WB_CC to the real compiler (e.g. CC_WB_CC=gcc)');
     }
+    const notUtf8 = nonUtf8Refusal(argv);
+    if (notUtf8 !== undefined) {
+      say(notUtf8);
+      return 1;
+    }
     const expanded = expandResponseFiles(argv);
     const { compiler, rest } = splitCompiler(expanded, env);
     const { wb, rest: args } = extractWbOptions(rest, env);
@@ -435,6 +451,11 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       return 0;
     }
     const a = analyze(args, looksInstrumented);
+    const refusal = a.passThrough === 'info' ? undefined : sameFileRefusal(a, env);
+    if (refusal !== undefined) {
+      say(refusal);
+      return 1;
+    }
     const verbose = a.items.some((it) => it.kind === 'option' && it.name === '-v');
     const gccWillFail = a.passThrough === 'info' || a.passThrough === 'preprocess-only' || a.passThrough === 'no-input' || a.passThrough === 'gcc-error';
     const runtime: string[] = [];
@@ -455,7 +476,11 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       say(`cc-wb: error: ${err.message}\n`);
       return 1;
     }
-    say(`cc-wb: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // One line saying what went wrong; the stack only on request.
+    const message = err instanceof Error ? err.message : String(err);
+    say(`cc-wb: internal error: ${message.split('\n')[0]}\n`);
+    if (envFlag(env.CC_WB_DEBUG) && err instanceof Error) say(`${err.stack}\n`);
+    else say('cc-wb: note: CC_WB_DEBUG=1 shows where; CC_WB_CC=gcc builds without cc-wb meanwhile\n');
     return 1;
   }
 }

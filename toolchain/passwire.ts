@@ -76,9 +76,10 @@ export function passDigest(): string {
   for (const dir of [join(here, '..', 'instrument'), here]) {
     for (const f of readdirSync(dir).sort()) if (f.endsWith('.js')) files.push(join(dir, f));
   }
-  // What the pass reads besides its code: the prelude it splices in, and the parser's packages.
+  // What the pass reads besides its code: the prelude it splices in, the ABI header its barrier
+  // text is built from, and the parser's packages.
   const root = join(here, '..', '..');
-  files.push(join(root, 'runtime-c', 'include', 'wb_prelude.h'));
+  for (const header of ['wb_prelude.h', 'wb_abi.h']) files.push(join(root, 'runtime-c', 'include', header));
   for (const pkg of ['tree-sitter', 'tree-sitter-c']) files.push(join(root, 'node_modules', pkg, 'package.json'));
   for (const f of files) {
     try {

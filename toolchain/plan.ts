@@ -182,12 +182,14 @@ export function outputOf(a: Analysis, input: Extract<Item, { kind: 'input' }>): 
 
 /**
  * Where input number `index` goes: step 1 writes `<tmp>/<index>/pp/<base>.i`, the pass's result is
- * `<tmp>/<index>/wb/<base>.i`. Own directories, so equal base names never clash, and the base name
- * stays the user's: gcc derives default output and auxiliary file names from it.
+ * `<tmp>/<index>/wb/<base>.i`, the diagnostics compile's assembly `<tmp>/<index>/diag/<base>.s`.
+ * Own directories, so equal base names never clash, and the base name stays the user's: gcc
+ * derives default output and auxiliary file names from it.
  */
-export function tempFilesFor(tmpDir: string, index: number, input: Extract<Item, { kind: 'input' }>): { pp: string; wb: string } {
-  const name = gccBase(input.path) + '.i';
-  return { pp: join(tmpDir, String(index), 'pp', name), wb: join(tmpDir, String(index), 'wb', name) };
+export function tempFilesFor(tmpDir: string, index: number, input: Extract<Item, { kind: 'input' }>): { pp: string; wb: string; diag: string } {
+  const base = gccBase(input.path);
+  const dir = join(tmpDir, String(index));
+  return { pp: join(dir, 'pp', base + '.i'), wb: join(dir, 'wb', base + '.i'), diag: join(dir, 'diag', base + '.s') };
 }
 
 /**

@@ -5,7 +5,7 @@
 // machine (measured: `await import('execa')`), more than the whole `cc -c` of a small file, and make
 // starts cc-wb once per file. spawn() with an array and `shell: false` gives the same guarantee.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdtempSync, rmSync, statSync, writeSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -67,10 +67,30 @@ function installHandlers(): void {
   process.on('exit', removeTempDirs);
 }
 
+function usableDir(dir: string | undefined): dir is string {
+  if (dir === undefined || dir === '') return false;
+  try {
+    if (!statSync(dir).isDirectory()) return false;
+    accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The directory for temporary files, chosen as gcc (libiberty's choose_tmpdir) chooses it: the first
+ * writable directory of $TMPDIR, $TMP, $TEMP, /tmp, /var/tmp, /usr/tmp, the current directory.
+ */
+export function tempRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const candidates = [env.TMPDIR, env.TMP, env.TEMP, tmpdir(), '/tmp', '/var/tmp', '/usr/tmp', '.'];
+  return candidates.find(usableDir) ?? '.';
+}
+
 /** A fresh private (0700) directory, removed at exit, on failure and on SIGINT/SIGTERM/SIGHUP/SIGQUIT. */
 export function makeTempDir(): string {
   installHandlers();
-  const dir = mkdtempSync(join(tmpdir(), 'cc-wb-'));
+  const dir = mkdtempSync(join(tempRoot(), 'cc-wb-'));
   tempDirs.add(dir);
   return dir;
 }
@@ -82,9 +102,10 @@ export function removeTempDir(dir: string): void {
 
 /**
  * Runs `command[0] command[1..] args` and resolves when it has exited and its output is drained.
- * stdin/stdout are inherited; stderr too, unless `captureStderr` (then it comes back in the result).
+ * stdin/stdout are inherited (stdin is `stdin` instead when given); stderr too, unless `captureStderr`
+ * (then it comes back in the result).
  */
-export function run(command: readonly string[], args: readonly string[], options: { captureStderr?: boolean } = {}): Promise<RunResult> {
+export function run(command: readonly string[], args: readonly string[], options: { captureStderr?: boolean; stdin?: Buffer } = {}): Promise<RunResult> {
   installHandlers();
   const [file, ...prefix] = command;
   return new Promise((resolve) => {
@@ -96,13 +117,18 @@ export function run(command: readonly string[], args: readonly string[], options
       resolve(r);
     };
     const env = { ...process.env, [NESTED_ENV]: '1' };
-    const proc = spawn(file!, [...prefix, ...args], { stdio: ['inherit', 'inherit', options.captureStderr ? 'pipe' : 'inherit'], shell: false, env });
+    const stdin = options.stdin === undefined ? 'inherit' : 'pipe';
+    const proc = spawn(file!, [...prefix, ...args], { stdio: [stdin, 'inherit', options.captureStderr ? 'pipe' : 'inherit'], shell: false, env });
     child = proc;
+    // A compiler that stops reading early (an error) closes the pipe: that is not cc-wb's failure.
+    proc.stdin?.on('error', () => {});
+    proc.stdin?.end(options.stdin);
     const chunks: Buffer[] = [];
     proc.stderr?.on('data', (b: Buffer) => chunks.push(b));
     proc.on('error', (err: NodeJS.ErrnoException) => {
-      say(`cc-wb: error: cannot run '${file}': ${err.code === 'ENOENT' ? 'No such file or directory' : err.message}\n`);
-      settle({ code: err.code === 'ENOENT' ? 127 : 126 });
+      const message = Buffer.from(`cc-wb: error: cannot run '${file}': ${err.code === 'ENOENT' ? 'No such file or directory' : err.message}\n`);
+      if (!options.captureStderr) say(message);
+      settle({ code: err.code === 'ENOENT' ? 127 : 126, stderr: options.captureStderr ? message : undefined });
     });
     proc.on('close', (code, signal) => {
       const stderr = options.captureStderr ? Buffer.concat(chunks) : undefined;

@@ -22,7 +22,7 @@
  * together must resolve it): objects and a runtime of different versions fail to link with
  * "undefined reference to `__wb_abi_version_<N>'". Raise it with any change below or to the
  * prelude's entry points, and spell the new name in wb_prelude.h. */
-#define WB_ABI_VERSION 2
+#define WB_ABI_VERSION 3
 
 /* ---- entry points the pass emits calls or jumps to ---------------------------------------- */
 
@@ -73,7 +73,7 @@ static inline __attribute__((__always_inline__, __unused__)) int __wb_shadow_hit
  * into the stub). The hook returns to the stub, which moves %rsp back up and jumps to
  * .Lwb_back. Offsets are from the stub's %rsp. */
 #define WB_ABI_RED_ZONE 128
-#define WB_ABI_STUB_FRAME 160
+#define WB_ABI_STUB_FRAME 168
 /* The address the stub jumps back to: the return address unwinders see for the hook. */
 #define WB_ABI_STUB_BACK 0
 /* The slot (range hook: the destination). */
@@ -98,10 +98,9 @@ _Static_assert(__builtin_offsetof(struct __wb_stub_frame, value) == WB_ABI_STUB_
 _Static_assert(__builtin_offsetof(struct __wb_stub_frame, scratch) == WB_ABI_STUB_SCRATCH, "stub frame: scratch");
 _Static_assert(__builtin_offsetof(struct __wb_stub_frame, size) == WB_ABI_STUB_SIZE, "stub frame: size");
 _Static_assert(sizeof(struct __wb_stub_frame) <= WB_ABI_STUB_FRAME, "stub frame: size");
-/* The store stub's slots lie below the red zone. (The range stub's size slot, the first 8 bytes
- * of the red zone, does not: a leaf function using all 128 bytes of it can lose those across a
- * record assignment while a host is active.) */
-_Static_assert(WB_ABI_STUB_SCRATCH + 8 <= WB_ABI_STUB_FRAME - WB_ABI_RED_ZONE, "store stub frame overlaps the red zone");
+/* Every slot the stubs write lies below the interrupted function's red zone, which a leaf
+ * function may be using in full. */
+_Static_assert(sizeof(struct __wb_stub_frame) <= WB_ABI_STUB_FRAME - WB_ABI_RED_ZONE, "stub frame overlaps the red zone");
 _Static_assert(WB_ABI_STUB_BACK == 0, "the templates spell the back slot as (%rsp)");
 
 /* ---- x86-64 asm templates ----------------------------------------------------------------- */
@@ -111,7 +110,7 @@ _Static_assert(WB_ABI_STUB_BACK == 0, "the templates spell the back slot as (%rs
  * slot, %1 the new value (a register or an immediate), %2 the slot as a memory operand (tells
  * the compiler the hook reads it); range %0 the destination, %1 the source, %2 the size, %3 and
  * %4 the two records as memory operands. Clobbers: "cc" only; the hooks save everything else.
- * The pass builds the same text (instrument/rewrite.ts, x86StoreAsm and x86RangeAsm), and
+ * The pass builds the same text (instrument/barrier-text.ts, x86StoreAsm and x86RangeAsm, from these constants), and
  * test/instrument/barrier-abi.test.ts checks the two agree. */
 #define WB_ABI_STR_(x) #x
 #define WB_ABI_STR(x) WB_ABI_STR_(x)

@@ -20,8 +20,8 @@
  * refers to it from data, never from code (no instruction in the unit uses the pointer). Hidden, so
  * the link that joins the unit with the runtime must resolve it, shared objects included: a
  * runtime of another version fails that link with this name. */
-extern const unsigned char __wb_abi_version_2 __attribute__((__visibility__("hidden")));
-static const unsigned char *const __wb_abi_version_ref __attribute__((__used__)) = &__wb_abi_version_2;
+extern const unsigned char __wb_abi_version_3 __attribute__((__visibility__("hidden")));
+static const unsigned char *const __wb_abi_version_ref __attribute__((__used__)) = &__wb_abi_version_3;
 
 /* Slots are read and written through this type so a barrier on a `struct foo *` field does not
  * break strict-aliasing assumptions of the surrounding code. */

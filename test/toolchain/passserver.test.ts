@@ -95,7 +95,8 @@ describe('the resident pass', () => {
     expect(local['unparsed.c']!.report).toContain('"instrumented":true');
     const usage = await stopServers(servers);
     expect(usage.servers).toBe(1);
-    expect(usage.requests).toBeGreaterThanOrEqual(Object.keys(SOURCES).length);
+    // bad.c never reaches the pass: the diagnostics compile rejects it first
+    expect(usage.requests).toBeGreaterThanOrEqual(Object.keys(SOURCES).length - 1);
     expect(usage.cpuMs).toBeGreaterThan(0);
     await waitFor(() => !existsSync(socket()));
   });

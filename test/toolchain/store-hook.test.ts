@@ -30,6 +30,21 @@ function stats(stderr: string): Record<string, number> {
 }
 
 describe('x86-64 store hook', () => {
+  it('leaves the red zone of the interrupted function alone (record assignment in a leaf function)', async () => {
+    const dir = scratch('red-zone');
+    const source = join(root, 'test', 'toolchain', 'fixtures', 'red-zone.c');
+    for (const opt of ['-O1', '-O2']) {
+      const built = await ccwb([opt, source, '-o', 'wb'], { cwd: dir });
+      expect(built.exitCode, built.stderr).toBe(0);
+      // Under WB_STRESS=1 the host is active: each assignment runs the stub, which builds its
+      // frame below %rsp before the hook decides the range holds nothing counted. With a
+      // 160-byte frame the size slot landed on the zone's lowest word: 1000 corrupted.
+      const stressed = await run(join(dir, 'wb'), { WB_STRESS: '1' });
+      expect(stressed.stdout, opt).toBe('0 corrupted, last n 999');
+      expect(stressed.code).toBe(0);
+    }
+  });
+
   const cases: Array<{ name: string; flags: string[]; compiler?: string }> = [
     { name: 'gcc -O2', flags: ['-O2'] },
     { name: 'gcc -O0', flags: ['-O0'] },

@@ -4,14 +4,14 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCompiler, type Compiler } from '../conformance/compilers.js';
-import { parseSeeds, runCsmith } from '../conformance/csmith.js';
-import { evalSelector, findDirectives, globMatch, parseTclList, planTest } from '../conformance/dejagnu.js';
-import { completenessFailures, completenessTable } from '../conformance/completeness.js';
-import { parseCheckLog, projectsTable, runProjectSpecs, summarizeProjects, type ProjectSpec } from '../conformance/projects.js';
-import { splitCommand } from '../conformance/proc.js';
-import { runRegressions } from '../conformance/regressions.js';
-import { categoryOf, featuresOf, loadTortureCases, runTorture, summarizeTorture } from '../conformance/torture.js';
+import { commandCompiler, type Compiler } from '../../harness/compilers.js';
+import { parseSeeds, runCsmith } from '../../conformance/csmith.js';
+import { evalSelector, findDirectives, globMatch, parseTclList, planTest } from '../../conformance/dejagnu.js';
+import { completenessFailures, completenessTable } from '../../conformance/completeness.js';
+import { parseCheckLog, projectsTable, runProjectSpecs, summarizeProjects, type ProjectSpec } from '../../conformance/projects.js';
+import { splitCommand } from '../../harness/proc.js';
+import { runRegressions } from '../../conformance/regressions.js';
+import { categoryOf, featuresOf, loadTortureCases, runTorture, summarizeTorture } from '../../conformance/torture.js';
 
 describe('DejaGnu directives', () => {
   it('parses Tcl lists with quotes and nested braces', () => {
@@ -112,8 +112,8 @@ describe('the harness catches a miscompiling compiler', () => {
     const script = join(dir, 'broken-cc');
     writeFileSync(script, `#!/bin/sh\nexec cc -DBROKEN -include '${join(dir, 'extra.h')}' "$@"\n`);
     chmodSync(script, 0o755);
-    ref = await makeCompiler('cc', 'cc');
-    broken = await makeCompiler('cc-wb', script);
+    ref = await commandCompiler('cc', 'cc');
+    broken = await commandCompiler('cc-wb', script);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -142,7 +142,7 @@ describe('the harness catches a miscompiling compiler', () => {
     const t = join(dir, 'fallback');
     mkdirSync(t);
     writeFileSync(join(t, 'plain.c'), 'int main(void) { return 0; }\n');
-    const results = await runTorture(loadTortureCases(t), { ref, wb: await makeCompiler('cc-wb', script), opts: ['-O2'], jobs: 1, runTimeoutMs: 10_000, compileTimeoutMs: 60_000, useRefCache: false, quiet: true });
+    const results = await runTorture(loadTortureCases(t), { ref, wb: await commandCompiler('cc-wb', script), opts: ['-O2'], jobs: 1, runTimeoutMs: 10_000, compileTimeoutMs: 60_000, useRefCache: false, quiet: true });
     expect(results.map((r) => [r.verdict, r.reason])).toEqual([['uninstrumented', 'cannot parse x.c:3']]);
     expect(summarizeTorture(results).byOpt['-O2']).toMatchObject({ wbPass: 1, uninstrumented: 1 });
   });
@@ -219,7 +219,7 @@ describe('projects: barrier completeness against the clang AST oracle', () => {
         `if [ -n "$src" ] && [ -n "$CC_WB_REPORT" ]; then\n  printf '%s\\n' '{"source":"'"$PWD/$src"'","output":"'"$PWD/$out"'","instrumented":true,"sites":[${json}]}' >> "$CC_WB_REPORT"\nfi\nexec cc "$@"\n`,
     );
     chmodSync(script, 0o755);
-    return makeCompiler('cc-wb', script);
+    return commandCompiler('cc-wb', script);
   }
 
   beforeAll(async () => {
@@ -228,7 +228,7 @@ describe('projects: barrier completeness against the clang AST oracle', () => {
     mkdirSync(join(dir, 'src'));
     writeFileSync(join(dir, 'src', 'lib.c'), lib);
     writeFileSync(join(dir, 'src', 'conftest.c'), 'char *g;\nvoid f(void) { g = 0; }\n');
-    ref = await makeCompiler('cc', 'cc');
+    ref = await commandCompiler('cc', 'cc');
   });
   afterAll(() => {
     if (savedCache === undefined) delete process.env.CC_WB_CACHE;

@@ -1,11 +1,12 @@
-// Where downloaded sources and shared builds live, and a cross-process lock so test files that run in
-// parallel (vitest forks) never fetch or build the same thing twice at once.
+// Where downloaded sources and shared builds live (one cache for the tests, conformance and spec-bench),
+// and a cross-process lock so processes that run in parallel (vitest forks, a benchmark beside the
+// tests) never fetch or build the same thing twice at once.
 import { mkdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** The repository root (this file lives in <repo>/test/real/, or <repo>/dist/test/real/ once compiled). */
+/** The repository root (this file lives in <repo>/harness/, or <repo>/dist/harness/ once compiled). */
 export const repoRoot: string = (() => {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
@@ -16,7 +17,7 @@ export const repoRoot: string = (() => {
     }
     dir = dirname(dir);
   }
-  throw new Error('test/real: cannot locate the repository root (package.json + runtime-c/)');
+  throw new Error('harness: cannot locate the repository root (package.json + runtime-c/)');
 })();
 
 /** Cache root: $CC_WB_CACHE if set, else <repo>/.cache (gitignored). Debian sources go to <root>/debian. */
@@ -24,6 +25,13 @@ export function cacheRoot(): string {
   const root = process.env.CC_WB_CACHE ? resolve(process.env.CC_WB_CACHE) : join(repoRoot, '.cache');
   mkdirSync(root, { recursive: true });
   return root;
+}
+
+/** A sub-folder of the cache, created on demand. */
+export function cacheDir(...parts: string[]): string {
+  const dir = join(cacheRoot(), ...parts);
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 function pidAlive(pid: number): boolean {

@@ -1,5 +1,5 @@
 // No missed pointer store: for every translation unit of bzip2, lua 5.4 and zlib built with cc-wb, the
-// pointer stores clang's AST shows (test/oracle/) must each have a site in cc-wb's report at the same
+// pointer stores clang's AST shows (harness/oracle/) must each have a site in cc-wb's report at the same
 // (file, line). The oracle itself is checked first against an annotated fixture.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -7,17 +7,18 @@ import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runOracle } from './oracle/oracle.js';
-import { parseCType, TypeEnv } from './oracle/ctype.js';
-import { compareProject, formatCompleteness, readReport, type ProjectCompleteness, type ReportEntry } from './oracle/compare.js';
-import { parseCompileCommand } from './real/compile-log.js';
-import { ccWb } from './real/compilers.js';
-import { cacheRoot } from './real/cache.js';
-import { PROJECTS, buildProject } from './real/projects.js';
+import { runOracle } from '../../harness/oracle/oracle.js';
+import { parseCType, TypeEnv } from '../../harness/oracle/ctype.js';
+import { compareProject, formatCompleteness, readReport, type ProjectCompleteness, type ReportEntry } from '../../harness/oracle/compare.js';
+import { parseCompileCommand } from '../../harness/compile-log.js';
+import { ccWb } from '../../harness/compilers.js';
+import { cacheRoot } from '../../harness/cache.js';
+import { buildProject } from '../../harness/build.js';
+import { TEST_PROJECTS as PROJECTS } from '../../harness/programs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const fixtures = join(here, 'oracle', 'fixtures');
+const fixtures = join(here, 'fixtures', 'oracle');
 const fixture = join(fixtures, 'stores.c');
 
 /** Expected stores per line, from the fixture's `// oracle: kind kind…` comments. */
@@ -96,8 +97,8 @@ describe('the clang AST oracle', () => {
   });
 });
 
-describe('cc-wb on the reproducers of bugs it had (test/real/repro/)', () => {
-  const reproDir = join(here, 'real', 'repro');
+describe('cc-wb on the reproducers of bugs it had (test/harness/fixtures/repro/)', () => {
+  const reproDir = join(here, 'fixtures', 'repro');
   for (const file of readdirSync(reproDir).filter((f) => f.endsWith('.c')).sort()) {
     it(`${file}: instrumented, every store the oracle finds barriered`, async () => {
       const out = mkdtempSync(join(tmpdir(), 'cc-wb-repro-'));

@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSuite, writeResults, type SuiteOptions } from '../spec-bench/cli.js';
-import { renderSvg, renderTable } from '../spec-bench/report.js';
-import { parseTimes } from '../spec-bench/measure.js';
-import { geomean, median, ratio } from '../spec-bench/stats.js';
-import { generate } from '../spec-bench/corpus.js';
-import { SUITE, type Benchmark } from '../spec-bench/suite.js';
+import { runSuite, writeResults, type SuiteOptions } from '../../spec-bench/cli.js';
+import { renderSvg, renderTable } from '../../spec-bench/report.js';
+import { parseTimes } from '../../spec-bench/measure.js';
+import { geomean, median, ratio } from '../../spec-bench/stats.js';
+import { generate } from '../../spec-bench/corpus.js';
+import { SUITE, type Benchmark } from '../../spec-bench/suite.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'spec-bench-test-'));
 const bzip2 = SUITE.find((b) => b.name === 'bzip2')!;

@@ -1,10 +1,11 @@
 // The barrier-completeness oracle: every pointer store in a C translation unit's own code, according
 // to clang's AST (DESIGN.md, "What the barrier covers"), independent of the pass's tree-sitter view.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { AstStream, expansionOf, type AstVisitor, type NodeProps, type BareLoc } from './ast.js';
 import { TypeEnv, anonKey } from './ctype.js';
+import { run } from '../proc.js';
 
 export type StoreKind = 'assign' | 'compound' | 'incdec' | 'call';
 
@@ -309,35 +310,31 @@ export async function runOracle(input: OracleInput): Promise<OracleResult> {
   const stream = new AstStream<Sum>(collector);
   const args = ['-fsyntax-only', '-w', '-Xclang', '-ast-dump=json', ...input.flags, input.source];
   let jsonBytes = 0;
-  let stderr = '';
-  await new Promise<void>((done, fail) => {
-    const child = spawn(clang, args, { cwd: input.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let failed: Error | null = null;
-    child.stdout.on('data', (chunk: Buffer) => {
+  let failed: Error | null = null;
+  const abort = new AbortController();
+  const r = await run([clang, ...args], {
+    cwd: input.cwd,
+    maxOutput: 20_000,
+    signal: abort.signal,
+    onStdout: (chunk) => {
       if (failed) return;
       jsonBytes += chunk.length;
       try {
         stream.write(chunk);
       } catch (e) {
         failed = e as Error;
-        child.kill('SIGKILL');
+        abort.abort();
       }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < 20_000) stderr += chunk.toString('utf8');
-    });
-    child.on('error', fail);
-    child.on('close', (code) => {
-      if (failed) return fail(new Error(`oracle: ${input.source}: ${failed.message}`));
-      if (code !== 0) return fail(new Error(`oracle: clang ${args.join(' ')} (in ${input.cwd}) exited ${code}:\n${stderr}`));
-      try {
-        stream.end();
-      } catch (e) {
-        return fail(new Error(`oracle: ${input.source}: ${(e as Error).message}`));
-      }
-      done();
-    });
+    },
   });
+  if (failed) throw new Error(`oracle: ${input.source}: ${(failed as Error).message}`);
+  if (r.spawnError) throw new Error(`oracle: cannot run ${clang}: ${r.spawnError}`);
+  if (r.code !== 0) throw new Error(`oracle: clang ${args.join(' ')} (in ${input.cwd}) exited ${r.code}:\n${r.stderr}`);
+  try {
+    stream.end();
+  } catch (e) {
+    throw new Error(`oracle: ${input.source}: ${(e as Error).message}`);
+  }
 
   const absOf = (f: string): string => (isAbsolute(f) ? resolve(f) : resolve(input.cwd, f));
   const presumed = presumedLocations(input.cwd);

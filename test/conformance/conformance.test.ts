@@ -3,16 +3,16 @@
 // sample of torture tests, a few csmith seeds and the whole regression corpus, with zero regressions.
 // CC_WB_CONFORMANCE_WB names another compiler under test (e.g. "gcc", to check the harness alone).
 import { describe, expect, it } from 'vitest';
-import { makeCompiler } from '../conformance/compilers.js';
-import { parseSeeds, runCsmith, summarizeCsmith } from '../conformance/csmith.js';
-import { defaultWbCommand } from '../conformance/paths.js';
-import { regressionFiles, runRegressions } from '../conformance/regressions.js';
-import { loadTortureCases, quickSample, runTorture, summarizeTorture, TORTURE_COUNT, tortureDir } from '../conformance/torture.js';
+import { commandCompiler } from '../../harness/compilers.js';
+import { parseSeeds, runCsmith, summarizeCsmith } from '../../conformance/csmith.js';
+import { defaultWbCommand } from '../../conformance/paths.js';
+import { regressionFiles, runRegressions } from '../../conformance/regressions.js';
+import { loadTortureCases, quickSample, runTorture, summarizeTorture, TORTURE_COUNT, tortureDir } from '../../conformance/torture.js';
 
 const wbCommand = process.env.CC_WB_CONFORMANCE_WB ?? defaultWbCommand();
 const common = async () => ({
-  ref: await makeCompiler('cc', 'cc'),
-  wb: await makeCompiler('cc-wb', wbCommand),
+  ref: await commandCompiler('cc', 'cc'),
+  wb: await commandCompiler('cc-wb', wbCommand),
   jobs: 2,
   runTimeoutMs: 10_000,
   compileTimeoutMs: 300_000,
@@ -47,7 +47,7 @@ describe(`conformance: ${wbCommand} against cc`, () => {
     expect(s.programsCompared).toBeGreaterThanOrEqual(20);
   });
 
-  it('regression corpus (test/conformance/regressions): fixed reproducers behave as under cc, open ones still reproduce', async () => {
+  it('regression corpus (conformance/regressions): fixed reproducers behave as under cc, open ones still reproduce', async () => {
     const files = regressionFiles();
     const c = await common();
     const results = await runRegressions(c.ref, c.wb, { files });

@@ -15,7 +15,7 @@
  * in. Here `x` is `n->v`, an int, but the copy is `sizeof *n` bytes and also writes `next`. The
  * same holds for `memcpy(&s.n, p, sizeof s)` on a struct variable holding pointers. Sound would be:
  * `x` inside a variable (through `.` and array subscripts, not `->` or `*`) whose whole type holds
- * no pointer (what the oracle now accepts, test/oracle/oracle.ts COPY_CALLS), or `len` a constant
+ * no pointer (what the oracle now accepts, harness/oracle/oracle.ts COPY_CALLS), or `len` a constant
  * no larger than `sizeof x`.
  */
 #include <stdio.h>

@@ -1,11 +1,12 @@
-// The compilers a real program is built with: a plain system compiler, or cc-wb. A compiler is a list
-// of argv words plus a fingerprint that changes whenever its behaviour may change (so cached builds of
-// real programs are reused only while the compiler is the same).
+// The compilers programs are built with: a plain system compiler, cc-wb, or a command line given by the
+// user. A compiler is a list of argv words plus a fingerprint that changes whenever its behaviour may
+// change (so cached builds and cached reference results are reused only while the compiler is the same).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execaSync } from 'execa';
 import { repoRoot } from './cache.js';
+import { run, splitCommand } from './proc.js';
 
 export interface Compiler {
   /** Short name used in directory names and tables: "gcc", "cc-wb". */
@@ -13,6 +14,25 @@ export interface Compiler {
   /** argv prefix: `[...words, ...args]` compiles. */
   words: string[];
   fingerprint(): string;
+}
+
+/** A compiler given as a command line (`--cc`, `--wb`): the line is kept for reports. */
+export interface CommandCompiler extends Compiler {
+  command: string;
+}
+
+/**
+ * The compiler `command` (split into words, quotes allowed), checked to answer `--version`. Its
+ * fingerprint is the command line and that answer, verbatim.
+ */
+export async function commandCompiler(label: string, command: string): Promise<CommandCompiler> {
+  const words = splitCommand(command);
+  const r = await run([...words, '--version'], { timeoutMs: 60_000 });
+  if (r.spawnError || r.code !== 0) {
+    throw new Error(`conformance: compiler ${label} (${command}) does not answer --version: ${r.spawnError ?? r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  const identity = `${command}\n${r.stdout}`;
+  return { label, command, words, fingerprint: () => identity };
 }
 
 function hashFiles(h: ReturnType<typeof createHash>, path: string): void {
@@ -38,9 +58,9 @@ export function systemCompiler(command = 'cc', label = command): Compiler {
     label,
     words: [command],
     fingerprint() {
-      const r = spawnSync(command, ['--version'], { encoding: 'utf8' });
-      const where = spawnSync('sh', ['-c', `command -v "$1"`, 'sh', command], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`${command} --version failed: ${r.stderr || r.error?.message}`);
+      const r = execaSync(command, ['--version'], { reject: false, stripFinalNewline: false });
+      const where = execaSync('sh', ['-c', `command -v "$1"`, 'sh', command], { reject: false, stripFinalNewline: false });
+      if (r.exitCode !== 0) throw new Error(`${command} --version failed: ${r.stderr || r.message}`);
       return createHash('sha256').update(`${where.stdout}\n${r.stdout}`).digest('hex').slice(0, 16);
     },
   };

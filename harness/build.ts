@@ -1,6 +1,6 @@
-// Real programs from Debian, built out of tree with a given compiler and checked with their own tests.
-// A build is cached per (project, source version, recipe, compiler fingerprint) and shared between test
-// files through a lock; every compiler invocation is logged (cclog.sh) and, for cc-wb, the pass's report
+// Programs from Debian sources (harness/programs.ts), built out of tree with a given compiler and checked
+// with their own tests. A build is cached per (project, source version, recipe, compiler fingerprint) and
+// shared between test files and the benchmark through a lock; every compiler invocation is logged (cclog.sh) and, for cc-wb, the pass's report
 // is collected in report.jsonl, for the barrier-completeness oracle.
 import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { cacheRoot, withLock } from './cache.js';
 import { fetchDebianSource, type DebianSourceSpec } from './debian.js';
 import { cclogScript, readCompileLog, type CompileCommand } from './compile-log.js';
 import { shellWord, type Compiler } from './compilers.js';
-import { stopServers } from '../../toolchain/passclient.js';
+import { stopServers } from '../toolchain/passclient.js';
 
 export interface Step {
   argv: string[];
@@ -25,40 +25,11 @@ export interface Project {
   source: DebianSourceSpec;
   /** Build steps given the value to use for $(CC) (shell words). */
   build(cc: string): Step[];
-  /** The project's own test suite; empty when the project has none (lua: see lua-workload.lua). */
+  /** The project's own test suite; empty when the project has none (lua: see workloads/lua-workload.lua). */
   check(cc: string): Step[];
   /** Files a complete build produces (a configure script that silently dropped a feature shows here). */
   artifacts: string[];
 }
-
-export const bzip2: Project = {
-  name: 'bzip2',
-  // Debian's patches build libbz2.so (-fPIC, -shared) and link bzip2 against it: more for cc-wb to do.
-  source: { name: 'bzip2', patches: { apply: 'all' } },
-  build: (cc) => [{ argv: ['make', '-j2', `CC=${cc}`, 'libbz2.a', 'bzip2', 'bzip2recover'] }],
-  check: (cc) => [{ argv: ['make', `CC=${cc}`, 'test'] }],
-  artifacts: ['bzip2', 'bzip2recover', 'libbz2.a', 'libbz2.so.1.0.4'],
-};
-
-export const lua: Project = {
-  name: 'lua',
-  // Debian's 0001/0002 patches move the build to libtool and need a generated header; build upstream's
-  // `linux` target instead, with Debian's source fixes (the CVE patches) applied.
-  source: { name: 'lua5.4', patches: { apply: 'only', names: /cve/i, why: 'upstream make, Debian security fixes' } },
-  build: (cc) => [{ argv: ['make', '-j2', '-C', 'src', 'linux', `CC=${cc} -std=gnu99`] }],
-  check: () => [],
-  artifacts: ['src/lua', 'src/luac', 'src/liblua.a'],
-};
-
-export const zlib: Project = {
-  name: 'zlib',
-  source: { name: 'zlib', patches: { apply: 'all' } },
-  build: (cc) => [{ argv: ['./configure'], env: { CC: cc } }, { argv: ['make', '-j2'] }],
-  check: () => [{ argv: ['make', 'test'] }],
-  artifacts: ['libz.a', 'libz.so.1.2.13', 'example', 'minigzip', 'examplesh', 'minigzipsh', 'example64', 'minigzip64'],
-};
-
-export const PROJECTS = { bzip2, lua, zlib } as const;
 
 /** Bump when the build procedure changes in a way the step list does not show. */
 const RECIPE_VERSION = 2;

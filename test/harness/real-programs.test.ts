@@ -1,21 +1,20 @@
 // Real programs from Debian built with cc-wb must behave exactly as they do built with plain cc: bzip2
-// and zlib pass their own test suites, and lua runs a CPU-heavy workload (test/real/lua-workload.lua)
+// and zlib pass their own test suites, and lua runs a CPU-heavy workload (harness/workloads/lua-workload.lua)
 // with byte-identical output. Sources come from `apt-get source` (cached in .cache/debian/); builds are
 // cached per compiler fingerprint in .cache/build/ (CC_WB_REBUILD=1 forces fresh ones).
 //
 // CC_WB_TEST_CC=gcc puts another compiler in cc-wb's place, to check the harness itself.
 import { afterAll, describe, expect, it } from 'vitest';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { compilerUnderTest, referenceCompiler } from './real/compilers.js';
-import { PROJECTS, buildProject, checkProject, runIn, type BuildResult, type Project } from './real/projects.js';
-import { pairUnits, readReport } from './oracle/compare.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
+import { join, resolve } from 'node:path';
+import { repoRoot } from '../../harness/cache.js';
+import { compilerUnderTest, referenceCompiler } from '../../harness/compilers.js';
+import { buildProject, checkProject, runIn, type BuildResult, type Project } from '../../harness/build.js';
+import { TEST_PROJECTS as PROJECTS } from '../../harness/programs.js';
+import { pairUnits, readReport } from '../../harness/oracle/compare.js';
 
 const underTest = compilerUnderTest();
 const reference = referenceCompiler();
-const workload = join(here, 'real', 'lua-workload.lua');
+const workload = join(repoRoot, 'harness', 'workloads', 'lua-workload.lua');
 
 interface Row {
   project: string;

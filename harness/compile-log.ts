@@ -8,7 +8,7 @@ import { repoRoot } from './cache.js';
  * The logging compiler front: `bash cclog.sh <compiler words…> <args…>` records each call in
  * $CC_WB_CMDLOG, then runs the compiler. Read the log back with readCompileLog(dir, words.length).
  */
-export const cclogScript = join(repoRoot, 'test', 'real', 'cclog.sh');
+export const cclogScript = join(repoRoot, 'harness', 'cclog.sh');
 
 export type CompileMode = 'compile' | 'link' | 'preprocess' | 'depend' | 'query';
 

@@ -7,11 +7,11 @@
 // invocations that span several lines. `match: 'function'` (counts per enclosing function) exists for
 // code where that ever stops holding; the tests use 'line'.
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { run } from '../proc.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { runOracle, type OracleResult, type OracleStore } from './oracle.js';
-import { oracleFlags, type CompileCommand } from '../real/compile-log.js';
+import { oracleFlags, type CompileCommand } from '../compile-log.js';
 
 export interface ReportSite {
   file: string;
@@ -158,18 +158,12 @@ function numbered(items: { file: string; line: number }[]): string[] {
 }
 
 /** sha256 of `clang -E` output for the unit (cheap next to the AST dump). */
-function preprocessedDigest(source: string, cwd: string, flags: string[], clang = 'clang'): Promise<string> {
-  return new Promise((done, fail) => {
-    const h = createHash('sha256');
-    const child = spawn(clang, ['-E', '-w', ...flags, source], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => h.update(c));
-    child.stderr.on('data', (c: Buffer) => {
-      if (err.length < 10_000) err += c.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) => (code === 0 ? done(h.digest('hex')) : fail(new Error(`clang -E ${source} (in ${cwd}) exited ${code}:\n${err}`))));
-  });
+async function preprocessedDigest(source: string, cwd: string, flags: string[], clang = 'clang'): Promise<string> {
+  const h = createHash('sha256');
+  const r = await run([clang, '-E', '-w', ...flags, source], { cwd, maxOutput: 10_000, onStdout: (c) => h.update(c) });
+  if (r.spawnError) throw new Error(`clang -E ${source}: cannot start ${clang}: ${r.spawnError}`);
+  if (r.code !== 0) throw new Error(`clang -E ${source} (in ${cwd}) exited ${r.code}:\n${r.stderr}`);
+  return h.digest('hex');
 }
 
 async function pool<T, R>(items: T[], jobs: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
