@@ -136,7 +136,7 @@ async function main(): Promise<number> {
     }
   }
 
-  if (!o.only) await import('./diagnostics.js').then((m) => m.diagnosticsSuite({ quick: o.quick, jobs, wb: wb.argv, log: (l) => process.stderr.write(`${l}\n`) })).then((d) => { failures += d.failures; summary.push(d.summary); });
+  if (!o.only) await import('./diagnostics.js').then((m) => m.diagnosticsSuite({ quick: o.quick, jobs, wb: wb.words, log: (l) => process.stderr.write(`${l}\n`) })).then((d) => { failures += d.failures; summary.push(d.summary); });
   const elapsed = (Date.now() - started) / 1000;
   report.seconds = elapsed;
   const jsonPath = o.json ?? join(cacheDir('conformance', 'results'), `${o.quick ? 'quick' : 'full'}.json`);

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { cacheRoot, defaultWbCommand, regressionsDir } from './paths.js';
+import { cacheRoot } from '../harness/cache.js';
+import { defaultWbCommand, regressionsDir } from './paths.js';
 
 export interface DiagnosticsCase {
   /** What the case is called in the report: `<corpus>/<file>`. */

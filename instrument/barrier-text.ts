@@ -47,7 +47,7 @@ export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
  * use %= (unique per emitted asm, also when gcc duplicates the statement). The stubs get a section
  * of their own: gcc may itself be emitting the store into .text.unlikely (a block it split off as
  * cold), and a stub pushed there would directly follow the `jne`, reached by falling through
- * (test/conformance/regressions/store-in-cold-partition.c).
+ * (conformance/regressions/store-in-cold-partition.c).
  */
 export const x86StoreAsm = (hook: string): string =>
   x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue, true)]);
