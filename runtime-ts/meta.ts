@@ -1,7 +1,7 @@
 // Reads the metadata cc-wb linked into a library (instrument/schema.ts) and merges the units into
 // one description with every number resolved: the model the host and the .d.ts writer share.
 import { elfExportedSymbols, readElfSection } from './elf.js';
-import { KIND, META_MAGIC, META_SECTION, type RawRecord, type RawType, type RawUnit } from '../instrument/schema.js';
+import { INLINE_SYMBOL_PREFIX, KIND, META_MAGIC, META_SECTION, type RawRecord, type RawType, type RawUnit } from '../instrument/schema.js';
 
 export type CType =
   | { k: 'void'; alias?: string }
@@ -54,6 +54,13 @@ export interface FunctionMeta {
   paramNames: string[];
   def: boolean;
   loc: string;
+  /** A `static inline` function of the library's headers, called through its instance pointer (symbolOf). */
+  inline?: boolean;
+}
+
+/** The symbol through which the host reaches f: its own name, or for a header's inline function its instance pointer. */
+export function symbolOf(f: FunctionMeta): string {
+  return f.inline ? INLINE_SYMBOL_PREFIX + f.name : f.name;
 }
 
 export interface GlobalMeta {
@@ -155,7 +162,7 @@ export function readLibraryMeta(file: string): LibraryMeta | null {
   // not callable: leave them out. Declarations stay (found in the library's dependencies).
   const exported = elfExportedSymbols(file);
   if (exported) {
-    for (const [name, f] of meta.functions) if (f.def && !exported.has(f.name)) meta.functions.delete(name);
+    for (const [name, f] of meta.functions) if (f.def && !exported.has(symbolOf(f))) meta.functions.delete(name);
     for (const [name, g] of meta.globals) if (g.def && !exported.has(g.name)) meta.globals.delete(name);
   }
   return meta;
@@ -232,8 +239,11 @@ class UnitReader {
     for (const f of u.functions) {
       const type = this.type(f.t) as Extract<CType, { k: 'func' }>;
       const prior = lib.functions.get(f.n);
-      if (prior && (prior.def || !f.def)) continue;
-      lib.functions.set(f.n, { name: f.n, type, paramNames: f.pn, def: f.def === 1, loc: f.loc });
+      // A real definition wins over a header's inline instance of the same name, which wins over a declaration.
+      const rank = (x: { def: boolean; inline?: boolean }) => (x.def ? (x.inline ? 1 : 2) : 0);
+      const inline = f.inl === 1;
+      if (prior && rank(prior) >= rank({ def: f.def === 1, inline })) continue;
+      lib.functions.set(f.n, { name: f.n, type, paramNames: f.pn, def: f.def === 1, loc: f.loc, ...(inline ? { inline } : {}) });
     }
     for (const g of u.globals) {
       const prior = lib.globals.get(g.n);
