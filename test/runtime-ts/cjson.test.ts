@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { buildLibrary, requireBuilt } from './helpers.js';
-import { fetchDebianSource } from '../real/debian.js';
+import { fetchDebianSource } from '../../harness/debian.js';
 import { load, type LibraryModule } from '../../runtime-ts/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
