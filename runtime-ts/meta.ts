@@ -168,6 +168,24 @@ export function readLibraryMeta(file: string): LibraryMeta | null {
   return meta;
 }
 
+/** Per library: header inline functions defined differently by different units (two private `min`s). */
+const inlineConflicts = new WeakMap<LibraryMeta, Set<string>>();
+
+/**
+ * Whether a header's inline function `name` (defined at `loc`) is ambiguous: another unit's inline
+ * function of that name is another definition (another place), so the one instance pointer the
+ * library keeps may be either, with either signature. Such a name is left out (and removed).
+ */
+function ambiguousInline(lib: LibraryMeta, name: string, loc: string, prior: FunctionMeta | undefined): boolean {
+  let conflicts = inlineConflicts.get(lib);
+  if (conflicts?.has(name)) return true;
+  if (!prior?.inline || prior.loc === loc) return false;
+  if (!conflicts) inlineConflicts.set(lib, (conflicts = new Set()));
+  conflicts.add(name);
+  lib.functions.delete(name);
+  return true;
+}
+
 export function mergeUnits(file: string, blobs: Blob[]): LibraryMeta {
   const lib: LibraryMeta = {
     file,
@@ -239,9 +257,10 @@ class UnitReader {
     for (const f of u.functions) {
       const type = this.type(f.t) as Extract<CType, { k: 'func' }>;
       const prior = lib.functions.get(f.n);
+      const inline = f.inl === 1;
+      if (inline && ambiguousInline(lib, f.n, f.loc, prior)) continue;
       // A real definition wins over a header's inline instance of the same name, which wins over a declaration.
       const rank = (x: { def: boolean; inline?: boolean }) => (x.def ? (x.inline ? 1 : 2) : 0);
-      const inline = f.inl === 1;
       if (prior && rank(prior) >= rank({ def: f.def === 1, inline })) continue;
       lib.functions.set(f.n, { name: f.n, type, paramNames: f.pn, def: f.def === 1, loc: f.loc, ...(inline ? { inline } : {}) });
     }

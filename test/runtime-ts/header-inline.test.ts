@@ -5,7 +5,7 @@
 // marshalling, and the library's objects are the runtime's (attached, their free deferred).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLibrary, requireBuilt, work } from './helpers.js';
 import { fetchDebianSource } from '../../harness/debian.js';
@@ -78,5 +78,25 @@ describe("jansson's allocator (do_malloc = malloc at file scope)", () => {
     expect(s.type).toBe(lib.JSON_STRING);
     s.release();
     expect(stats(lib).runtime!.deferred).toBe(before);
+  });
+});
+
+describe('inline functions two units define differently', () => {
+  it('are left out (the one instance pointer could be either); a shared one is kept', async () => {
+    const dir = join(work(), 'inline-conflict');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'common.h'), 'static inline int twice(int x) { return 2 * x; }\n');
+    writeFileSync(join(dir, 'a.h'), 'static inline int pick(int x) { return x + 1; }\n');
+    writeFileSync(join(dir, 'b.h'), 'static inline long pick(long x, long y) { return x - y; }\n');
+    writeFileSync(join(dir, 'a.c'), '#include "common.h"\n#include "a.h"\nint use_a(int x) { return pick(twice(x)); }\n');
+    writeFileSync(join(dir, 'b.c'), '#include "common.h"\n#include "b.h"\nlong use_b(long x) { return pick(x, twice(1)); }\n');
+    const so = await buildLibrary('inline-conflict', [join(dir, 'a.c'), join(dir, 'b.c')]);
+    const meta = readLibraryMeta(so)!;
+    expect(meta.functions.has('pick')).toBe(false);
+    expect(meta.functions.get('twice')?.inline).toBe(true);
+    const l = load(so) as Any;
+    expect(l.twice(21)).toBe(42);
+    expect(l.use_a(3)).toBe(7);
+    expect(l.pick).toBeUndefined();
   });
 });
