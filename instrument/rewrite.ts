@@ -10,7 +10,7 @@ import type { LineMap } from './linemap.js';
 import { storageClassSpecifiers } from './declarators.js';
 import { assignmentBarrier, type StoreForm } from './barrier-text.js';
 import { Splicer } from './splice.js';
-import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayStoreOrCall, meansLibcFunction, returnKindMatchesLibc, routedValue } from './rules/renames.js';
+import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayNameRenamed, mayStoreOrCall, meansLibcFunction, returnKindMatchesLibc, routedValue } from './rules/renames.js';
 import { implicitIntDefinition } from './rules/implicit-int.js';
 import { decideStore, rootIdentifier, type Decision, type StoreScope, type VarInfo } from './rules/store-decision.js';
 import { valueUnused } from './rules/value-use.js';
@@ -137,7 +137,7 @@ export class Rewriter {
     if (this.lines.isSystem(node.startIndex)) return;
     for (const d of node.childrenForFieldName('declarator')) {
       const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
-      if (!value || !mayStoreOrCall.test(this.text.slice(value.startIndex, value.endIndex))) continue;
+      if (!value || !mayNameRenamed.test(this.text.slice(value.startIndex, value.endIndex))) continue;
       for (const id of value.descendantsOfType('identifier')) this.maybeRename(id);
     }
   }

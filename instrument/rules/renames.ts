@@ -44,6 +44,8 @@ const renamedNames = [...RENAMED_FUNCTIONS.keys()].filter((n) => !n.startsWith('
 // An assignment operator (not ==, <=, >=, !=), ++, --, or a name the pass renames.
 /** Cheap text test for a statement: can it contain a store or a renamed name at all? */
 export const mayStoreOrCall = new RegExp(`(?:^|[^=!<>])=(?!=)|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
+/** Cheap text test for an initializer: can it name a renamed function at all? */
+export const mayNameRenamed = new RegExp(`\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
 
 /**
  * Whether a use of `name` (a key of RENAMED_FUNCTIONS) means libc's function, given what the
