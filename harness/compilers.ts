@@ -76,7 +76,7 @@ export function ccWb(): Compiler {
       if (!existsSync(bin)) throw new Error(`${bin} does not exist: cc-wb is not built (npm run build)`);
       const h = createHash('sha256');
       h.update(`${process.version} ${process.env.CC_WB_CC ?? ''}\n`);
-      const parts = ['toolchain/bin', 'dist/instrument', 'dist/toolchain', 'runtime-c/include', 'runtime-c/build/libwbrt.a', 'runtime-c/build/libwbrt_pic.a'];
+      const parts = ['toolchain/bin', 'dist/instrument', 'dist/toolchain', 'runtime-c/include', 'runtime-c/build/libwbrt.a', 'runtime-c/build/libwbrt_dso.a', 'runtime-c/build/libwbrt.so'];
       for (const p of parts) {
         hashFiles(h, join(repoRoot, p));
       }

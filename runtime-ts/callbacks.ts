@@ -1,15 +1,18 @@
 // C function pointers both ways. A TypeScript function passed to C becomes a koffi trampoline
 // (registered once per function and C type, until `$unregister`); a pointer C hands out becomes a
 // callable wrapper (the original TypeScript function for our own trampolines, the library's own
-// wrapper for its functions). A callback converts its arguments like results and its result like
-// an argument; if it throws, C sees 0 and the call-out C returns to rethrows (callstate.ts).
+// wrapper for its functions). A callback converts its arguments like results (a pointer to bytes
+// followed by a size_t as one Uint8Array view: bytes.ts) and its result like an argument; if it
+// throws, C sees 0 and the call-out C returns to rethrows (callstate.ts).
 import koffi from 'koffi';
+import { byteSpanParams } from './bytes.js';
 import { calls } from './callstate.js';
 import type { FunctionPointerCodec } from './conversions.js';
 import type { CTypes } from './ctypes.js';
 import { koffiProto, makeCallOut, signatureOf, type CallSupport } from './marshal.js';
 import type { CType } from './meta.js';
 import { typeName } from './meta.js';
+import { bytesAt } from './memory.js';
 import { ArgumentError, toFloat, toInteger } from './scalars.js';
 
 type FuncType = Extract<CType, { k: 'func' }>;
@@ -86,7 +89,8 @@ function makeCallback(cx: CallSupport, fn: (...args: unknown[]) => unknown, ft: 
   const label = fn.name || 'callback';
   const signature = signatureOf(`(*${label})`, ft, []);
   const where = () => `result of ${label}() (C: ${signature})`;
-  const argConv = ft.params.map((p) => (p.k === 'ptr' ? ((fromC) => (v: unknown) => fromC(Number(v ?? 0)))(cx.values.pointerFromC(p)) : p.k === 'record' ? cx.byValue.fromKoffi(p.rec) : null));
+  const spans = byteSpanParams(ft);
+  const argConv = ft.params.map((p, i) => (spans.has(i) ? null : p.k === 'ptr' ? ((fromC) => (v: unknown) => fromC(Number(v ?? 0)))(cx.values.pointerFromC(p)) : p.k === 'record' ? cx.byValue.fromKoffi(p.rec) : null));
   const zero = ft.ret.k === 'void' ? undefined : ft.ret.k === 'int' && ft.ret.bool ? false : ft.ret.k === 'record' ? {} : 0;
   const ret = ft.ret;
   const retConv: (v: unknown) => unknown =
@@ -106,6 +110,11 @@ function makeCallback(cx: CallSupport, fn: (...args: unknown[]) => unknown, ft: 
   return function (...args: unknown[]): unknown {
     if (calls.errDepth !== 0) return zero;
     try {
+      // A (bytes, size_t) pair: the pointer as a view of that many bytes (bytes.ts).
+      for (const i of spans) {
+        const p = Number(args[i] ?? 0);
+        args[i] = p === 0 ? null : bytesAt(p, Number(args[i + 1]));
+      }
       for (let i = 0; i < args.length; i++) {
         const c = argConv[i];
         if (c) args[i] = c(args[i]);

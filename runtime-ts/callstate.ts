@@ -1,7 +1,7 @@
 // Per-process state of calls between TypeScript and native code, shared by every loaded library.
 //
 // depth: native frames active (call-outs, including call-outs made by callbacks). Memory may be
-//   released only at depth 0 (a safe point): see DESIGN.md, "Safe points".
+//   released only at depth 0 (a safe point): see docs/lifetimes.md, "Safe points".
 // errDepth/err: an exception a callback threw, waiting to be rethrown by the call-out at that
 //   depth when C returns to it. While one is pending, further callbacks return 0 at once, so at
 //   most one is pending and nesting cannot clobber it.

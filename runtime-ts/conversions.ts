@@ -8,9 +8,10 @@ import type { CType, RecordMeta } from './meta.js';
 import { recordName, typeName } from './meta.js';
 import { bytesAt, intReader, intWriter, readCString, readPointer, windowOf, windowOffset, writePointerRaw } from './memory.js';
 import type { NativeRuntime } from './native.js';
+import type { ResultOwnership } from './ownership.js';
 import type { FieldCodec, FieldEntry, Proxies } from './proxies.js';
 import { ArgumentError, integerConverter, toFloat, toInteger } from './scalars.js';
-import { describeValue, NativeArray, NativeObject, NativeStruct, type Accessor } from './values.js';
+import { describeValue, isReleased, NativeArray, NativeObject, NativeStruct, releasedError, type Accessor } from './values.js';
 
 type FuncType = Extract<CType, { k: 'func' }>;
 export type PtrType = Extract<CType, { k: 'ptr' }>;
@@ -165,18 +166,31 @@ export class Conversions implements FieldCodec {
   }
 
   /**
-   * A pointer result of a call: as pointerFromC, and a record whose type has a destructor
-   * (destroyWith) is the caller's to free, so it becomes the host's.
+   * A pointer result of a call: as pointerFromC, then what the function's declaration says
+   * (ownership.ts): an owned result is the host's to release with the declared function (a
+   * string is copied and released at once); a borrowed one is left to C; with no declaration, a
+   * record whose type has a destructor (destroyWith) is the caller's to free, so the host's.
    */
-  pointerResult(t: PtrType): (addr: number) => unknown {
+  pointerResult(t: PtrType, own?: ResultOwnership): (addr: number) => unknown {
     const fromC = this.pointerFromC(t);
-    if (t.to.k !== 'record' || !this.hooks.returned) return fromC;
-    const rec = t.to.rec;
     const hooks = this.hooks;
+    if (t.to.k === 'int' && t.to.char) {
+      if (!own) return fromC;
+      return (addr) => {
+        if (addr === 0) return null;
+        const s = readCString(addr);
+        if (own.owner) own.owner(BigInt(addr));
+        return s;
+      };
+    }
+    const rec = t.to.k === 'record' ? t.to.rec : null;
+    if (!own && (!rec || !hooks.returned)) return fromC;
     let C: typeof NativeStruct | undefined;
     return (addr) => {
       const p = fromC(addr);
-      if (p !== null && (C ??= this.proxies.recordClass(rec)).$destroy) hooks.returned!(p as object);
+      if (p === null || typeof p !== 'object') return p;
+      if (own?.owner) hooks.owned?.(p, own.owner);
+      else if (!own?.borrowed && rec && hooks.returned && (C ??= this.proxies.recordClass(rec)).$destroy) hooks.returned(p);
       return p;
     };
   }
@@ -189,7 +203,9 @@ export class Conversions implements FieldCodec {
     const fail = (v: unknown, why = ''): never => {
       throw new ArgumentError(`${where()}: expected ${describe}${why}, got ${describeValue(v)}`);
     };
-    const released = (v: unknown): never => fail(v, ' (this proxy was released)');
+    const released = (v: NativeObject): never => {
+      throw releasedError(v, where());
+    };
     return (v) => {
       if (v === null || v === undefined) return 0;
       if (v instanceof NativeStruct) {
@@ -271,6 +287,7 @@ export class Conversions implements FieldCodec {
 
   assignFields(rec: RecordMeta, dv: DataView, o: number, addr: number, init: unknown, accounted: boolean, where: () => string): void {
     if (init instanceof NativeStruct) {
+      if (isReleased(init)) throw releasedError(init, where());
       const actual = (init.constructor as typeof NativeStruct).$rec;
       if (actual !== rec) throw new ArgumentError(`${where()}: expected ${recordName(rec)}, got ${describeValue(init)}`);
       this.copyRecord(rec, addr, init.$addr, accounted);

@@ -137,9 +137,20 @@ export class CTypes {
   compatible(expected: RecordMeta, actual: RecordMeta): boolean {
     if (expected === actual) return true;
     if (prefixChain(actual).includes(expected)) return true;
-    // The same type seen complete in one unit and incomplete in another, or by a typedef name.
-    return expected.tag !== null && expected.tag === actual.tag && expected.union === actual.union && (!expected.complete || !actual.complete);
+    if (expected.tag === null || expected.tag !== actual.tag || expected.union !== actual.union) return false;
+    // The same type seen complete in one unit and incomplete in another, or by a typedef name; or
+    // declared alike in two libraries (C11 6.2.7), whose objects then pass between them.
+    return !expected.complete || !actual.complete || sameMembers(expected, actual);
   }
+}
+
+/** Same size and members (names, offsets, bit positions, kinds of type), in the same order. */
+function sameMembers(a: RecordMeta, b: RecordMeta): boolean {
+  if (a.size !== b.size || a.fields.length !== b.fields.length) return false;
+  return a.fields.every((f, i) => {
+    const g = b.fields[i]!;
+    return f.name === g.name && f.offset === g.offset && f.type.k === g.type.k && f.bits?.offset === g.bits?.offset && f.bits?.width === g.bits?.width;
+  });
 }
 
 /** Records whose objects start with an object of this record (rec itself first): the first-element idiom. */

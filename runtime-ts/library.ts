@@ -16,9 +16,10 @@ import { Conversions } from './conversions.js';
 import { CTypes } from './ctypes.js';
 import type { MemoryHooks } from './hooks.js';
 import { bindFunction, signatureOf, type CallSupport } from './marshal.js';
-import { symbolOf, type CType, type FunctionMeta, type LibraryMeta } from './meta.js';
+import { symbolOf, typeName, type CType, type FunctionMeta, type LibraryMeta } from './meta.js';
 import { readPointerAt } from './memory.js';
 import type { NativeRuntime } from './native.js';
+import { declareResult, ResultOwnership, type ResultDeclaration } from './ownership.js';
 import { Proxies } from './proxies.js';
 
 export type { MemoryHooks } from './hooks.js';
@@ -36,6 +37,9 @@ export class Lib {
   readonly functions = new Map<string, (...args: unknown[]) => unknown>();
   private readonly calls: CallSupport;
   private byAddress: Map<number, FunctionMeta> | null = null;
+  /** Each function's result declaration (returns()), shared by its wrapper and its $raw variant. */
+  private readonly results = new Map<string, ResultOwnership>();
+  private freeFn: ((p: bigint) => unknown) | null = null;
 
   constructor(
     readonly path: string,
@@ -66,10 +70,51 @@ export class Lib {
     } catch {
       throw new ReferenceError(`${f.name}: declared at ${f.loc} but not found in ${this.path} (C: ${signatureOf(f.name, f.type, f.paramNames)})`);
     }
-    fn = bindFunction(this.calls, this.handle, f, f.inline ? addr : undefined);
-    Object.defineProperty(fn, '$addr', { value: addr });
-    this.functions.set(f.name, fn);
-    return fn;
+    const own = this.resultOf(f);
+    const bound = bindFunction(this.calls, this.handle, f, f.inline ? addr : undefined, own);
+    Object.defineProperty(bound, '$addr', { value: addr });
+    Object.defineProperty(bound, 'returns', {
+      value: (decl: ResultDeclaration) => {
+        this.declareResult(f, decl);
+        return bound;
+      },
+    });
+    Object.defineProperty(bound, '$returns', { get: () => own.declared });
+    this.functions.set(f.name, bound);
+    return bound;
+  }
+
+  private resultOf(f: FunctionMeta): ResultOwnership {
+    let own = this.results.get(f.name);
+    if (!own) this.results.set(f.name, (own = new ResultOwnership()));
+    return own;
+  }
+
+  /** What f's pointer result is, from now on (ownership.ts). */
+  declareResult(f: FunctionMeta, decl: unknown): void {
+    const ret = f.type.ret;
+    const described = ret.k === 'ptr' && ret.to.k !== 'func' ? typeName(ret) : null;
+    declareResult(this.resultOf(f), decl, f.name, described, {
+      functionNamed: (name) => {
+        const g = this.meta.functions.get(name);
+        return g ? this.bind(g) : null;
+      },
+      free: () => this.cFree(),
+    });
+  }
+
+  /** C's free as the library's code calls it: the runtime's (cc-wb renames free), else libc's. */
+  private cFree(): (p: bigint) => unknown {
+    if (!this.freeFn) {
+      let native: (p: number) => unknown;
+      try {
+        native = this.handle.func('void __wb_free(uintptr_t p)') as unknown as typeof native;
+      } catch {
+        native = koffi.load('libc.so.6').func('void free(uintptr_t p)') as unknown as typeof native;
+      }
+      this.freeFn = (p) => native(Number(p));
+    }
+    return this.freeFn;
   }
 
   /**
@@ -82,7 +127,7 @@ export class Lib {
     const addr = (this.bind(f) as { $addr?: number }).$addr;
     const to = { ...ret.to, char: false, alias: undefined };
     const ft: FuncType = { ...f.type, ret: { k: 'ptr', to, constTo: ret.constTo } };
-    return bindFunction(this.calls, this.handle, { ...f, type: ft, name: f.name }, addr);
+    return bindFunction(this.calls, this.handle, { ...f, type: ft, name: f.name }, addr, this.resultOf(f));
   }
 
   /** The address of f: its symbol's, or for a header's inline function the instance its pointer holds. */

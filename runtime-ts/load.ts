@@ -6,12 +6,14 @@ import koffi from 'koffi';
 import { defaultMemory } from './heap/index.js';
 import { noMemory, type MemoryHooks } from './hooks.js';
 import { Lib } from './library.js';
-import { readCString, windowOf, windowOffset } from './memory.js';
+import { bytesAt, readCString, windowOf, windowOffset } from './memory.js';
 import type { CType, GlobalMeta, LibraryMeta } from './meta.js';
 import { readLibraryMeta, typeName } from './meta.js';
+import { elfExportedSymbols } from './elf.js';
 import { NativeRuntime } from './native.js';
+import type { ResultSpec } from './ownership.js';
 import { exportedNames } from './names.js';
-import type { NativeObject, NativeStruct } from './values.js';
+import { describeValue, isReleased, NativeObject, releasedError, type NativeStruct } from './values.js';
 
 type KoffiLib = ReturnType<typeof koffi.load>;
 
@@ -23,6 +25,11 @@ export interface LoadOptions {
   hooks?: MemoryHooks;
   /** false: no memory management (nothing the host allocates is released, nothing is attached). */
   memory?: boolean;
+  /**
+   * What functions' pointer results are, by function name: `{ cJSON_Print: { owned: 'cJSON_free' },
+   * cJSON_GetObjectItem: { borrowed: true } }` (the same as `lib.fn.returns(...)`; ownership.ts).
+   */
+  results?: Record<string, ResultSpec>;
 }
 
 export class LoadError extends Error {
@@ -41,12 +48,22 @@ export interface LibraryModule {
   /** Enumerations by tag or typedef name: name → value. */
   readonly $enums: Record<string, Record<string, number | bigint>>;
   /** A typed view of the memory at p: `lib.$cast(p, 'int')`, `lib.$cast(p, lib.hw)`. */
-  $cast(p: NativeObject | bigint | number, type: string | typeof NativeStruct): unknown;
+  $cast(p: Address, type: string | typeof NativeStruct): unknown;
   $sizeof(type: string | typeof NativeStruct): number;
   /** A host-owned array of n elements of a type, zeroed (a NativeArray, or a record proxy with $at()). */
   $alloc(type: string | typeof NativeStruct, n: number): unknown;
-  /** The string at p (a char pointer proxy, a pointer, or an address). */
-  $string(p: NativeObject | bigint | number): string | null;
+  /**
+   * The text at p (any proxy: a `char` or `unsigned char` array, a pointer; or an address), decoded
+   * as UTF-8: up to its NUL (and within its allocation when the runtime knows it), or exactly
+   * `length` bytes, NULs included. null for a null pointer.
+   */
+  $string(p: Address, length?: number): string | null;
+  /**
+   * The bytes at p as a Uint8Array view of native memory (not a copy: valid while the memory is,
+   * writes go to C; slice() copies): `length` bytes, or up to the end of p's allocation (or
+   * global) when omitted. null for a null pointer.
+   */
+  $bytes(p: Address, length?: number): Uint8Array | null;
   /** Frees the trampolines of a function passed to C as a callback. */
   $unregister(fn: Function): number;
   /** The functions again, with `char *` results as char arrays (address kept, for freeing) instead of strings. */
@@ -56,13 +73,41 @@ export interface LibraryModule {
   [name: string]: unknown;
 }
 
+/** What the `$` helpers take as a pointer: a proxy, an address, or null. */
+export type Address = NativeObject | bigint | number | null;
+
 const cache = new Map<string, LibraryModule>();
+const utf8 = new TextDecoder('utf-8');
+
+/** The address p stands for; a released proxy throws. */
+function addressOf(p: Address, where: string): number {
+  if (p === null || p === undefined) return 0;
+  if (typeof p === 'bigint') return Number(p);
+  if (typeof p === 'number') {
+    if (!Number.isSafeInteger(p) || p < 0) throw new TypeError(`${where}: ${p} is not an address`);
+    return p;
+  }
+  if (!(p instanceof NativeObject)) throw new TypeError(`${where}: expected a proxy, an address (bigint) or null, got ${describeValue(p)}`);
+  if (isReleased(p)) throw releasedError(p, where);
+  return p.$addr;
+}
+
+function byteCount(n: unknown, where: string): number {
+  if (typeof n === 'bigint') n = Number(n);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > 2 ** 31) throw new RangeError(`${where}: bad length ${describeValue(n)}`);
+  return n;
+}
+
+/** Bytes from addr to the end of its heap allocation or global; null if unknown. */
+function extentOf(lib: Lib, addr: number): number | null {
+  return lib.proxies.elementsAt(addr, 1);
+}
 
 /** Loads a library built with cc-wb: functions, struct classes, enums, macros and globals by name. */
 export function load<T extends LibraryModule = LibraryModule>(path: string, options: LoadOptions = {}): T {
   const known = cache.get(path);
   const plain = !options.hooks && options.memory !== false;
-  if (known && plain) return known as T;
+  if (known && plain) return declareResults(known, options.results) as T;
   const meta = readLibraryMeta(path);
   if (!meta) throw new LoadError(`${path}: no cc-wb metadata (section wb_meta): build the library with cc-wb`);
   if (meta.units.length === 0) throw new LoadError(`${path}: empty cc-wb metadata`);
@@ -70,14 +115,59 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
   try {
     handle = koffi.load(path);
   } catch (e) {
-    throw new LoadError(`${path}: ${(e as Error).message}`);
+    const why = (e as Error).message;
+    const hint = /libwbrt\.so/.test(why) ? ` (the cc-wb runtime the library was linked against is not where its runpath says: relink the library with the cc-wb in use, or put that folder on LD_LIBRARY_PATH)` : '';
+    throw new LoadError(`${path}: ${why}${hint}`);
   }
   const runtime = new NativeRuntime(handle);
-  const hooks = options.hooks ?? (runtime.present && options.memory !== false ? defaultMemory(path, handle) : noMemory);
+  if (!options.hooks && options.memory !== false) checkManageable(path, runtime, handle);
+  const hooks = options.hooks ?? (options.memory !== false ? defaultMemory(path, handle) : noMemory);
   const lib = new Lib(path, handle, meta, runtime, hooks);
   const mod = moduleOf(lib);
   if (plain) cache.set(path, mod);
-  return mod as T;
+  return declareResults(mod, options.results) as T;
+}
+
+function declareResults(mod: LibraryModule, results: LoadOptions['results']): LibraryModule {
+  for (const [name, spec] of Object.entries(results ?? {})) {
+    const f = mod.$meta.functions.get(name);
+    if (!f) throw new LoadError(`${mod.$path}: results: the library has no function named '${name}'`);
+    mod.$lib.declareResult(f, spec);
+  }
+  return mod;
+}
+
+/**
+ * A library load() manages reaches the process's one runtime, libwbrt.so, through its dependency
+ * (runtime-c/README.md, "Linking"): then the host API is there whatever the library exports, and
+ * every library shares one runtime and one memory manager. Anything else fails here, saying what
+ * to do, rather than running unmanaged.
+ */
+/** The first managed library and its runtime (wb_log_hint's address tells runtimes apart). */
+let processRuntime: { path: string; key: number } | null = null;
+
+function checkManageable(path: string, runtime: NativeRuntime, handle: KoffiLib): void {
+  const unmanaged = 'or load it with { memory: false } to use it without memory management';
+  if (!runtime.present) {
+    throw new LoadError(
+      `${path}: built by cc-wb but its runtime is unreachable (no wb_host_alloc through the library or its dependencies): ` +
+        `it was linked without cc-wb, or by an older cc-wb whose runtime the library's export control hides. Link it with cc-wb (which adds libwbrt.so), ${unmanaged}`,
+    );
+  }
+  if (elfExportedSymbols(path)?.has('wb_host_alloc')) {
+    throw new LoadError(
+      `${path}: carries a copy of the cc-wb runtime of its own (linked with libwbrt_pic.a, or by an older cc-wb), so its objects could not pass to ` +
+        `other instrumented libraries nor theirs to it. Relink it with cc-wb, which links the process-wide libwbrt.so, ${unmanaged}`,
+    );
+  }
+  const key = Number(handle.func('uintptr_t wb_log_hint(void)')() as number | bigint);
+  processRuntime ??= { path, key };
+  if (processRuntime.key !== key) {
+    throw new LoadError(
+      `${path}: uses another cc-wb runtime than ${processRuntime.path} (a libwbrt.so of another ABI version, or another copy): ` +
+        `one process has one runtime. Relink both libraries with the same cc-wb, ${unmanaged}`,
+    );
+  }
 }
 
 function moduleOf(lib: Lib): LibraryModule {
@@ -105,7 +195,7 @@ function moduleOf(lib: Lib): LibraryModule {
   }
   fixed('$enums', enums);
   const toType = (t: string | typeof NativeStruct): CType => (typeof t === 'string' ? ctypes.byName(t) : { k: 'record', rec: t.$rec });
-  fixed('$cast', (p: NativeObject | bigint | number, t: string | typeof NativeStruct) => proxies.cast(p, toType(t)));
+  fixed('$cast', (p: Address, t: string | typeof NativeStruct) => proxies.cast(addressOf(p, '$cast'), toType(t)));
   fixed('$sizeof', (t: string | typeof NativeStruct) => ctypes.sizeOf(toType(t)));
   fixed('$alloc', (t: string | typeof NativeStruct, n: number) => {
     const ty = toType(t);
@@ -114,9 +204,18 @@ function moduleOf(lib: Lib): LibraryModule {
     lib.hooks.created(p, null, ctypes.sizeOf(ty) * n);
     return ty.k === 'record' ? proxies.wrapRecord(ty.rec, p) : proxies.arrayView(ty, p, n);
   });
-  fixed('$string', (p: NativeObject | bigint | number) => {
-    const addr = typeof p === 'bigint' ? Number(p) : typeof p === 'number' ? p : p === null ? 0 : p.$addr;
-    return addr === 0 ? null : readCString(addr);
+  fixed('$string', (p: Address, length?: number) => {
+    const addr = addressOf(p, '$string');
+    if (addr === 0) return null;
+    if (length === undefined) return readCString(addr, extentOf(lib, addr) ?? Infinity);
+    return utf8.decode(bytesAt(addr, byteCount(length, '$string')));
+  });
+  fixed('$bytes', (p: Address, length?: number) => {
+    const addr = addressOf(p, '$bytes');
+    if (addr === 0) return null;
+    const n = length === undefined ? extentOf(lib, addr) : byteCount(length, '$bytes');
+    if (n === null) throw new RangeError(`$bytes: the length of the memory at 0x${addr.toString(16)} is unknown (foreign memory): give it`);
+    return bytesAt(addr, n);
   });
   fixed('$unregister', (fn: Function) => lib.pointers.unregister(fn));
   const raw = Object.create(null) as Record<string, unknown>;

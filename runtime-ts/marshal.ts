@@ -13,6 +13,7 @@ import type { Conversions } from './conversions.js';
 import type { CTypes } from './ctypes.js';
 import type { RecordsByValue } from './byvalue.js';
 import { bytesAt } from './memory.js';
+import type { ResultOwnership } from './ownership.js';
 import { ArgumentError, toFloat, toInteger } from './scalars.js';
 
 /** What call wrappers need of their library: types by name, value conversions, records by value. */
@@ -140,10 +141,10 @@ function pointerArgument(cx: CallSupport, t: Extract<CType, { k: 'ptr' }>, where
   };
 }
 
-function resultConverter(cx: CallSupport, t: CType): ((r: unknown) => unknown) | null {
+function resultConverter(cx: CallSupport, t: CType, own?: ResultOwnership): ((r: unknown) => unknown) | null {
   switch (t.k) {
     case 'ptr': {
-      const fromC = cx.values.pointerResult(t);
+      const fromC = cx.values.pointerResult(t, own);
       return (r) => fromC(Number(r));
     }
     case 'record':
@@ -172,7 +173,7 @@ export function koffiProto(cx: CallSupport, ft: FuncType, role: 'call' | 'callba
  * each argument, counts the native frame, rethrows an exception a callback threw during the
  * call, and converts the result.
  */
-export function makeCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+export function makeCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown, own?: ResultOwnership): (...args: unknown[]) => unknown {
   const signature = signatureOf(name, ft, paramNames);
   const reason = unsupportedReason(cx, ft);
   if (reason !== null) {
@@ -182,10 +183,10 @@ export function makeCallOut(cx: CallSupport, name: string, ft: FuncType, paramNa
     Object.defineProperty(fail, 'name', { value: name });
     return fail;
   }
-  if (ft.variadic || ft.unproto) return makeVariadicCallOut(cx, name, ft, paramNames, native, signature);
+  if (ft.variadic || ft.unproto) return makeVariadicCallOut(cx, name, ft, paramNames, native, signature, own);
   const n = ft.params.length;
   const plans = ft.params.map((p, i) => paramPlan(cx, p, () => `${name}(): argument ${i + 1}${paramNames[i] ? ` '${paramNames[i]}'` : ''} (C: ${signature})`));
-  const rc = resultConverter(cx, ft.ret);
+  const rc = resultConverter(cx, ft.ret, own);
   const usesPost = ft.params.some((p) => p.k === 'ptr');
   const args = Array.from({ length: n }, (_, i) => `a${i}`);
   const body: string[] = [];
@@ -246,11 +247,11 @@ function varArg(cx: CallSupport, v: unknown, where: () => string): [TypeSpec, un
   }
 }
 
-function makeVariadicCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown, signature: string): (...args: unknown[]) => unknown {
+function makeVariadicCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown, signature: string, own?: ResultOwnership): (...args: unknown[]) => unknown {
   const n = ft.params.length;
   const where = (i: number) => () => `${name}(): argument ${i + 1}${paramNames[i] ? ` '${paramNames[i]}'` : ''} (C: ${signature})`;
   const plans = ft.params.map((p, i) => paramPlan(cx, p, where(i)));
-  const rc = resultConverter(cx, ft.ret);
+  const rc = resultConverter(cx, ft.ret, own);
   const fn = function (...args: unknown[]): unknown {
     if (args.length < n) throw new ArgumentError(`${name}(): expected at least ${n} argument${n === 1 ? '' : 's'}, got ${args.length} (C: ${signature})`);
     const mark = post.length;
@@ -278,8 +279,8 @@ function makeVariadicCallOut(cx: CallSupport, name: string, ft: FuncType, paramN
   return fn;
 }
 
-/** A native function of the library (by name in handle, or at addr), wrapped. */
-export function bindFunction(cx: CallSupport, handle: KoffiLib, f: FunctionMeta, addr?: number): (...args: unknown[]) => unknown {
+/** A native function of the library (by name in handle, or at addr), wrapped; own: its result's declaration. */
+export function bindFunction(cx: CallSupport, handle: KoffiLib, f: FunctionMeta, addr?: number, own?: ResultOwnership): (...args: unknown[]) => unknown {
   const ft = f.type;
   const reason = unsupportedReason(cx, ft);
   let native: (...args: unknown[]) => unknown;
@@ -291,6 +292,5 @@ export function bindFunction(cx: CallSupport, handle: KoffiLib, f: FunctionMeta,
   } else {
     native = () => undefined;
   }
-  const wrapper = makeCallOut(cx, f.name, ft, f.paramNames, native);
-  return wrapper;
+  return makeCallOut(cx, f.name, ft, f.paramNames, native, own);
 }

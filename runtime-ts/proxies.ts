@@ -1,13 +1,28 @@
 // The proxies of one library: a class per record with one accessor per field, views of arrays,
-// untyped pointers, and the caches that keep one live proxy per (address, type). The caches hold
-// WeakRefs, so `lib.get() === lib.get()` while anyone holds the first proxy.
+// untyped pointers, and the caches that keep one live proxy per (address, type), so
+// `lib.get() === lib.get()` while anyone holds the first proxy. A cache holds a proxy through a
+// WeakRef, except a proxy a scope() will release: that one it holds strongly until the release
+// (ECMAScript keeps every WeakRef's target alive until the current job ends, so a synchronous
+// loop of scopes would otherwise keep every proxy it made).
 import type { CTypes } from './ctypes.js';
 import type { MemoryHooks } from './hooks.js';
 import type { CType, RecordMeta } from './meta.js';
 import type { NativeRuntime } from './native.js';
 import { indexable, NativeArray, NativeObject, NativePointer, NativeStruct, WRAP, type Accessor, type ProxyContext } from './values.js';
 
-export type RecordClass = typeof NativeStruct & { $cache: Map<number, WeakRef<NativeStruct>> };
+/** A cache's hold on a proxy: weak, or strong for a proxy a scope will release. */
+export type ProxyRef = WeakRef<object> | StrongRef;
+type Cache = Map<number, ProxyRef>;
+
+/** deref() like a WeakRef's, of a target held strongly. */
+export class StrongRef {
+  constructor(private readonly target: object) {}
+  deref(): object {
+    return this.target;
+  }
+}
+
+export type RecordClass = typeof NativeStruct & { $cache: Cache };
 
 /** A field of a record as the proxy class sees it (the first member's fields included). */
 export interface FieldEntry {
@@ -28,9 +43,9 @@ export interface FieldCodec {
 // ---- identity caches (shared by every library: an entry lives on its proxy) ---------------------
 
 interface CacheEntry {
-  cache: Map<number, WeakRef<object>>;
+  cache: Cache;
   addr: number;
-  ref: WeakRef<object>;
+  ref: ProxyRef;
 }
 
 const registry = new FinalizationRegistry<CacheEntry>((h) => {
@@ -42,12 +57,23 @@ const CACHE: unique symbol = Symbol('cc-wb proxy cache');
 type Cached = { [CACHE]?: CacheEntry };
 const cacheOf = (obj: object) => (obj as Cached)[CACHE];
 
-function remember(cache: Map<number, WeakRef<object>>, addr: number, obj: object): void {
-  const ref = new WeakRef(obj);
+/** Caches a new proxy: strongly if a scope holds it (scoped: what the memory hooks said), else weakly. */
+function remember(cache: Cache, addr: number, obj: object, scoped: boolean | void): void {
+  const ref = scoped === true ? new StrongRef(obj) : new WeakRef(obj);
   cache.set(addr, ref);
   const entry: CacheEntry = { cache, addr, ref };
   (obj as Cached)[CACHE] = entry;
-  registry.register(obj, entry, entry);
+  if (scoped !== true) registry.register(obj, entry, entry);
+}
+
+/** A proxy that outlives its scope (the scope's result) is cached weakly from now on. */
+export function weakenProxy(proxy: object): void {
+  const e = cacheOf(proxy);
+  if (!e || e.ref instanceof WeakRef) return;
+  const ref = new WeakRef(proxy);
+  if (e.cache.get(e.addr) === e.ref) e.cache.set(e.addr, ref);
+  e.ref = ref;
+  registry.register(proxy, e, e);
 }
 
 /** A released proxy leaves its cache: the next time the object is reached it gets a new one. */
@@ -81,8 +107,8 @@ interface Extent {
 
 export class Proxies implements ProxyContext {
   private readonly classes = new Map<RecordMeta, RecordClass>();
-  private readonly arrays = new Map<string, Map<number, WeakRef<object>>>();
-  private readonly pointers = new Map<string, Map<number, WeakRef<object>>>();
+  private readonly arrays = new Map<string, Cache>();
+  private readonly pointers = new Map<string, Cache>();
   /** Globals: the extents that give pointers into them a length. */
   private readonly extents: Extent[] = [];
   private fields: FieldCodec | null = null;
@@ -145,19 +171,17 @@ export class Proxies implements ProxyContext {
   }
 
   private wrapWith(C: RecordClass, addr: number): NativeStruct {
-    const hit = C.$cache.get(addr)?.deref();
+    const hit = C.$cache.get(addr)?.deref() as NativeStruct | undefined;
     if (hit) return hit;
     const obj = new C(WRAP, addr);
-    remember(C.$cache as Map<number, WeakRef<object>>, addr, obj);
-    this.hooks.reached(addr, obj);
+    remember(C.$cache, addr, obj, this.hooks.reached(addr, obj));
     return obj;
   }
 
   allocate(C: typeof NativeStruct, obj: NativeStruct, init: Record<string, unknown> | undefined): void {
     const rec = C.$rec;
     obj.$bind(this.runtime.alloc(rec.size, rec.align, rec.id));
-    remember((C as RecordClass).$cache as Map<number, WeakRef<object>>, obj.$addr, obj);
-    this.hooks.created(obj.$addr, obj, rec.size);
+    remember((C as RecordClass).$cache, obj.$addr, obj, this.hooks.created(obj.$addr, obj, rec.size));
     if (init !== undefined) this.codec().assignFields(rec, obj.$dv, obj.$o, obj.$addr, init, true, () => `new ${C.name}()`);
   }
 
@@ -175,8 +199,7 @@ export class Proxies implements ProxyContext {
     arr.$lib = this;
     arr.$len = length === null ? undefined : length;
     const view = indexable(arr);
-    remember(cache, addr, view);
-    this.hooks.reached(addr, view);
+    remember(cache, addr, view, this.hooks.reached(addr, view));
     return view;
   }
 
@@ -190,8 +213,7 @@ export class Proxies implements ProxyContext {
     p.$bind(addr);
     p.$to = to;
     p.$lib = this;
-    remember(cache, addr, p);
-    this.hooks.reached(addr, p);
+    remember(cache, addr, p, this.hooks.reached(addr, p));
     return p;
   }
 
@@ -205,6 +227,10 @@ export class Proxies implements ProxyContext {
     if (info) return Math.floor((info.base + info.size - addr) / size);
     for (const e of this.extents) if (addr >= e.addr && addr < e.addr + e.size) return Math.floor((e.addr + e.size - addr) / size);
     return null;
+  }
+
+  forget(proxy: object): void {
+    forgetProxy(proxy);
   }
 
   borrowed(addr: number): boolean {

@@ -19,6 +19,13 @@ export interface ProxyContext {
   borrowed(addr: number): boolean;
   wrapRecord(rec: RecordMeta, addr: number): NativeStruct;
   cast(p: NativeObject, target: typeof NativeStruct | string): unknown;
+  /** Drops a released proxy from the identity caches (the next reach makes a new one). */
+  forget(proxy: object): void;
+}
+
+/** The library a proxy belongs to. */
+function contextOf(p: NativeObject): ProxyContext | undefined {
+  return p instanceof NativeStruct ? (p.constructor as typeof NativeStruct).$lib : (p as unknown as { $lib?: ProxyContext }).$lib;
 }
 
 
@@ -52,15 +59,22 @@ export class NativeObject {
   }
 
   /**
-   * Lets go of the native object now instead of when this proxy is garbage-collected: the memory
-   * is released at the next safe point unless native memory still refers to it or C still owns
-   * it. The proxy is dead afterwards (field access throws, passing it to C is refused). Returns
-   * false if it held nothing (foreign memory, already released, no memory management).
-   * A C field named `release` hides this method; `[Symbol.dispose]()` is the same.
+   * Ends this proxy now instead of when it is garbage-collected. The native object it held (a heap
+   * object of the runtime) is released at the next safe point unless native memory still refers to
+   * it or C still owns it. One rule for every proxy, of heap or foreign memory (globals, stack,
+   * other libraries) alike: afterwards any use of it throws a RangeError naming its type, and
+   * reaching the same memory again (a result, a field, a global) gives a new proxy. Returns true if
+   * the proxy held a heap object, false if it held nothing (foreign memory, no memory management,
+   * already released). A C field named `release` hides this method; `[Symbol.dispose]()` and
+   * `release(p)` are the same.
    */
   release(): boolean {
-    const lib = this instanceof NativeStruct ? (this.constructor as typeof NativeStruct).$lib : (this as unknown as { $lib?: ProxyContext }).$lib;
-    return lib?.hooks.release?.(this) ?? false;
+    if (this.$addr === 0) return false;
+    const cx = contextOf(this);
+    const held = cx?.hooks.release?.(this) ?? false;
+    cx?.forget(this);
+    markReleased(this);
+    return held;
   }
 
   /** `using p = lib.make()`: released at the end of the block. */
@@ -281,4 +295,68 @@ export function indexable<T>(arr: NativeArray<T>): NativeArray<T> {
       return Reflect.has(target, key);
     },
   });
+}
+
+// ---- released proxies ---------------------------------------------------------------------------
+
+const DEAD_VIEW = new DataView(new ArrayBuffer(0));
+
+/** What a proxy is a proxy of, for messages: 'struct hw', 'int array', 'void *'. */
+export function proxyKind(p: NativeObject): string {
+  if (p instanceof NativeStruct) return recordName((p.constructor as typeof NativeStruct).$rec);
+  if (p instanceof NativeArray) return `${typeName(p.$elem)} array`;
+  if (p instanceof NativePointer) return typeName({ k: 'ptr', to: p.$to, constTo: false });
+  return 'native object';
+}
+
+export function isReleased(p: NativeObject): boolean {
+  return p.$addr === 0;
+}
+
+/** The error every use of a released proxy throws (`where` says which use, for arguments). */
+export function releasedError(p: NativeObject, where?: string): RangeError {
+  return new RangeError(`${where ? `${where}: ` : ''}${proxyKind(p)}: this proxy was released (release(), using or scope()) and no longer refers to native memory; reach the object again for a new proxy`);
+}
+
+/** Prototypes of released proxies, by the live prototype they replace. */
+const releasedPrototypes = new WeakMap<object, object>();
+
+/**
+ * The prototype a released proxy takes: every field, element and method of the live one throws
+ * releasedError; release() returns false, toString() and inspection say "released". Swapping
+ * the prototype keeps the checks off the live proxies' field accessors.
+ */
+function releasedPrototype(proto: object): object {
+  let r = releasedPrototypes.get(proto);
+  if (r) return r;
+  r = Object.create(proto) as object;
+  // release() of a released proxy returns false; a C field named release hides it (and fails).
+  const base = new Set<PropertyKey>(['release', Symbol.dispose, '$bind']);
+  const fail = function (this: NativeObject): never {
+    throw releasedError(this);
+  };
+  for (let o: object | null = proto; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const key of Reflect.ownKeys(o)) {
+      if (key === 'constructor' || (o === NativeObject.prototype && base.has(key)) || Object.prototype.hasOwnProperty.call(r, key)) continue;
+      const d = Object.getOwnPropertyDescriptor(o, key)!;
+      if (d.get || d.set) Object.defineProperty(r, key, { get: fail, set: fail, enumerable: d.enumerable, configurable: true });
+      else if (typeof d.value === 'function') Object.defineProperty(r, key, { value: fail, writable: true, configurable: true });
+    }
+  }
+  const describe = function (this: NativeObject): string {
+    return `[released ${proxyKind(this)} proxy]`;
+  };
+  Object.defineProperty(r, 'toString', { value: describe, writable: true, configurable: true });
+  Object.defineProperty(r, inspect.custom, { value: describe, writable: true, configurable: true });
+  releasedPrototypes.set(proto, r);
+  return r;
+}
+
+/** Ends a proxy (release()): it no longer refers to memory, and every use throws. */
+function markReleased(p: NativeObject): void {
+  const target = p instanceof NativeArray ? p.$self : p;
+  target.$addr = 0;
+  target.$dv = DEAD_VIEW;
+  target.$o = 0;
+  Object.setPrototypeOf(target, releasedPrototype(Object.getPrototypeOf(target) as object));
 }

@@ -40,7 +40,7 @@ cc-wb options (removed before the real compiler runs; each has an environment va
   --wb-keep[=DIR]      keep the preprocessed .i and instrumented .wb.i (next to the output or in DIR) CC_WB_KEEP=DIR
   --wb-no-instrument   compile plainly (the runtime is still linked)                                 CC_WB_NO_INSTRUMENT=1
   --wb-print-valgrind-supp   print the path of the runtime's valgrind suppressions and exit
-Other environment: CC_WB_CC="ccache gcc" (the real compiler, default cc), CC_WB_RUNTIME_DIR (libwbrt*.a),
+Other environment: CC_WB_CC="ccache gcc" (the real compiler, default cc), CC_WB_RUNTIME_DIR (libwbrt*),
   CC_WB_PASS_MODULE (a module exporting instrumentPreprocessed, used instead of instrument/).
 Resident pass: the first compile starts a server that keeps the pass loaded for the next ones (one per
   CPU, each exits after 120 s idle). CC_WB_SERVER=0 disables it; CC_WB_SERVER_DIR (sockets' folder,
@@ -110,9 +110,30 @@ function withoutWrappers(compiler: string[]): string[] {
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function runtimeArchive(shared: boolean, env: Env): string {
-  const dir = env.CC_WB_RUNTIME_DIR || join(packageRoot, 'runtime-c', 'build');
-  return join(dir, shared ? 'libwbrt_pic.a' : 'libwbrt.a');
+/** Where the runtime's files are (CC_WB_RUNTIME_DIR, or the package's runtime-c/build). */
+export function runtimeDir(env: Env): string {
+  return resolve(env.CC_WB_RUNTIME_DIR || join(packageRoot, 'runtime-c', 'build'));
+}
+
+/** The make targets (in runtime-c's build folder) that links need: runtimeLink's files. */
+export const RUNTIME_TARGETS = ['libwbrt.a', 'libwbrt_dso.a', 'libwbrt.so'] as const;
+
+/**
+ * What a link gets (runtime-c/README.md, "Linking"): a program the static runtime, whose __wb_*
+ * names it exports so that the instrumented shared libraries it loads use that runtime too;
+ * a shared library its own active flag (libwbrt_dso.a) and a dependency on the process-wide
+ * libwbrt.so, found through a runpath to where it is (dropped, with the dependency, when nothing
+ * in the library is instrumented). `files` must exist.
+ */
+export function runtimeLink(shared: boolean, env: Env): { files: string[]; args: string[] } {
+  const dir = runtimeDir(env);
+  if (!shared) {
+    const archive = join(dir, 'libwbrt.a');
+    return { files: [archive], args: [archive, '-Wl,--export-dynamic-symbol=__wb_*'] };
+  }
+  const stub = join(dir, 'libwbrt_dso.a');
+  const lib = join(dir, 'libwbrt.so');
+  return { files: [stub, lib], args: [stub, '-Wl,--push-state,--as-needed', lib, '-Wl,--pop-state', '-Xlinker', '-rpath', '-Xlinker', dir] };
 }
 
 /** memcheck's suppressions for the barrier's reads of overwritten, possibly uninitialised, values. */
@@ -460,11 +481,12 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
     const gccWillFail = a.passThrough === 'info' || a.passThrough === 'preprocess-only' || a.passThrough === 'no-input' || a.passThrough === 'gcc-error';
     const runtime: string[] = [];
     if (a.linking && !a.relocatable && !gccWillFail) {
-      const archive = runtimeArchive(a.shared, env);
-      if (!existsSync(archive)) {
-        throw new UsageError(`runtime library ${archive} not found (build it with 'make -C runtime-c', or set CC_WB_RUNTIME_DIR)`);
+      const link = runtimeLink(a.shared, env);
+      const missing = link.files.find((f) => !existsSync(f));
+      if (missing !== undefined) {
+        throw new UsageError(`runtime library ${missing} not found (build it with 'make -C runtime-c', or set CC_WB_RUNTIME_DIR)`);
       }
-      runtime.push(archive);
+      runtime.push(...link.args);
     }
     if (a.passThrough !== undefined || wb.noInstrument) {
       // -v output is parsed by configure and libtool: trace only a command the user did not write

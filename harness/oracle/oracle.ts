@@ -1,5 +1,5 @@
 // The barrier-completeness oracle: every pointer store in a C translation unit's own code, according
-// to clang's AST (DESIGN.md, "What the barrier covers"), independent of the pass's tree-sitter view.
+// to clang's AST (docs/architecture.md, "What the barrier covers"), independent of the pass's tree-sitter view.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';

@@ -33,6 +33,11 @@ m=$(ir bench-wb bench_slow_miss slowmiss)
 echo "slow path, shadow hit but nothing HOST:                      $(per "$m" 0 $N) instructions/store"
 d=$(ir bench-wb bench_drain_empty drain)
 echo "empty wb_drain():                                            $(per "$d" 0 $N) instructions/call"
+echo "linked as a shared library is (libwbrt_dso.a + libwbrt.so):"
+echo "  pointer store, no host:     $(per "$(ir bench-wb-so bench_store store)" 0 $N) instructions/store"
+echo "  malloc(32)+free, no host:   $(per "$(ir bench-wb-so bench_malloc_free malloc)" 0 $N) instructions/pair"
+echo "  slow path, store counted:   $(per "$(ir bench-wb-so bench_slow slow)" 0 $N) instructions/store"
+echo "  host active, no HOST granule: $(per "$(ir bench-wb-so bench_active_miss active)" 0 $N) instructions/store"
 tp=$(ir bench-plain bench_trees trees "$depth"); tw=$(ir bench-wb bench_trees trees "$depth")
 echo "binary-trees depth $depth: plain $tp  cc-wb $tw instructions  => +$(awk -v a="$tw" -v b="$tp" 'BEGIN { printf "%.1f", (a - b) * 100 / b }')%"
 echo "timings (best of 5, ns/op):"

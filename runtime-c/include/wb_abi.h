@@ -43,6 +43,33 @@
  * (a block it split off as cold), so a stub never directly follows its `jne`. */
 #define WB_ABI_STUB_SECTION ".text.unlikely.__wb_stubs"
 
+/* ---- shared objects ----------------------------------------------------------------------- */
+
+/* A shared object cannot reach another object's data with one PC-relative load, and the inline
+ * test above must stay one instruction. So each instrumented shared object has its own hidden
+ * __wb_active and hidden hook entry points, defined by the small archive libwbrt_dso.a that cc-wb
+ * links into it (runtime-c/src/dso/stub.c). A constructor there registers the flag with the process's
+ * one runtime (libwbrt.so.<WB_ABI_VERSION>, or the runtime an instrumented executable carries,
+ * which then exports the __wb_* names and so serves its libraries too); the runtime sets every
+ * registered flag when it activates, and sets a flag registered after that at once. A destructor
+ * unregisters it before the object is unmapped. The node lives in the shared object, so
+ * registering never allocates. */
+struct __wb_dso {
+  int *active;
+  struct __wb_dso *next, *prev;
+};
+void __wb_dso_register(struct __wb_dso *dso);
+void __wb_dso_unregister(struct __wb_dso *dso);
+/* The exported entry point behind a hook (x86-64): the shared object's hidden hook jumps to it
+ * through its GOT, so the stub's frame and registers reach it exactly as they reach the hook in a
+ * static link. */
+#define WB_DSO_HOOK(hook) hook "_dso"
+/* The call frame information at a hook's (or its forwarder's) first instruction: the
+ * interrupted function's %rsp is 8 + STUB_FRAME above, the stub's back slot its return address. */
+#define WB_HOOK_ENTRY_CFI                                                                   \
+  "\t.cfi_def_cfa_offset " WB_ABI_STR(8 + WB_ABI_STUB_FRAME) "\n"                               \
+  "\t.cfi_offset %rip, -" WB_ABI_STR((WB_ABI_STUB_FRAME - WB_ABI_STUB_BACK)) "\n"
+
 /* ---- shadow map --------------------------------------------------------------------------- */
 
 /* One byte per 2^SHADOW_SHIFT-byte granule of a 2^(SHADOW_SHIFT + SHADOW_BITS)-byte address

@@ -71,16 +71,17 @@ __attribute__((constructor(101))) void wb_config_init(void)
   const char *q = getenv("WB_QUARANTINE");
   if (q != NULL) wb_config.quarantine = strtoul(q, NULL, 10);
   wb_config.poison_vectors = env_flag("WB_POISON_VECTORS");
-  wb_config.stress = env_flag("WB_STRESS");
+  int serving = wb_runtime_interposed == NULL || !wb_runtime_interposed();
+  wb_config.stress = serving && env_flag("WB_STRESS");
   if (wb_config.stress) wb_stress_init();
   wb_flags_update();
-  if (env_flag("WB_PRINT_STATS")) atexit(print_stats);
+  if (serving && env_flag("WB_PRINT_STATS")) atexit(print_stats);
 }
 
 void wb_flags_update(void)
 {
   wb_lock_acquire(&wb_flags_lock);
-  static const uintptr_t nothing[WB_TOP_ENTRIES];
+  static uintptr_t nothing[WB_TOP_ENTRIES];   /* zeros, never written: .bss, not 1 MiB of file */
   int slow = __atomic_load_n(&__wb_active, __ATOMIC_ACQUIRE) || wb_config.quarantine ||
              wb_config.stress;
   __atomic_store_n(&wb_free_top, slow ? nothing : wb_map_top, __ATOMIC_SEQ_CST);
@@ -111,6 +112,34 @@ void *wb_os_reserve(size_t bytes)
 
 wb_lock wb_activate_lock, wb_flags_lock;
 
+/* The active flags of the instrumented shared objects this runtime serves (wb_abi.h, "shared
+ * objects"): a list through nodes the objects own, under wb_activate_lock. */
+static struct __wb_dso *dso_list;
+
+void __wb_dso_register(struct __wb_dso *dso)
+{
+  wb_lock_acquire(&wb_activate_lock);
+  dso->prev = NULL;
+  dso->next = dso_list;
+  if (dso_list != NULL) dso_list->prev = dso;
+  dso_list = dso;
+  __atomic_store_n(dso->active, __atomic_load_n(&__wb_active, __ATOMIC_RELAXED), __ATOMIC_SEQ_CST);
+  wb_lock_release(&wb_activate_lock);
+}
+
+void __wb_dso_unregister(struct __wb_dso *dso)
+{
+  wb_lock_acquire(&wb_activate_lock);
+  for (struct __wb_dso *d = dso_list; d != NULL; d = d->next) {
+    if (d != dso) continue;
+    if (d->prev != NULL) d->prev->next = d->next;
+    else dso_list = d->next;
+    if (d->next != NULL) d->next->prev = d->prev;
+    break;
+  }
+  wb_lock_release(&wb_activate_lock);
+}
+
 void wb_activate(void)
 {
   wb_lock *lockp = &wb_activate_lock;
@@ -120,6 +149,8 @@ void wb_activate(void)
     wb_slots_init();
     wb_store_hook_init();
     __atomic_store_n(&__wb_active, 1, __ATOMIC_SEQ_CST);
+    for (struct __wb_dso *d = dso_list; d != NULL; d = d->next)
+      __atomic_store_n(d->active, 1, __ATOMIC_SEQ_CST);
   }
   wb_lock_release(lockp);
   wb_flags_update();

@@ -78,6 +78,10 @@ WB_HIDDEN void wb_config_init(void);
 extern WB_HIDDEN wb_stats wb_stats_g;
 WB_HIDDEN void *wb_os_reserve(size_t bytes);   /* zeroed, NORESERVE, NULL on failure */
 WB_HIDDEN void wb_activate(void);               /* sets __wb_active and the range maps up */
+/* Defined only in libwbrt.so (src/dso/interposed.c): whether an instrumented executable's own
+ * runtime serves the process instead, so that this copy stays idle (no stress mode, no
+ * statistics line). */
+WB_HIDDEN int wb_runtime_interposed(void) __attribute__((weak));
 
 /* ---- start map (alloc_index.c) ---------------------------------------------------------- */
 /* One byte per 16-byte grain, describing allocations made by __wb_malloc & co. without ever

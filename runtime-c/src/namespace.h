@@ -81,4 +81,5 @@
 #define wb_slot_leaf_lock __wbrt_slot_leaf_lock
 #define wb_map_leaf_lock __wbrt_map_leaf_lock
 #define wb_rec_fork __wbrt_rec_fork
+#define wb_runtime_interposed __wbrt_runtime_interposed
 #endif

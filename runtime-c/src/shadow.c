@@ -48,9 +48,27 @@ void wb_shadow_adjust(uintptr_t base, size_t size, int delta)
 }
 
 /* Every instrumented unit references __wb_active, so this object is always linked: it pulls in
- * the host API, which nothing in the program calls but the host finds by name in the library. */
-__attribute__((used)) static void *const wb_keep_host_api[] = {
+ * the host API, which nothing in the program calls but the host finds by name, and every entry
+ * point an instrumented shared library may call, which an executable exports (`__wb_*`) so that
+ * the libraries it loads use its runtime rather than an idle libwbrt.so of their own. */
+#if defined(__x86_64__) && !defined(__ILP32__)
+/* store_hook.c: entered only from the stubs' frames (wb_abi.h), never called from C. */
+extern char __wb_store_hook_dso[], __wb_store_hook_avx_dso[], __wb_range_hook_dso[],
+    __wb_range_hook_avx_dso[];
+#endif
+__attribute__((used)) static void *const wb_keep_entry_points[] = {
   (void *)wb_host_register, (void *)wb_host_unregister, (void *)wb_drain, (void *)wb_log_hint,
   (void *)wb_query, (void *)wb_attach, (void *)wb_detach, (void *)wb_adopt, (void *)wb_host_alloc,
   (void *)wb_set_type, (void *)wb_store_ptr, (void *)wb_get_stats,
+  (void *)__wb_dso_register, (void *)__wb_store_before, (void *)__wb_range_assign_slow,
+  (void *)__wb_memcpy_slow, (void *)__wb_memmove_slow, (void *)__wb_memset_slow,
+  (void *)__wb_memcpy_before, (void *)__wb_memset_before, (void *)__wb_explicit_bzero,
+  (void *)__wb_qsort, (void *)__wb_malloc, (void *)__wb_calloc, (void *)__wb_realloc,
+  (void *)__wb_reallocarray, (void *)__wb_aligned_alloc, (void *)__wb_memalign,
+  (void *)__wb_posix_memalign, (void *)__wb_valloc, (void *)__wb_strdup, (void *)__wb_strndup,
+  (void *)__wb_free, (void *)__wb_getline, (void *)__wb_getdelim,
+#if defined(__x86_64__) && !defined(__ILP32__)
+  (void *)__wb_store_hook_dso, (void *)__wb_store_hook_avx_dso, (void *)__wb_range_hook_dso,
+  (void *)__wb_range_hook_avx_dso,
+#endif
 };

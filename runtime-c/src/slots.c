@@ -102,7 +102,15 @@ int wb_store_hook_filter(uintptr_t slot, uintptr_t new_value)
 }
 
 /* ---- the calling thread's stack ---------------------------------------------------------- */
-static __thread uintptr_t stack_lo, stack_hi;
+/* In libwbrt.so, initial-exec: the default model would call __tls_get_addr on every slow-path
+ * store; 16 bytes fit the static TLS glibc keeps for libraries loaded later. (A program's own
+ * copy, -fPIE, gets local-exec.) */
+#if defined(__PIC__) && !defined(__PIE__)
+#define WB_TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define WB_TLS_MODEL
+#endif
+static __thread WB_TLS_MODEL uintptr_t stack_lo, stack_hi;
 
 static WB_NOINLINE void stack_init(void)
 {

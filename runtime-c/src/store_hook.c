@@ -104,11 +104,21 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "\t.globl " NAME "\n" \
   "\t.hidden " NAME "\n" \
   "\t.type " NAME ", @function\n" \
+  "\t.globl " WB_DSO_HOOK(NAME) "\n" \
+  "\t.type " WB_DSO_HOOK(NAME) ", @function\n" \
+  /* The exported entry, a jump of its own so that profilers and debuggers, which prefer a \
+   * global name, still call the hook by its name. */ \
+  "\t.p2align 4\n" \
+  "" WB_DSO_HOOK(NAME) ":\n" \
+  "\t.cfi_startproc\n" \
+  WB_HOOK_ENTRY_CFI \
+  "\tjmp " NAME "\n" \
+  "\t.cfi_endproc\n" \
+  "\t.size " WB_DSO_HOOK(NAME) ", .-" WB_DSO_HOOK(NAME) "\n" \
   "\t.p2align 4\n" \
   "" NAME ":\n" \
   "\t.cfi_startproc\n" \
-  "\t.cfi_def_cfa_offset " HOOK_S(HOOK_AT(WB_ABI_STUB_FRAME)) "\n" \
-  "\t.cfi_offset %rip, -" HOOK_S((WB_ABI_STUB_FRAME - WB_ABI_STUB_BACK)) "\n" \
+  WB_HOOK_ENTRY_CFI \
   "\tpushq %rax\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
   "\tpushq %rcx\n" \

@@ -7,7 +7,7 @@ import { calls } from '../callstate.js';
 import { noMemory, type MemoryHooks } from '../hooks.js';
 import type { LibraryModule } from '../load.js';
 import { NativeObject, NativeStruct, type ProxyContext } from '../values.js';
-import { MemoryManager, scopes, type ManagerStats, type RuntimeStats } from './manager.js';
+import { endScope, MemoryManager, scopes, type ManagerStats, type RuntimeStats, type Scope } from './manager.js';
 
 export { MemoryManager, type ManagerStats, type RuntimeStats } from './manager.js';
 
@@ -45,11 +45,13 @@ function managerOf(x: LibraryModule | NativeObject): MemoryManager {
 }
 
 /**
- * Runs fn and releases every proxy created or first reached inside it (nested scopes release
- * their own), except the one fn returns. Like an arena: deterministic, and cheap to write.
+ * Runs fn and releases every proxy of a heap object created or first reached inside it (nested
+ * scopes release their own), except the one fn returns. Like an arena: deterministic, and cheap
+ * to write. A proxy made inside a scope has no WeakRef, so a synchronous loop of scopes keeps no
+ * proxy past its scope (a WeakRef keeps its target until the current job ends).
  */
 export function scope<T>(fn: () => T): T {
-  const mine: object[] = [];
+  const mine: Scope = new Set();
   scopes.push(mine);
   let keep: unknown = undefined;
   try {
@@ -58,13 +60,7 @@ export function scope<T>(fn: () => T): T {
     return result;
   } finally {
     scopes.pop();
-    for (const p of mine) {
-      if (p === keep) {
-        if (scopes.length > 0) scopes[scopes.length - 1]!.push(p);
-        continue;
-      }
-      (p as NativeObject).release();
-    }
+    endScope(mine, keep);
   }
 }
 

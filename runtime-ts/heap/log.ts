@@ -77,9 +77,12 @@ export class EventLog {
   }
 }
 
+let flushProto: ReturnType<typeof koffi.proto> | null = null;
+
 /** Registers the calling thread as the runtime's host, with a flush callback (accounting only). */
 export function registerHost(lib: KoffiLib, onFlush: () => void): { unregister(): void } {
-  const proto = koffi.proto('void wb_flush_fn(void *ctx)');
+  // One koffi type for every runtime in the process (koffi refuses a second one of the same name).
+  const proto = (flushProto ??= koffi.proto('void wb_flush_fn(void *ctx)'));
   const cb = koffi.register(() => onFlush(), koffi.pointer(proto));
   const reg = lib.func('int wb_host_register(void *fn, void *ctx)') as unknown as (fn: unknown, ctx: null) => number;
   const unreg = lib.func('void wb_host_unregister(void)') as unknown as () => void;

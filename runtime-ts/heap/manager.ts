@@ -1,16 +1,16 @@
-// The host side of memory shared with one runtime (DESIGN.md, "Host invariants"): which objects
+// The host side of memory shared with one runtime (docs/lifetimes.md): which objects
 // the host holds (HOST), their counted native references from the event log (the remembered set,
 // keyed by slot), their live proxies, the zero-count table, release at safe points, and cycle
 // collection. One manager per runtime instance, shared by every load() of the same library.
 import koffi from 'koffi';
 import { calls, onSafePoint } from '../callstate.js';
 import type { MemoryHooks } from '../hooks.js';
-import { forgetProxy, rebindProxy } from '../proxies.js';
+import { rebindProxy, StrongRef, weakenProxy, type ProxyRef } from '../proxies.js';
 import { NativeObject, type NativeStruct } from '../values.js';
 import { AddrMap } from './addrmap.js';
 import { findGarbage } from './cycles.js';
 import { clock, EV_CFREE, EV_MOVE, EV_REF, EventLog, registerHost } from './log.js';
-import { ALIVE, C_OWNED, HostObjects, IN_ZCT } from './objects.js';
+import { ALIVE, C_FREED, C_OWNED, HostObjects, IN_ZCT } from './objects.js';
 
 type KoffiLib = ReturnType<typeof koffi.load>;
 
@@ -20,12 +20,19 @@ const WB_EXPLICIT = 1;
 /** Collect once this many objects were attached or created since the last collection, or as many as live then. */
 const MIN_THRESHOLD = 10_000;
 
-/** One live proxy's hold on an object. */
+/**
+ * One live proxy's hold on an object. A proxy made inside a scope() is held strongly, with no
+ * WeakRef and no finalizer, until the scope releases it: a WeakRef would keep it alive until the
+ * current job ends whatever the scope does.
+ */
 interface Hold {
   id: number;
   gen: number;
-  ref: WeakRef<object>;
+  ref: ProxyRef;
   live: boolean;
+  /** The scope that will release the proxy (null: the finalizer backstop, through a WeakRef). */
+  scope: Scope | null;
+  manager: MemoryManager;
 }
 
 /** Memory-management figures of one runtime (see stats()). */
@@ -48,6 +55,11 @@ export interface ManagerStats {
   destroyed: number;
   proxiesReleased: number;
   proxiesFinalized: number;
+  /**
+   * Proxies made outside any scope (or kept as a scope's result): each has a WeakRef, which keeps
+   * it alive at least until the current job ends. Proxies made inside a scope are not counted.
+   */
+  proxiesWeak: number;
   eventsDrained: number;
   /** REF events whose old base differed from what the host had counted for that slot. */
   refMismatches: number;
@@ -64,8 +76,6 @@ export type RuntimeStats = Record<(typeof RUNTIME_FIELDS)[number], number>;
 
 const RUNTIME_FIELDS = ['version', 'mallocs', 'frees', 'foreign_frees', 'tracked', 'host_objects', 'deferred', 'attaches', 'detaches', 'adopts', 'host_allocs', 'releases', 'moves', 'slow_stores', 'counted_stores', 'range_ops', 'range_words', 'events', 'events_drained', 'flushes', 'log_chunks', 'events_lost', 'misuse', 'double_frees', 'invalid_frees', 'frees_after_release', 'reallocs_after_free', 'quarantined', 'stress_refs', 'stress_released'] as const;
 
-const DEAD_VIEW = new DataView(new ArrayBuffer(0));
-
 export class MemoryManager implements MemoryHooks {
   readonly objs = new HostObjects();
   /** Counted slot → id of the object the host counted for it. */
@@ -81,13 +91,15 @@ export class MemoryManager implements MemoryHooks {
   private readonly adoptFn: (p: number) => number | bigint;
   private readonly statsFn: (out: Buffer, size: number) => void;
   private readonly info = Buffer.alloc(32);
+  private readonly scratchBases = new Float64Array(64);
+  private readonly scratchResults = new Int32Array(64);
   private inSafePoint = false;
   private collectDue = false;
   private sinceCollect = 0;
   private threshold = MIN_THRESHOLD;
   /** Fixed threshold set by configure(); null: adaptive. */
   private fixedThreshold: number | null = null;
-  private readonly counters = { attached: 0, created: 0, freed: 0, returnedToC: 0, destroyed: 0, proxiesReleased: 0, proxiesFinalized: 0, refMismatches: 0, collections: 0, cyclesFound: 0, cycleObjects: 0, collectNs: 0, releaseNs: 0 };
+  private readonly counters = { attached: 0, created: 0, freed: 0, returnedToC: 0, destroyed: 0, proxiesReleased: 0, proxiesFinalized: 0, proxiesWeak: 0, refMismatches: 0, collections: 0, cyclesFound: 0, cycleObjects: 0, collectNs: 0, releaseNs: 0 };
   private readonly sink = (u32: Uint32Array, n: number) => this.account(u32, n);
 
   constructor(handle: KoffiLib) {
@@ -105,13 +117,13 @@ export class MemoryManager implements MemoryHooks {
 
   // ---- hooks (hooks.ts) ------------------------------------------------------------------------
 
-  reached(addr: number, proxy: object): void {
+  reached(addr: number, proxy: object): boolean {
     // Pending events may move or release what lies at addr: account them before looking it up.
     if (this.log.pending()) this.drain();
     const objs = this.objs;
     let id = objs.byBase.get(addr);
     if (id < 0) {
-      if (this.attachInfoFn(addr, this.info) !== WB_KIND_HEAP) return; // foreign memory: never attached
+      if (this.attachInfoFn(addr, this.info) !== WB_KIND_HEAP) return false; // foreign memory: never attached
       const b = this.info;
       const base = b.readUInt32LE(0) + b.readUInt32LE(4) * TWO32;
       id = objs.byBase.get(base);
@@ -121,15 +133,16 @@ export class MemoryManager implements MemoryHooks {
         this.allocated();
       }
     }
-    this.hold(id, proxy);
+    return this.hold(id, proxy);
   }
 
-  created(addr: number, proxy: object | null, size = 0): void {
+  created(addr: number, proxy: object | null, size = 0): boolean {
     const id = this.objs.add(addr, size, 0);
     this.counters.created++;
     this.allocated();
-    if (proxy) this.hold(id, proxy);
-    else this.zero(id); // an argument temporary: kept only if C stores it during the call
+    if (proxy) return this.hold(id, proxy);
+    this.zero(id); // an argument temporary: kept only if C stores it during the call
+    return false;
   }
 
   /** A record-pointer result whose type has a destructor: the host owns it from now on. */
@@ -140,33 +153,73 @@ export class MemoryManager implements MemoryHooks {
     const objs = this.objs;
     if ((objs.flags[h.id]! & C_OWNED) === 0 || objs.destructors.has(h.id)) return;
     objs.flags[h.id]! &= ~C_OWNED;
-    objs.destructors.set(h.id, C.$destroy as (p: bigint) => unknown);
+    objs.destructors.set(h.id, [C.$destroy as (p: bigint) => unknown]);
+  }
+
+  /**
+   * A result its function declares owned (returns({ owned: fn })): the host owes one call of fn
+   * for it, made once neither side reaches the object (one per owned result: a reference-counted
+   * object returned twice with a new reference each time gets two). Nothing is owed for an object
+   * C has already freed, nor for memory outside the runtime's heap.
+   */
+  owned(proxy: object, fn: (p: bigint) => unknown): void {
+    const h = holdOf(proxy);
+    if (!h || !h.live) return;
+    const objs = this.objs;
+    if (objs.gen[h.id] !== h.gen || (objs.flags[h.id]! & C_FREED) !== 0) return;
+    objs.flags[h.id]! &= ~C_OWNED;
+    const owed = objs.destructors.get(h.id);
+    if (owed) owed.push(fn);
+    else objs.destructors.set(h.id, [fn]);
   }
 
   // ---- proxies --------------------------------------------------------------------------------
 
-  private hold(id: number, proxy: object): void {
-    if (holdOf(proxy)) return;
-    const h: Hold = { id, gen: this.objs.gen[id]!, ref: new WeakRef(proxy), live: true };
+  /** A new proxy holds object id; true if the innermost scope holds the proxy (held strongly). */
+  private hold(id: number, proxy: object): boolean {
+    const known = holdOf(proxy);
+    if (known) return known.scope !== null;
+    const scope = scopes.length > 0 ? scopes[scopes.length - 1]! : null;
+    const h: Hold = { id, gen: this.objs.gen[id]!, ref: scope ? new StrongRef(proxy) : new WeakRef(proxy), live: true, scope, manager: this };
     (proxy as Held)[HOLD] = h;
-    this.registry.register(proxy, h, h);
+    if (scope) scope.add(proxy);
+    else {
+      this.registry.register(proxy, h, h);
+      this.counters.proxiesWeak++;
+    }
     const list = this.holdsOf[id];
     if (list) list.push(h);
     else this.holdsOf[id] = [h];
     this.objs.proxies[id]!++;
-    if (scopes.length > 0) scopes[scopes.length - 1]!.push(proxy);
+    return scope !== null;
   }
 
-  /** The proxy lets go of its object now; using it afterwards throws. Returns false if it held nothing. */
+  /**
+   * The proxy lets go of its object now (the proxy itself is ended by its release()). Returns
+   * false if it held nothing.
+   */
   release(proxy: object): boolean {
     const h = holdOf(proxy);
     if (!h || !h.live) return false;
-    this.registry.unregister(h);
-    forgetProxy(proxy);
-    poison(proxy);
+    if (h.scope) h.scope.delete(proxy);
+    else this.registry.unregister(h);
     this.counters.proxiesReleased++;
     this.unhold(h);
     return true;
+  }
+
+  /** A scope's result outlives it: it joins the enclosing scope, or is held weakly (finalizer backstop). */
+  /** @internal (endScope) */
+  outlive(proxy: object, h: Hold, outer: Scope | null): void {
+    h.scope = outer;
+    if (outer) {
+      outer.add(proxy);
+      return;
+    }
+    h.ref = new WeakRef(proxy);
+    this.registry.register(proxy, h, h);
+    this.counters.proxiesWeak++;
+    weakenProxy(proxy);
   }
 
   private finalized(h: Hold): void {
@@ -228,7 +281,9 @@ export class MemoryManager implements MemoryHooks {
       } else if (kind === EV_CFREE) {
         const id = objs.byBase.get(a);
         if (id >= 0) {
-          objs.flags[id]! &= ~C_OWNED;
+          // C freed it: what the host owed for it is void (calling it would free it twice).
+          objs.flags[id] = (objs.flags[id]! & ~C_OWNED) | C_FREED;
+          if (objs.destructors.size !== 0) objs.destructors.delete(id);
           if (objs.rc[id] === 0 && objs.proxies[id] === 0) this.zero(id);
         }
       }
@@ -323,14 +378,16 @@ export class MemoryManager implements MemoryHooks {
     // A destructor that throws must not strand the others (nor the release that follows).
     let failure: { error: unknown } | null = null;
     for (let i = 0; i < ids.length; i++) {
-      const fn = d.get(ids[i]!);
-      if (!fn) continue;
+      const fns = d.get(ids[i]!);
+      if (!fns) continue;
       d.delete(ids[i]!);
-      this.counters.destroyed++;
-      try {
-        fn(BigInt(this.objs.base[ids[i]!]!));
-      } catch (error) {
-        failure ??= { error };
+      for (const fn of fns) {
+        this.counters.destroyed++;
+        try {
+          fn(BigInt(this.objs.base[ids[i]!]!));
+        } catch (error) {
+          failure ??= { error };
+        }
       }
     }
     this.drain();
@@ -342,14 +399,17 @@ export class MemoryManager implements MemoryHooks {
     const n = ids.length;
     if (n === 0) return;
     const objs = this.objs;
-    const bases = new Float64Array(n);
+    // Small batches (a safe point per loop iteration) reuse two scratch arrays: a typed array
+    // costs more to make than the detach itself.
+    const small = n <= this.scratchBases.length;
+    const bases = small ? this.scratchBases : new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const id = ids[i]!;
       bases[i] = objs.base[id]!;
       if (this.holdsOf[id] !== undefined) this.holdsOf[id] = undefined;
     }
     objs.removeMany(ids);
-    const results = new Int32Array(n);
+    const results = small ? this.scratchResults : new Int32Array(n);
     this.detachManyFn(bases, n, results);
     for (let i = 0; i < n; i++) {
       if (results[i] === 1) this.counters.freed++;
@@ -390,6 +450,7 @@ export class MemoryManager implements MemoryHooks {
       destroyed: c.destroyed,
       proxiesReleased: c.proxiesReleased,
       proxiesFinalized: c.proxiesFinalized,
+      proxiesWeak: c.proxiesWeak,
       eventsDrained: this.log.drained,
       refMismatches: c.refMismatches,
       collections: c.collections,
@@ -417,13 +478,25 @@ function holdOf(p: object): Hold | undefined {
   return (p as Held)[HOLD];
 }
 
-/** Proxies created or reached inside each active scope() (innermost last). */
-export const scopes: object[][] = [];
+/** The proxies of heap objects made inside one scope() and not yet released. */
+export type Scope = Set<object>;
 
-/** A released proxy: field access and element access throw, passing it to C is refused. */
-function poison(p: object): void {
-  const o = p as NativeObject;
-  o.$dv = DEAD_VIEW;
-  o.$o = 0;
-  o.$addr = 0;
+/** The active scope()s, innermost last. */
+export const scopes: Scope[] = [];
+
+/**
+ * The end of a scope: every proxy it holds is released except `keep` (its result), which joins
+ * the enclosing scope or, outside any, is held weakly from now on.
+ */
+export function endScope(mine: Scope, keep: unknown): void {
+  const outer = scopes.length > 0 ? scopes[scopes.length - 1]! : null;
+  for (const p of mine) {
+    if (p === keep) {
+      const h = holdOf(p);
+      if (h && h.live) h.manager.outlive(p, h, outer);
+      continue;
+    }
+    (p as NativeObject).release();
+  }
+  mine.clear();
 }

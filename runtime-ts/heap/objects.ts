@@ -7,6 +7,8 @@ export const ALIVE = 1;
 /** C has not freed it (EXPLICIT): a root for the collector, released by the host only as far as HOST goes. */
 export const C_OWNED = 2;
 export const IN_ZCT = 4;
+/** C has freed it (its release waits for the host): nothing may free it again. */
+export const C_FREED = 64;
 /** Collector scratch bits. */
 export const CAND = 8;
 export const REACH = 16;
@@ -25,8 +27,11 @@ export class HostObjects {
   top = 0;
   live = 0;
   byBase = new AddrMap(1024);
-  /** Per-type destructors (destroyWith) of objects the host owns through one; sparse. */
-  readonly destructors = new Map<number, (p: bigint) => unknown>();
+  /**
+   * What the host owes C for objects it owns: the releases to call once neither side reaches the
+   * object, one per owned result (a type's destroyWith, a function's returns({ owned })); sparse.
+   */
+  readonly destructors = new Map<number, Array<(p: bigint) => unknown>>();
   private free: number[] = [];
 
   add(base: number, size: number, flags: number): number {
@@ -60,7 +65,9 @@ export class HostObjects {
   /** remove() of many: when most objects go, rebuilding the base index from the survivors is cheaper. */
   removeMany(ids: ArrayLike<number>): void {
     const n = ids.length;
-    if (n * 2 <= this.live) {
+    // Rebuilding costs a new table and a pass over every id: worth it for a large batch only (a
+    // safe point that releases the one object of a loop iteration must not pay it).
+    if (n * 2 <= this.live || n < 4096) {
       for (let i = 0; i < n; i++) this.remove(ids[i]!);
       return;
     }

@@ -21,7 +21,8 @@ beforeAll(async () => {
     ['structures', ['list.c', 'tree.c']],
   ] as const) {
     const so = await buildLibrary(name, sources.map((s) => join(fixtures, s)));
-    writeLibraryDts(so, join(dir, `lib${name}.d.ts`), { runtimeImport });
+    const results = name === 'shapes' ? { make_words: { owned: 'free' } } : name === 'hw' ? { hw_p_zero: { borrowed: true as const } } : undefined;
+    writeLibraryDts(so, join(dir, `lib${name}.d.ts`), { runtimeImport, results });
   }
 });
 
@@ -84,8 +85,11 @@ const poly: Polygon = new sh.Polygon({ kind: sh.SHAPE_POLYGON, n: 0 });
 const asShape: Shape = poly; // first-element idiom: a Polygon has every member of a Shape
 const area: number = sh.shape_area(poly);
 const r: NativeArray<number> | null = sh.make_range(4);
-const s: string | null = sh.make_words();
-void asShape, area, r, s;
+const s: string | null = sh.make_words.returns({ owned: 'free' })();
+const declared = sh.make_words.$returns;
+void asShape, area, r, s, declared;
+// @ts-expect-error: an int result has nothing to own
+sh.shape_area.returns({ owned: 'free' });
 // @ts-expect-error: a Point is not a Shape
 sh.shape_area(new sh.Point({ x: 1 }));
 
@@ -101,7 +105,10 @@ void len, label;
 describe('.d.ts from metadata', () => {
   it('describes functions, records, enums, macros and globals', () => {
     const dts = readFileSync(join(dir, 'libhw.d.ts'), 'utf8');
-    expect(dts).toContain('hw_p_zero(): hw | null;');
+    expect(dts).toContain('readonly hw_p_zero: PointerFunction<() => hw | null>;');
+    expect(dts).toContain("Result borrowed: C's, never released by the host */\n  readonly hw_p_zero");
+    expect(dts).toContain('  hw_p_x(p: hw | hwInit | NativeArray<hw> | ReadonlyArray<hwInit> | null): number;');
+    expect(readFileSync(join(dir, 'libshapes.d.ts'), 'utf8')).toContain("Result owned: the caller's, released with C's free once unreachable */\n  readonly make_words: PointerFunction<() => string | null>;");
     expect(dts).toContain('readonly HW_NAME: "hello, world";');
     expect(dts).toContain('readonly HW_BIG: 18446744073709551615n;');
     expect(dts).toMatch(/export interface hw extends NativeStruct \{\n  x: number;\n  msg: string \| null;/);

@@ -4,6 +4,11 @@
 // collect) and a reference model of reachability says, after each operation, what must still be
 // alive (else: use after free) and what must be gone (else: a leak).
 //
+// Two instrumented libraries built from the same source take part, and each operation's C side
+// runs in one of them: a node one library made is linked, copied, stored in a global, and freed by
+// the other, and TypeScript holds nodes through either library's proxies (a node may have one of
+// each). They share the process's one runtime and one memory manager.
+//
 // Reachable = held by a TypeScript proxy, owned by C (allocated by C and not freed), or referred
 // to from a C global, or from a reachable node. Unreachable nodes must be freed at the end of the
 // operation (a safe point), except those only a garbage cycle reaches, which must be freed by
@@ -19,7 +24,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { buildLibrary, fixtures, requireBuilt, root } from './helpers.js';
-import { collect, load, stats, type LibraryModule } from '../../runtime-ts/index.js';
+import { collect, load, MemoryManager, stats, type LibraryModule } from '../../runtime-ts/index.js';
 import { readPointerAt, windowOf, windowOffset } from '../../runtime-ts/memory.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -31,23 +36,29 @@ const RUN_LENGTH = Number(process.env.LIFETIME_MODEL_RUN ?? 500);
 const MAGIC = 0x6d6f64656c;
 const MAX_NODES = 48;
 
-let lib: LibraryModule & Record<string, Any>;
+type Lib = LibraryModule & Record<string, Any>;
+let libs: [Lib, Lib];
+let lib: Lib;
 
 beforeAll(async () => {
   await requireBuilt();
   const asan = ASAN_CHILD ? ['-fsanitize=address', '-fno-omit-frame-pointer'] : [];
-  lib = load(await buildLibrary(ASAN_CHILD ? 'model-asan' : 'model', [join(fixtures, 'model.c')], asan)) as typeof lib;
+  const build = (name: string) => buildLibrary(ASAN_CHILD ? `${name}-asan` : name, [join(fixtures, 'model.c')], asan);
+  libs = [load(await build('model')) as Lib, load(await build('model-b')) as Lib];
+  lib = libs[0];
 });
 
 interface Node {
   id: number;
   addr: number;
   cOwned: boolean;
-  proxy: Any | null;
+  /** TypeScript's proxies of it, at most one per library (each keeps its identity while held). */
+  proxies: Any[];
   out: Array<Node | null>;
 }
 
-type Op = [kind: number, x: number, y: number, k: number];
+/** l: the library whose functions (and proxy class) the operation uses. */
+type Op = [kind: number, x: number, y: number, k: number, l: number];
 
 const OPS = ['allocC', 'allocTS', 'allocCRoot', 'linkC', 'linkTS', 'copy', 'clear', 'cfree', 'rootSet', 'drop', 'reachField', 'reachRoot', 'collect'] as const;
 /** Operations after which nothing is left waiting: they end with a call-out or a release at depth 0. */
@@ -68,7 +79,8 @@ function isLive(n: Node): boolean {
 
 class Model {
   nodes: Node[] = [];
-  roots: Array<Node | null> = [null, null, null, null];
+  /** Library l's C global mroots[i] is roots[4 * l + i]. */
+  roots: Array<Node | null> = Array<Node | null>(8).fill(null);
 
   reachable(): Set<Node> {
     const seen = new Set<Node>();
@@ -76,7 +88,7 @@ class Model {
     const add = (n: Node | null) => {
       if (n && !seen.has(n)) (seen.add(n), work.push(n));
     };
-    for (const n of this.nodes) if (n.proxy || n.cOwned) add(n);
+    for (const n of this.nodes) if (n.proxies.length > 0 || n.cOwned) add(n);
     for (const r of this.roots) add(r);
     while (work.length) for (const t of work.pop()!.out) add(t);
     return seen;
@@ -109,7 +121,7 @@ class Model {
   }
 
   held(): Node[] {
-    return this.nodes.filter((n) => n.proxy);
+    return this.nodes.filter((n) => n.proxies.length > 0);
   }
 
   /** Checks every node against the model and forgets the dead. */
@@ -121,7 +133,7 @@ class Model {
       const alive = isLive(n);
       if (live.has(n)) {
         if (!alive) throw new Error(`use after free: node ${n.id} is reachable but its memory was released`);
-        if (lib.mnode_check(BigInt(n.addr)) !== n.id) throw new Error(`node ${n.id}: C reads a different node`);
+        if (libs[n.id % 2]!.mnode_check(BigInt(n.addr)) !== n.id) throw new Error(`node ${n.id}: C reads a different node`);
         keep.push(n);
       } else if (waiting.has(n) || !settled) {
         keep.push(n);
@@ -137,7 +149,21 @@ function pick<T>(xs: T[], i: number): T | undefined {
   return xs.length ? xs[i % xs.length] : undefined;
 }
 
-function apply(m: Model, [kind, x, y, k]: Op): string {
+/** One of n's proxies (n is held). */
+function proxyOf(n: Node, y: number): Any {
+  return n.proxies[(y >> 2) % n.proxies.length];
+}
+
+/** p is a proxy of t, reached from C or a field: the one TypeScript holds through p's library, or a new one. */
+function reached(t: Node, p: Any, where: string): void {
+  if (p === null || p.$addr !== t.addr || p.id !== t.id) throw new Error(`${where} is not node ${t.id}`);
+  const same = t.proxies.find((q) => q.constructor === p.constructor);
+  if (same && same !== p) throw new Error(`${where}: a second proxy of node ${t.id} for the same library`);
+  if (!same) t.proxies.push(p);
+}
+
+function apply(m: Model, [kind, x, y, k, l]: Op): string {
+  const lib = libs[l]!;
   let name: string = OPS[kind % OPS.length]!;
   const live = [...m.reachable()];
   const held = m.held();
@@ -146,22 +172,22 @@ function apply(m: Model, [kind, x, y, k]: Op): string {
     case 'allocC': {
       const id = nextId++;
       const p = lib.mnode_new(id);
-      m.nodes.push({ id, addr: p.$addr, cOwned: true, proxy: p, out: [null, null, null] });
+      m.nodes.push({ id, addr: p.$addr, cOwned: true, proxies: [p], out: [null, null, null] });
       break;
     }
     case 'allocTS': {
       const id = nextId++;
       const p = new lib.mnode({ magic: MAGIC, id });
-      m.nodes.push({ id, addr: p.$addr, cOwned: false, proxy: p, out: [null, null, null] });
+      m.nodes.push({ id, addr: p.$addr, cOwned: false, proxies: [p], out: [null, null, null] });
       break;
     }
     case 'allocCRoot': {
       const id = nextId++;
       const i = k % 4;
       const addr = lib.mnode_new_root(i, id) as number;
-      const n: Node = { id, addr, cOwned: true, proxy: null, out: [null, null, null] };
+      const n: Node = { id, addr, cOwned: true, proxies: [], out: [null, null, null] };
       m.nodes.push(n);
-      m.roots[i] = n;
+      m.roots[4 * l + i] = n;
       break;
     }
     case 'linkC': {
@@ -169,7 +195,7 @@ function apply(m: Model, [kind, x, y, k]: Op): string {
       const a = pick(live, x);
       const b = y % 4 === 0 ? null : pick(held, y);
       if (!a) return 'skip';
-      const r = lib.mnode_link(BigInt(a.addr), k, b ? b.proxy : null);
+      const r = lib.mnode_link(BigInt(a.addr), k, b ? proxyOf(b, y) : null);
       if (r !== a.id + (b ? b.id : 0)) throw new Error(`mnode_link read ${r}`);
       a.out[k] = b ?? null;
       break;
@@ -178,7 +204,7 @@ function apply(m: Model, [kind, x, y, k]: Op): string {
       const a = pick(held, x);
       const b = y % 4 === 0 ? null : pick(held, y);
       if (!a) return 'skip';
-      a.proxy[`n${k}`] = b ? b.proxy : null;
+      proxyOf(a, x)[`n${k}`] = b ? proxyOf(b, y) : null;
       a.out[k] = b ?? null;
       break;
     }
@@ -200,6 +226,8 @@ function apply(m: Model, [kind, x, y, k]: Op): string {
     case 'cfree': {
       const a = pick(live.filter((n) => n.cOwned), x);
       if (!a) return 'skip';
+      // C drops every global reference first (the other library's too), then frees
+      for (let i = 0; i < 4; i++) if (m.roots[4 * (1 - l) + i] === a) libs[1 - l]!.mroot_set(i, null);
       lib.mnode_free(BigInt(a.addr));
       a.cOwned = false;
       m.roots = m.roots.map((r) => (r === a ? null : r));
@@ -208,15 +236,16 @@ function apply(m: Model, [kind, x, y, k]: Op): string {
     case 'rootSet': {
       const i = k % 4;
       const b = y % 3 === 0 ? null : pick(held, y);
-      lib.mroot_set(i, b ? b.proxy : null);
-      m.roots[i] = b ?? null;
+      lib.mroot_set(i, b ? proxyOf(b, y) : null);
+      m.roots[4 * l + i] = b ?? null;
       break;
     }
     case 'drop': {
       const a = pick(held, x);
       if (!a) return 'skip';
-      if (!a.proxy.release()) throw new Error(`node ${a.id}: release() held nothing`);
-      a.proxy = null;
+      const p = proxyOf(a, y);
+      if (!p.release()) throw new Error(`node ${a.id}: release() held nothing`);
+      a.proxies = a.proxies.filter((q) => q !== p);
       break;
     }
     case 'reachField': {
@@ -224,21 +253,18 @@ function apply(m: Model, [kind, x, y, k]: Op): string {
       if (!a) return 'skip';
       const kk = [k, (k + 1) % 3, (k + 2) % 3].find((j) => a.out[j])!;
       const t = a.out[kk]!;
-      const p = a.proxy[`n${kk}`];
-      if (t.proxy ? p !== t.proxy : p.$addr !== t.addr || p.id !== t.id) throw new Error(`field n${kk} of node ${a.id} is not node ${t.id}`);
-      t.proxy = p;
+      reached(t, proxyOf(a, y)[`n${kk}`], `field n${kk} of node ${a.id}`);
       break;
     }
     case 'reachRoot': {
       const i = k % 4;
-      const t = m.roots[i];
+      const t = m.roots[4 * l + i];
       const p = lib.mroot_get(i);
       if (!t) {
-        if (p !== null) throw new Error(`root ${i} should be NULL`);
+        if (p !== null) throw new Error(`root ${i} of library ${l} should be NULL`);
         return name;
       }
-      if (t.proxy ? p !== t.proxy : p.$addr !== t.addr) throw new Error(`root ${i} is not node ${t.id}`);
-      t.proxy = p;
+      reached(t, p, `root ${i} of library ${l}`);
       break;
     }
     case 'collect':
@@ -258,11 +284,11 @@ function runSequence(ops: Op[]): void {
     opsDone++;
   }
   // Teardown: TypeScript drops everything, C frees what it owns and clears its roots.
-  for (const n of m.nodes) if (n.proxy) n.proxy.release();
-  for (const n of m.nodes) if (n.cOwned && isLive(n)) lib.mnode_free(BigInt(n.addr));
-  for (let i = 0; i < 4; i++) lib.mroot_set(i, null);
-  for (const n of m.nodes) (n.proxy = null), (n.cOwned = false);
-  m.roots = [null, null, null, null];
+  for (const n of m.nodes) for (const p of n.proxies) p.release();
+  for (let i = 0; i < 4; i++) libs[0].mroot_set(i, null), libs[1].mroot_set(i, null);
+  for (const n of m.nodes) if (n.cOwned && isLive(n)) libs[n.id % 2]!.mnode_free(BigInt(n.addr));
+  for (const n of m.nodes) (n.proxies = []), (n.cOwned = false);
+  m.roots = m.roots.map(() => null);
   collect(lib);
   m.check(true, true);
   expect(m.nodes.length).toBe(0);
@@ -280,9 +306,19 @@ function runSequence(ops: Op[]): void {
 /** Percent of operations of each kind (OPS order): mostly linking, enough allocation and dropping to churn. */
 const WEIGHTS = [8, 8, 4, 14, 14, 5, 3, 6, 5, 12, 10, 6, 5];
 const KIND_OF = WEIGHTS.flatMap((w, kind) => Array<number>(w).fill(kind));
-const opArb = fc.tuple(fc.noBias(fc.nat(KIND_OF.length - 1)).map((i) => KIND_OF[i]!), fc.nat(255), fc.nat(255), fc.nat(2)) as fc.Arbitrary<Op>;
+const opArb = fc.tuple(fc.noBias(fc.nat(KIND_OF.length - 1)).map((i) => KIND_OF[i]!), fc.nat(255), fc.nat(255), fc.nat(2), fc.nat(1)) as fc.Arbitrary<Op>;
 
 describe('memory model', () => {
+  it('the two libraries share one runtime and one memory manager', () => {
+    expect(libs[0].$lib.hooks).toBeInstanceOf(MemoryManager);
+    expect(libs[1].$lib.hooks).toBe(libs[0].$lib.hooks);
+    const p = libs[0].mnode_new(-1);
+    const q = libs[1].$lib.runtime.query(p.$addr);
+    expect(q?.base).toBe(p.$addr); // made by the first, known to the second's runtime
+    libs[1].mnode_free(p);
+    p.release();
+  });
+
   it(`${TOTAL} random operations against a model of reachability${ASAN_CHILD ? ' (AddressSanitizer)' : ''}: no leak, no use after free`, () => {
     const runs = Math.max(1, Math.round(TOTAL / RUN_LENGTH));
     const t0 = process.hrtime.bigint();

@@ -463,16 +463,24 @@ describe('the runtime in links', () => {
     const r = await ccwb(['-v', 'b.c', '-L.', '-la', '-o', 'prog'], { cwd: w, env: stub('identity') });
     expect(r.exitCode).toBe(0);
     const link = r.stderr.split('\n').filter((l) => l.startsWith('cc-wb: ')).at(-1)!;
-    expect(link).toMatch(/ -la -o prog \S*\/runtime-c\/build\/libwbrt\.a$/);
+    expect(link).toMatch(/ -la -o prog \S*\/runtime-c\/build\/libwbrt\.a '-Wl,--export-dynamic-symbol=__wb_\*'$/);
     expect(await definedSymbols(join(w, 'prog'))).toContain('__wb_shadow');
+    // the instrumented shared libraries it loads take these from it (runtime-c/README.md, "Linking")
+    const exported = String((await execa('nm', ['-D', '--defined-only', join(w, 'prog')])).stdout);
+    expect(exported).toMatch(/ T __wb_dso_register\n/);
+    expect(exported).not.toMatch(/ __wb_(shadow|active)\b/);
     expect((await execa(join(w, 'prog'))).stdout).toBe('7');
   });
-  it('-shared gets libwbrt_pic.a', async () => {
+  it('-shared gets libwbrt_dso.a and a dependency on libwbrt.so with a runpath to it', async () => {
     const w = project('rt-shared');
-    const r = await ccwb(['-v', '-shared', '-fPIC', 'sub/a.c', '-o', 'liba.so'], { cwd: w, env: stub('marker') });
+    const r = await ccwb(['-v', '-shared', '-fPIC', 'sub/a.c', '-o', 'liba.so'], { cwd: w });
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toMatch(/ -o liba\.so \S*\/libwbrt_pic\.a\n/);
-    expect(await definedSymbols(join(w, 'liba.so'))).toContain('__wb_shadow');
+    const dir = join(root, 'runtime-c', 'build');
+    expect(r.stderr).toContain(` -o liba.so ${dir}/libwbrt_dso.a -Wl,--push-state,--as-needed ${dir}/libwbrt.so -Wl,--pop-state -Xlinker -rpath -Xlinker ${dir}\n`);
+    expect(await definedSymbols(join(w, 'liba.so'))).not.toContain('__wb_shadow');
+    const dynamic = String((await execa('readelf', ['-d', join(w, 'liba.so')])).stdout);
+    expect(dynamic).toMatch(/\(NEEDED\)\s+Shared library: \[libwbrt\.so\.\d+\]/);
+    expect(dynamic).toContain(`Library runpath: [${dir}]`);
   });
   it('-r (a partial link) gets no runtime: the final link adds it once', async () => {
     const w = project('rt-r');

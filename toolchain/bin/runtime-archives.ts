@@ -1,14 +1,14 @@
-// The C runtime's archives (libwbrt.a, libwbrt_pic.a) are built from the sources shipped in the
+// The C runtime (libwbrt.a, libwbrt_dso.a, libwbrt.so and the versioned file it links to) is built from the sources shipped in the
 // package on first use rather than at install time, so that installing cc-wb runs no script of its
 // own and works with install scripts disabled. The build goes to a fresh folder and its results
 // are renamed into place: concurrent first compiles (make -j) each build, and any of them may win.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runtimeArchive } from '../driver.js';
+import { RUNTIME_TARGETS, runtimeDir } from '../driver.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -26,10 +26,10 @@ export class RuntimeBuildError extends Error {}
 const HINT =
   'cc-wb builds its C runtime on first use, which needs make and a C compiler (cc): on Debian, ' +
   "'apt-get install gcc make'. Or build it elsewhere ('make -C runtime-c' in a cc-wb checkout) and " +
-  'set CC_WB_RUNTIME_DIR to the folder holding libwbrt.a and libwbrt_pic.a.';
+  'set CC_WB_RUNTIME_DIR to the folder holding libwbrt.a, libwbrt_dso.a and libwbrt.so.';
 
 function archivesIn(dir: string): string[] {
-  return [join(dir, 'libwbrt.a'), join(dir, 'libwbrt_pic.a')];
+  return RUNTIME_TARGETS.map((f) => join(dir, f));
 }
 
 /** Where a user who cannot write to the package keeps the archives (one folder per installed copy). */
@@ -64,7 +64,9 @@ function build(target: string, env: Env): void {
       const output = `${r.stdout}${r.stderr}`.trim().split('\n').slice(-15).join('\n');
       throw new RuntimeBuildError(`building the C runtime in ${sources} failed:\n${output}\n${HINT}`);
     }
-    for (const a of archivesIn(scratch)) renameSync(a, join(target, basename(a)));
+    // libwbrt.so links to libwbrt.so.<ABI version>, which must come along (before the link)
+    const made = readdirSync(scratch).filter((f) => f.startsWith('libwbrt')).sort((a, b) => b.length - a.length);
+    for (const f of made) renameSync(join(scratch, f), join(target, f));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -82,7 +84,7 @@ function writable(err: unknown): boolean {
  */
 export function withRuntime(args: readonly string[], env: Env): Env {
   if (env.CC_WB_RUNTIME_DIR || (args.length > 0 && args.every((a) => INFO.test(a))) || args.includes('--help')) return env;
-  const own = dirname(runtimeArchive(false, {}));
+  const own = runtimeDir({});
   if (archivesIn(own).every(existsSync)) return env;
   const cache = userCacheDir(env);
   if (archivesIn(cache).every(existsSync)) return { ...env, CC_WB_RUNTIME_DIR: cache };
