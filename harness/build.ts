@@ -11,7 +11,7 @@ import { cacheRoot, withLock } from './cache.js';
 import { fetchDebianSource, type DebianSourceSpec } from './debian.js';
 import { cclogScript, readCompileLog, type CompileCommand } from './compile-log.js';
 import { shellWord, type Compiler } from './compilers.js';
-import { stopServers } from '../toolchain/passclient.js';
+import { serverUsage, stopServers } from '../toolchain/passclient.js';
 
 export interface Step {
   argv: string[];
@@ -44,12 +44,21 @@ export interface BuildResult {
   buildMs: number;
   /** CPU time (user + system) of everything the build ran: comparable on a busy machine. */
   buildCpuMs: number;
+  /** Each step's share (cc-wb's pass servers included), in order: configure apart from make. */
+  steps: StepTime[];
   log: string;
   /** cc-wb's JSON-lines report (CC_WB_REPORT); empty for compilers that do not write one. */
   report: string;
   commands: CompileCommand[];
   /** True when an earlier identical build was reused. */
   reused: boolean;
+}
+
+export interface StepTime {
+  /** The step's program (`./configure`, `make`, `cmake` ...). */
+  program: string;
+  wallMs: number;
+  cpuMs: number;
 }
 
 export class StepFailed extends Error {
@@ -64,43 +73,50 @@ export class StepFailed extends Error {
 }
 
 /**
- * Runs the steps in order; returns the CPU time (user + system, all descendants) they used. CPU time,
- * unlike wall time, means something on a machine shared with other jobs.
+ * Runs the steps in order; returns the wall and CPU time (user + system, all descendants) of each.
+ * CPU time, unlike wall time, means something on a machine shared with other jobs.
  */
-async function runSteps(steps: Step[], dir: string, env: Record<string, string>, log: string): Promise<number> {
-  let cpuMs = 0;
+async function runSteps(steps: Step[], dir: string, env: Record<string, string>, log: string): Promise<StepTime[]> {
+  const times: StepTime[] = [];
   const timesFile = join(dirname(log), `times.${process.pid}`);
   // cc-wb's resident pass servers (toolchain/passserver.ts) are not children of the build: they
-  // get a folder of their own, and the CPU they spent is added when the build is done.
+  // get a folder of their own, kept from step to step as a user's would be (configure's servers
+  // serve make), and each step is charged the CPU they spent while it ran.
   const servers = mkdtempSync(join(tmpdir(), 'ccwb-build-servers-'));
   env = { ...env, CC_WB_SERVER_DIR: servers };
+  let before = new Map<number, number>();
   try {
-    cpuMs += await runStepsTimed(steps, dir, env, log, timesFile);
+    for (const step of steps) {
+      const started = performance.now();
+      let cpuMs = await runStepTimed(step, dir, env, log, timesFile);
+      // (a server that exited on its own during the step took its CPU with it, as at the end)
+      const now = (await serverUsage(servers)).cpuMsByPid;
+      for (const [pid, ms] of now) cpuMs += ms - (before.get(pid) ?? 0);
+      before = now;
+      times.push({ program: step.argv[0]!, wallMs: Math.round(performance.now() - started), cpuMs: Math.round(cpuMs) });
+    }
   } finally {
-    cpuMs += (await stopServers(servers)).cpuMs;
+    await stopServers(servers);
     rmSync(servers, { recursive: true, force: true });
   }
   rmSync(timesFile, { force: true });
-  return Math.round(cpuMs);
+  return times;
 }
 
-async function runStepsTimed(steps: Step[], dir: string, env: Record<string, string>, log: string, timesFile: string): Promise<number> {
-  let cpuMs = 0;
-  for (const step of steps) {
-    const cwd = step.cwd ? join(dir, step.cwd) : dir;
-    appendFileSync(log, `\n$ ${Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${shellWord(v)} `).join('')}${step.argv.map(shellWord).join(' ')}\n`);
-    // bash's `times` reports the children's accumulated CPU time once they have all been waited for.
-    const r = await execa('bash', ['-c', '"$@"; s=$?; times > "$CC_WB_TIMES_FILE"; exit $s', 'bash', ...step.argv], {
-      cwd,
-      env: { ...env, ...step.env, CC_WB_TIMES_FILE: timesFile },
-      all: true,
-      reject: false,
-      stdin: 'ignore',
-    });
-    appendFileSync(log, r.all ?? '');
-    cpuMs += childCpuMs(timesFile);
-    if (r.exitCode !== 0) throw new StepFailed(step, r.exitCode, r.all ?? '', cwd);
-  }
+async function runStepTimed(step: Step, dir: string, env: Record<string, string>, log: string, timesFile: string): Promise<number> {
+  const cwd = step.cwd ? join(dir, step.cwd) : dir;
+  appendFileSync(log, `\n$ ${Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${shellWord(v)} `).join('')}${step.argv.map(shellWord).join(' ')}\n`);
+  // bash's `times` reports the children's accumulated CPU time once they have all been waited for.
+  const r = await execa('bash', ['-c', '"$@"; s=$?; times > "$CC_WB_TIMES_FILE"; exit $s', 'bash', ...step.argv], {
+    cwd,
+    env: { ...env, ...step.env, CC_WB_TIMES_FILE: timesFile },
+    all: true,
+    reject: false,
+    stdin: 'ignore',
+  });
+  appendFileSync(log, r.all ?? '');
+  const cpuMs = childCpuMs(timesFile);
+  if (r.exitCode !== 0) throw new StepFailed(step, r.exitCode, r.all ?? '', cwd);
   return cpuMs;
 }
 
@@ -160,7 +176,7 @@ export async function buildProject(project: Project, compiler: Compiler): Promis
     if (existsSync(stampPath) && !process.env.CC_WB_REBUILD) {
       const stamp = JSON.parse(readFileSync(stampPath, 'utf8')) as BuildResult & { key: string };
       if (stamp.key === key) {
-        return { ...stamp, commands: readCompileLog(join(dir, 'cmdlog'), compiler.words.length), reused: true };
+        return { ...stamp, steps: stamp.steps ?? [], commands: readCompileLog(join(dir, 'cmdlog'), compiler.words.length), reused: true };
       }
     }
     removeStaleBuilds(base, dir);
@@ -173,8 +189,9 @@ export async function buildProject(project: Project, compiler: Compiler): Promis
     writeFileSync(join(dir, 'report.jsonl'), '');
     const env = buildEnv(dir);
     const started = performance.now();
-    const buildCpuMs = await runSteps(project.build(ccValue(compiler)), tree, env, log);
+    const steps = await runSteps(project.build(ccValue(compiler)), tree, env, log);
     const buildMs = Math.round(performance.now() - started);
+    const buildCpuMs = steps.reduce((n, t) => n + t.cpuMs, 0);
     const missing = project.artifacts.filter((a) => !existsSync(join(tree, a)));
     if (missing.length) throw new Error(`${project.name} with ${compiler.label}: build finished without ${missing.join(', ')} (see ${log})`);
     const result: BuildResult = {
@@ -184,6 +201,7 @@ export async function buildProject(project: Project, compiler: Compiler): Promis
       dir: tree,
       buildMs,
       buildCpuMs,
+      steps,
       log,
       report: join(dir, 'report.jsonl'),
       commands: [],

@@ -397,9 +397,9 @@ const pcre2Bench: BenchRecipe = {
   },
 };
 
-const expatBench: BenchRecipe = {
-  what: 'a streaming XML parser (xmlwf writing canonical XML): tokenizer state machines, hash tables',
-  build: (cc) => [
+/** expat's CMake build at CFLAGS with $(CC): the static library and xmlwf, or the shared library too. */
+export function expatCmakeSteps(cc: string, shared: boolean): Step[] {
+  return [
     // CMake wants the compiler as one path: a two-line script that runs $CC.
     { argv: ['sh', '-c', 'printf \'#!/bin/sh\\nexec %s "$@"\\n\' "$1" > cc-wrapper && chmod +x cc-wrapper', 'sh', cc] },
     {
@@ -410,7 +410,7 @@ const expatBench: BenchRecipe = {
         'sh',
         '-DCMAKE_BUILD_TYPE=None',
         `-DCMAKE_C_FLAGS=${CFLAGS}`,
-        '-DEXPAT_SHARED_LIBS=OFF',
+        `-DEXPAT_SHARED_LIBS=${shared ? 'ON' : 'OFF'}`,
         '-DEXPAT_BUILD_DOCS=OFF',
         '-DEXPAT_BUILD_TESTS=OFF',
         '-DEXPAT_BUILD_EXAMPLES=OFF',
@@ -420,7 +420,12 @@ const expatBench: BenchRecipe = {
     // (the same fix as conformance/projects.ts).
     { argv: ['sed', '-i', 's/^#define XML_DTD$/#define XML_DTD 1/', 'build/expat_config.h'] },
     { argv: ['cmake', '--build', 'build', '-j2'] },
-  ],
+  ];
+}
+
+const expatBench: BenchRecipe = {
+  what: 'a streaming XML parser (xmlwf writing canonical XML): tokenizer state machines, hash tables',
+  build: (cc) => expatCmakeSteps(cc, false),
   artifacts: ['build/xmlwf/xmlwf'],
   program: 'build/xmlwf/xmlwf',
   workload: (ctx, size) => {

@@ -19,6 +19,8 @@ export interface Config {
   buildOf?: string;
   /** Timed with fewer runs (--stress-runs): the slow-path configuration takes many times longer. */
   fewerRuns?: boolean;
+  /** Run each program with a host attached (host-sink.c) holding this many host-created objects. */
+  hosted?: { objects: number };
   describe: string;
 }
 
@@ -29,10 +31,19 @@ function ccWbOver(cc: string): Compiler {
   return { label: `cc-wb-${cc}`, words: [...wb.words, cc], fingerprint: () => `${wb.fingerprint()}-${under.fingerprint()}` };
 }
 
+/** Host-created objects the wb-held host holds: a host with a few records of its own. */
+export const HELD_OBJECTS = 8;
+
+function hosted(name: string, objects: number, describe: string): Config {
+  return { name, baseline: 'base', compiler: ccWb(), buildOf: 'wb', runEnv: { WB_HOST_SINK_OBJECTS: String(objects) }, hosted: { objects }, describe };
+}
+
 export function configurations(withClang: boolean): Config[] {
   const configs: Config[] = [
     { name: 'base', compiler: systemCompiler('cc', 'plain'), runEnv: {}, describe: 'plain cc' },
     { name: 'wb', baseline: 'base', compiler: ccWb(), runEnv: {}, describe: 'cc-wb over cc, no host: the compulsory slowdown' },
+    hosted('wb-hosted', 0, "wb's binaries with a host attached before main (spec-bench/host-sink.c, LD_PRELOAD) that holds nothing: every barrier on its active path, events drained by a C sink"),
+    hosted('wb-held', HELD_OBJECTS, `wb-hosted with ${HELD_OBJECTS} small host-created objects held from the start (they share heap granules with the program's early allocations)`),
     {
       name: 'wb-stress',
       baseline: 'base',

@@ -1,18 +1,21 @@
-// The three forms of a result: a table for the terminal (and results/*.txt), the JSON for tools, and
-// an SVG bar chart for people. All are built from one SuiteResult.
+// The forms of a result: a table for the terminal (and results/*.txt), the JSON for tools; the charts
+// for people are charts.ts. All are built from one SuiteResult.
 import { table } from '../harness/terminal.js';
 import type { Config } from './build.js';
 import type { Machine } from './machine.js';
 import type { MicroResult } from './micro.js';
 import type { BenchResult, Metric } from './runner.js';
 import { geomean, percent } from './stats.js';
+import { DRIVEN_GOAL, type DrivenResult } from './driven/suite.js';
 
 export interface SuiteResult {
   tool: 'spec-bench';
-  format: 1;
+  format: 2;
   size: 'ref' | 'quick';
   runs: number;
   stressRuns: number;
+  /** Only the builds were made and timed (--builds-only): no workload ran. */
+  buildsOnly?: boolean;
   /** The time the headline ratios use (both are recorded for every run). */
   metric: Metric;
   started: string;
@@ -21,15 +24,87 @@ export interface SuiteResult {
   loadAfter: number[];
   configs: { name: string; baseline?: string; compiler: string; runEnv: Record<string, string>; describe: string }[];
   benchmarks: BenchResult[];
+  /** The TypeScript-driven suite: each library from TypeScript through cc-wb against plain cc + raw koffi. */
+  driven: DrivenResult[];
   /** Geometric mean over the benchmarks that ran, per configuration with a baseline. */
   geomean: Record<string, { cpu: number; wall: number; benchmarks: number }>;
   buildGeomean: Record<string, { cpu: number; wall: number }>;
+  /** Build time (configure included) of each cc-wb configuration against its baseline's, with the goals. */
+  buildTime: Record<string, BuildTimeSummary>;
   micro: MicroResult[];
-  /** The bars of DESIGN.md this run is judged against, and the verdict. */
-  bar: { geomeanMax: number; worstMax: number; geomean: number; worst: number; worstName: string; met: boolean } | null;
+  /** The goals this run is judged against (DESIGN.md's compulsory bar, the hosted goal), and the verdicts. */
+  bars: Bar[];
 }
 
-export function summarize(benchmarks: BenchResult[], configs: Config[], metric: Metric): Pick<SuiteResult, 'geomean' | 'buildGeomean' | 'bar'> {
+export interface Bar {
+  config: string;
+  what: string;
+  geomeanMax: number;
+  worstMax: number;
+  geomean: number;
+  worst: number;
+  worstName: string;
+  met: boolean;
+}
+
+/** The goals: the compulsory slowdown (no host) and the cost with a host attached, against base. */
+export const GOALS: { config: string; what: string; geomeanMax: number; worstMax: number }[] = [
+  { config: 'wb', what: 'compulsory slowdown (wb vs base)', geomeanMax: 1.03, worstMax: 1.1 },
+  { config: 'wb-hosted', what: 'hosted cost (wb-hosted vs base)', geomeanMax: 1.05, worstMax: 1.15 },
+];
+
+/** The build-time goals: a cc-wb build (configure + make) against the plain one. */
+export const BUILD_GOALS = { cpuGeomean: 1.3, cpuWorst: 1.6, wallGeomean: 1.3, configure: 1.2 } as const;
+
+export interface BuildTimeSummary {
+  goals: typeof BUILD_GOALS;
+  benchmarks: number;
+  cpuGeomean: number;
+  cpuWorst: number;
+  cpuWorstName: string;
+  wallGeomean: number;
+  /** Over the benchmarks with a configure step (CPU; wall alongside). */
+  configureBenchmarks: number;
+  configureCpuGeomean: number | null;
+  configureWallGeomean: number | null;
+  met: { cpuGeomean: boolean; cpuWorst: boolean; wallGeomean: boolean; configure: boolean | null };
+}
+
+function buildTimeSummary(benchmarks: BenchResult[], config: string): BuildTimeSummary | undefined {
+  const with_ = benchmarks.filter((b) => b.buildRatio[config]);
+  if (with_.length === 0) return undefined;
+  const r = (b: BenchResult) => b.buildRatio[config]!;
+  const worst = with_.reduce((a, b) => (r(b).cpu > r(a).cpu ? b : a));
+  const configured = with_.filter((b) => r(b).configureCpu !== undefined);
+  const cpuGeomean = geomean(with_.map((b) => r(b).cpu));
+  const wallGeomean = geomean(with_.map((b) => r(b).wall));
+  const configureCpuGeomean = configured.length ? geomean(configured.map((b) => r(b).configureCpu!)) : null;
+  const configureWallGeomean = configured.length ? geomean(configured.map((b) => r(b).configureWall!)) : null;
+  return {
+    goals: BUILD_GOALS,
+    benchmarks: with_.length,
+    cpuGeomean,
+    cpuWorst: r(worst).cpu,
+    cpuWorstName: worst.name,
+    wallGeomean,
+    configureBenchmarks: configured.length,
+    configureCpuGeomean,
+    configureWallGeomean,
+    met: {
+      cpuGeomean: cpuGeomean <= BUILD_GOALS.cpuGeomean,
+      cpuWorst: r(worst).cpu <= BUILD_GOALS.cpuWorst,
+      wallGeomean: wallGeomean <= BUILD_GOALS.wallGeomean,
+      configure: configureCpuGeomean === null ? null : configureCpuGeomean <= BUILD_GOALS.configure,
+    },
+  };
+}
+
+export function summarize(benchmarks: BenchResult[], configs: Config[], metric: Metric): Pick<SuiteResult, 'geomean' | 'buildGeomean' | 'buildTime' | 'bars'> {
+  const buildTime: SuiteResult['buildTime'] = {};
+  for (const c of configs) {
+    const t = c.baseline && !c.buildOf ? buildTimeSummary(benchmarks, c.name) : undefined;
+    if (t) buildTime[c.name] = t;
+  }
   const g: SuiteResult['geomean'] = {};
   const bg: SuiteResult['buildGeomean'] = {};
   for (const c of configs) {
@@ -39,15 +114,59 @@ export function summarize(benchmarks: BenchResult[], configs: Config[], metric: 
     const br = benchmarks.filter((b) => b.buildRatio[c.name]).map((b) => b.buildRatio[c.name]!);
     if (br.length) bg[c.name] = { cpu: geomean(br.map((r) => r.cpu)), wall: geomean(br.map((r) => r.wall)) };
   }
-  let bar: SuiteResult['bar'] = null;
-  const wb = benchmarks.filter((b) => b.status === 'ok' && b.ratios.wb);
-  if (wb.length) {
-    const worst = wb.reduce((a, b) => (b.ratios.wb![metric].ratio > a.ratios.wb![metric].ratio ? b : a));
-    const gm = g.wb![metric];
-    const w = worst.ratios.wb![metric].ratio;
-    bar = { geomeanMax: 1.03, worstMax: 1.1, geomean: gm, worst: w, worstName: worst.name, met: gm <= 1.03 && w <= 1.1 };
+  const bars: Bar[] = [];
+  for (const goal of GOALS) {
+    const c = goal.config;
+    const rs = benchmarks.filter((b) => b.status === 'ok' && b.ratios[c]);
+    if (!rs.length) continue;
+    const worst = rs.reduce((a, b) => (b.ratios[c]![metric].ratio > a.ratios[c]![metric].ratio ? b : a));
+    const gm = g[c]![metric];
+    const w = worst.ratios[c]![metric].ratio;
+    bars.push({ ...goal, geomean: gm, worst: w, worstName: worst.name, met: gm <= goal.geomeanMax && w <= goal.worstMax });
   }
-  return { geomean: g, buildGeomean: bg, bar };
+  return { geomean: g, buildGeomean: bg, buildTime, bars };
+}
+
+const met = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'MET' : 'NOT MET');
+const times = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${x.toFixed(2)}x`);
+
+/**
+ * The build-time table of one cc-wb configuration: configure, whole build CPU and whole build wall
+ * time (seconds, configure included), its baseline's and the ratio side by side, then the goals.
+ */
+export function renderBuildTable(s: SuiteResult, config: string): string {
+  const c = s.configs.find((x) => x.name === config);
+  const t = s.buildTime?.[config];
+  if (!c?.baseline || !t) return '';
+  const base = c.baseline;
+  const head = ['benchmark', `configure CPU ${base} s`, `${config} s`, 'ratio', `build CPU ${base} s`, `${config} s`, 'ratio', `build wall ${base} s`, `${config} s`, 'ratio', ''];
+  const rows = s.benchmarks
+    .filter((b) => b.buildRatio[config])
+    .map((b) => {
+      const mine = b.builds[config]!;
+      const theirs = b.builds[base]!;
+      const r = b.buildRatio[config]!;
+      const reused = mine.reused || theirs.reused ? 'reused build' : '';
+      return [
+        b.name,
+        secs(theirs.configureCpuMs === undefined ? undefined : theirs.configureCpuMs / 1000),
+        secs(mine.configureCpuMs === undefined ? undefined : mine.configureCpuMs / 1000),
+        times(r.configureCpu),
+        secs(theirs.buildCpuMs / 1000),
+        secs(mine.buildCpuMs / 1000),
+        times(r.cpu),
+        secs(theirs.buildMs / 1000),
+        secs(mine.buildMs / 1000),
+        times(r.wall),
+        reused,
+      ];
+    });
+  rows.push(['geomean', '', '', times(t.configureCpuGeomean), '', '', times(t.cpuGeomean), '', '', times(t.wallGeomean), '']);
+  return [
+    `build time, ${config} vs ${base} (build = configure + make; CPU: user + sys of everything, cc-wb's pass servers included; configure wall times in the JSON):`,
+    table(head, rows),
+    `goals: build CPU geomean ${times(t.cpuGeomean)} (goal <= ${t.goals.cpuGeomean}x): ${met(t.met.cpuGeomean)}; worst ${times(t.cpuWorst)} ${t.cpuWorstName} (<= ${t.goals.cpuWorst}x): ${met(t.met.cpuWorst)}; build wall geomean ${times(t.wallGeomean)} (<= ${t.goals.wallGeomean}x): ${met(t.met.wallGeomean)}; configure CPU geomean ${times(t.configureCpuGeomean)} over ${t.configureBenchmarks} (<= ${t.goals.configure}x; wall ${times(t.configureWallGeomean)}): ${met(t.met.configure)}`,
+  ].join('\n');
 }
 
 const secs = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -102,10 +221,12 @@ export function renderTable(s: SuiteResult): string {
   ]);
   const mc = s.machine;
   const lines = [
-    `spec-bench ${s.size === 'quick' ? '--quick' : '(reference workloads)'}: ${s.runs} timed runs per configuration${s.configs.some((c) => c.name === 'wb-stress') && s.stressRuns < s.runs ? ` (wb-stress: ${s.stressRuns})` : ''}, interleaved after an untimed check run; ${m === 'cpu' ? 'CPU seconds (user + sys of the workload)' : 'wall seconds'}, median (min-max)`,
+    s.buildsOnly
+      ? 'spec-bench --builds-only: each configuration built once, timed (no workload ran)'
+      : `spec-bench ${s.size === 'quick' ? '--quick' : '(reference workloads)'}: ${s.runs} timed runs per configuration${s.configs.some((c) => c.name === 'wb-stress') && s.stressRuns < s.runs ? ` (wb-stress: ${s.stressRuns})` : ''}, interleaved after an untimed check run; ${m === 'cpu' ? 'CPU seconds (user + sys of the workload)' : 'wall seconds'}, median (min-max)`,
     `machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memGiB} GiB; ${mc.uname}`,
     `compilers: ${mc.cc}${mc.clang ? `; ${mc.clang}` : ''}; node ${mc.node}; cc-wb at ${mc.commit.slice(0, 12)}${mc.dirty ? ' + local changes' : ''}`,
-    `load average (1/5/15 min): ${mc.loadBefore.join(' ')} before, ${s.loadAfter.join(' ')} after; median 1-min load at run start ${medianLoad(s).toFixed(2)}`,
+    `load average (1/5/15 min): ${mc.loadBefore.join(' ')} before, ${s.loadAfter.join(' ')} after${s.buildsOnly ? '' : `; median 1-min load at run start ${medianLoad(s).toFixed(2)}`}`,
     `${s.started} .. ${s.finished}`,
   ];
   if (s.benchmarks.length) {
@@ -116,16 +237,34 @@ export function renderTable(s: SuiteResult): string {
       `ratios: ratio of the medians, [min..max] of the per-round pairs; "stores": barriered stores the pass reported (sites of kind != call), "calls": calls it rewrote (malloc, free, memcpy...); build: CPU time of the whole build vs its baseline's.`,
     );
   }
+  for (const c of others) {
+    const text = renderBuildTable(s, c.name);
+    if (text) lines.push('', text);
+  }
   const wallRatios = others
     .filter((c) => s.geomean[c.name])
     .map((c) => `${c.name}/${c.baseline} ${percent(s.geomean[c.name]![m === 'cpu' ? 'wall' : 'cpu'])}`)
     .join(', ');
   if (wallRatios) lines.push(`geomean by ${m === 'cpu' ? 'wall' : 'CPU'} time instead: ${wallRatios}`);
-  if (s.bar) {
+  for (const b of s.bars) {
     lines.push(
-      `compulsory slowdown (wb vs base): geomean ${percent(s.bar.geomean)} (bar +3.0%), worst ${percent(s.bar.worst)} ${s.bar.worstName} (bar +10.0%): ${s.bar.met ? 'MET' : 'NOT MET'}`,
+      `${b.what}: geomean ${percent(b.geomean)} (goal ${percent(b.geomeanMax)}), worst ${percent(b.worst)} ${b.worstName} (goal ${percent(b.worstMax)}): ${b.met ? 'MET' : 'NOT MET'}`,
     );
   }
+  const hosted = s.benchmarks.filter((b) => Object.keys(b.hosted ?? {}).length);
+  if (hosted.length) {
+    lines.push('', 'the attached host (wb-hosted, last run; the runtime\'s counters summed over the processes):');
+    lines.push(
+      table(
+        ['benchmark', 'config', 'processes', 'held', 'slow stores', 'counted', 'range ops', 'range words', 'events'],
+        hosted.flatMap((b) =>
+          Object.entries(b.hosted).map(([c, h]) => [b.name, c, String(h.processes), String(h.held), h.slowStores.toLocaleString('en-US'), h.countedStores.toLocaleString('en-US'), h.rangeOps.toLocaleString('en-US'), h.rangeWords.toLocaleString('en-US'), h.events.toLocaleString('en-US')]),
+        ),
+      ),
+      '"slow stores": pointer stores that passed the hook\'s shadow test (their slot lies in a 1 MiB granule holding a host object) and ran the C filter; every other store stopped at the shadow test.',
+    );
+  }
+  if (s.driven?.length) lines.push('', ...renderDriven(s.driven, s.runs));
   const failed = s.benchmarks.filter((b) => b.problems.length);
   if (failed.length) {
     lines.push('', 'problems:');
@@ -143,107 +282,47 @@ export function renderTable(s: SuiteResult): string {
   return lines.join('\n') + '\n';
 }
 
+const mib = (b: number | undefined) => (b === undefined ? '-' : `${Math.round(b / 2 ** 20)}`);
+
+/** The TypeScript-driven table, its goal line and its problems. */
+export function renderDriven(driven: DrivenResult[], runs: number): string[] {
+  const rows = driven.map((d) => {
+    const k = d.summary.koffi;
+    const w = d.summary.ccwb;
+    const m = d.memory;
+    return [
+      d.name,
+      d.version,
+      k ? `${secs(k.cpu.median)} (${secs(k.cpu.min)}-${secs(k.cpu.max)})` : '-',
+      w ? `${secs(w.cpu.median)} (${secs(w.cpu.min)}-${secs(w.cpu.max)})` : '-',
+      d.ratio ? `${d.ratio.cpu.ratio.toFixed(2)}x [${d.ratio.cpu.pairs.min.toFixed(2)}..${d.ratio.cpu.pairs.max.toFixed(2)}]` : '-',
+      w ? secs(w.loadCpu.median) : '-',
+      k && w ? `${mib(k.maxRss.median)} / ${mib(w.maxRss.median)}` : '-',
+      k && w ? `${mib(k.heapInUse.median)} / ${mib(w.heapInUse.median)}` : '-',
+      m ? `${m.live} live, ${m.deferred} deferred (${m.attached + m.created} managed)` : '-',
+      d.status === 'ok' ? 'ok (= koffi)' : d.status.toUpperCase(),
+    ];
+  });
+  const timed = driven.filter((d) => d.ratio);
+  const worst = timed.reduce<DrivenResult | null>((a, d) => (!a || d.ratio!.cpu.ratio > a.ratio!.cpu.ratio ? d : a), null);
+  const out = [
+    `TypeScript-driven: each job from TypeScript through cc-wb + runtime-ts (no declarations, no frees) against the library built with plain cc and driven through raw koffi (hand-written declarations, manual frees); ${runs} timed runs each, interleaved, a process per run; job CPU seconds, median (min-max)`,
+    table(['library', 'version', 'koffi s', 'cc-wb s', 'cc-wb/koffi', 'cc-wb load s', 'peak RSS MiB koffi / cc-wb', 'malloc in use at end', 'cc-wb host at end', 'result'], rows),
+    ...driven.map((d) => `  ${d.name}: ${d.what}; ${Object.entries(d.facts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`),
+  ];
+  if (worst) {
+    // The goal is time and managed memory: a run that leaks or differs does not meet it, however fast.
+    const gm = geomean(timed.map((d) => d.ratio!.cpu.ratio));
+    const fast = timed.length === driven.length && timed.every((d) => d.ratio!.cpu.ratio <= DRIVEN_GOAL);
+    const clean = driven.every((d) => d.status === 'ok');
+    const verdict = fast && clean ? 'MET' : `NOT MET${clean ? '' : ` (${driven.filter((d) => d.status !== 'ok').map((d) => `${d.name} ${d.status}`).join(', ')})`}`;
+    out.push(`TypeScript-driven (cc-wb vs raw koffi, CPU): geomean ${gm.toFixed(2)}x, worst ${worst.ratio!.cpu.ratio.toFixed(2)}x ${worst.name} (goal <= ${DRIVEN_GOAL.toFixed(2)}x each, memory managed, nothing leaked): ${verdict}`);
+  }
+  for (const d of driven) for (const p of d.problems) out.push(`  ${d.name}: ${p.split('\n').join('\n    ')}`);
+  return out;
+}
+
 function medianLoad(s: SuiteResult): number {
   const loads = s.benchmarks.flatMap((b) => Object.values(b.runs).flatMap((ts) => ts.map((t) => t.load))).sort((a, b) => a - b);
   return loads.length ? loads[loads.length >> 1]! : NaN;
-}
-
-// ------------------------------------------------------------------------------------------------
-// SVG
-
-const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const COLORS: Record<string, string> = { wb: '#3b6fb6', 'wb-clang': '#7aa33b', 'wb-stress': '#c0563b' };
-
-interface Panel {
-  title: string;
-  configs: string[];
-  /** Reference lines: [ratio, label]. */
-  marks: [number, string][];
-}
-
-/**
- * Horizontal bars of overhead (ratio - 1) per benchmark and configuration, with the per-round min..max
- * as a whisker; one panel for the compulsory slowdown (wb, wb-clang) and one for stress mode, each on
- * its own scale (stress overheads are tens of times larger).
- */
-export function renderSvg(s: SuiteResult): string {
-  const m = s.metric;
-  const names = [...s.benchmarks.filter((b) => Object.keys(b.ratios).length).map((b) => b.name), 'geomean'];
-  const present = new Set(s.configs.map((c) => c.name));
-  const panels = (
-    [
-    { title: 'compulsory slowdown (cc-wb build vs plain, no host)', configs: ['wb', 'wb-clang'].filter((c) => present.has(c)), marks: [[1.03, 'geomean bar 3%'], [1.1, 'worst bar 10%']] },
-    { title: 'stress mode (WB_STRESS=1: every allocation host-held)', configs: present.has('wb-stress') ? ['wb-stress'] : [], marks: [] },
-    ] as Panel[]
-  ).filter((p) => p.configs.length);
-  const rowH = 14;
-  const groupGap = 8;
-  const labelW = 90;
-  const panelW = 360;
-  const top = 72;
-  const groupH = (p: Panel) => p.configs.length * rowH + groupGap;
-  const height = top + Math.max(...panels.map((p) => names.length * groupH(p))) + 62;
-  const width = labelW + panels.length * (panelW + 40) + 10;
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="18" font-size="14" font-weight="bold">spec-bench${s.size === 'quick' ? ' --quick' : ''}: cc-wb overhead by ${m === 'cpu' ? 'CPU' : 'wall'} time (median of ${s.runs}, whiskers: per-round min..max)</text>`,
-    `<text x="10" y="34" fill="#555">${esc(`${s.machine.cpu}, ${s.machine.cores} cores; load ${s.machine.loadBefore[0]} .. ${s.loadAfter[0]}; ${s.finished.slice(0, 10)}; cc-wb ${s.machine.commit.slice(0, 10)}`)}</text>`,
-  ];
-  panels.forEach((p, pi) => {
-    const x0 = labelW + pi * (panelW + 40);
-    const value = (b: string, c: string) => (b === 'geomean' ? s.geomean[c]?.[m] : s.benchmarks.find((x) => x.name === b)?.ratios[c]?.[m].ratio);
-    const whisker = (b: string, c: string) => (b === 'geomean' ? undefined : s.benchmarks.find((x) => x.name === b)?.ratios[c]?.[m].pairs);
-    const vals = names
-      .flatMap((b) => p.configs.flatMap((c) => [value(b, c), whisker(b, c)?.max, whisker(b, c)?.min]))
-      .filter((v): v is number => v !== undefined && Number.isFinite(v))
-      .map((r) => r - 1);
-    const hi = Math.max(0.02, ...vals, ...p.marks.map(([r]) => r - 1)) * 1.08;
-    const lo = Math.min(0, ...vals) * 1.08;
-    const sx = (v: number) => x0 + ((v - lo) / (hi - lo)) * panelW;
-    out.push(`<text x="${x0}" y="${top - 12}" font-weight="bold">${esc(p.title)}</text>`);
-    const bottom = top + names.length * groupH(p);
-    // Axis ticks: a "nice" step giving about five ticks.
-    const raw = (hi - lo) / 5;
-    const step = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10].find((t) => t >= raw) ?? raw;
-    for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) {
-      const x = sx(t);
-      out.push(`<line x1="${x}" y1="${top - 4}" x2="${x}" y2="${bottom}" stroke="#e4e4e4"/>`);
-      // Overheads past +100% read better as ratios.
-      const label = hi > 1 ? `${Math.round((1 + t) * 10) / 10}x` : `${t >= 0 ? '+' : ''}${Math.round(t * 1000) / 10}%`;
-      out.push(`<text x="${x}" y="${bottom + 12}" text-anchor="middle" fill="#555">${esc(label)}</text>`);
-    }
-    out.push(`<line x1="${sx(0)}" y1="${top - 4}" x2="${sx(0)}" y2="${bottom}" stroke="#000"/>`);
-    p.marks.forEach(([r, label], k) => {
-      const x = sx(r - 1);
-      out.push(`<line x1="${x}" y1="${top - 4}" x2="${x}" y2="${bottom + 14 + 12 * k}" stroke="#d33" stroke-dasharray="4,3"/>`);
-      out.push(`<text x="${x + 3}" y="${bottom + 24 + 12 * k}" fill="#d33">${esc(label)}</text>`);
-    });
-    names.forEach((b, bi) => {
-      const gy = top + bi * groupH(p);
-      if (pi === 0) out.push(`<text x="${labelW - 6}" y="${gy + (p.configs.length * rowH) / 2 + 4}" text-anchor="end"${b === 'geomean' ? ' font-weight="bold"' : ''}>${esc(b)}</text>`);
-      p.configs.forEach((c, ci) => {
-        const r = value(b, c);
-        if (r === undefined || !Number.isFinite(r)) return;
-        const y = gy + ci * rowH;
-        const v = r - 1;
-        const xa = sx(Math.min(0, v));
-        const w = Math.max(1, Math.abs(sx(v) - sx(0)));
-        out.push(`<rect x="${xa}" y="${y + 1}" width="${w}" height="${rowH - 3}" fill="${COLORS[c] ?? '#888'}"><title>${esc(`${b} ${c}: ${percent(r)}`)}</title></rect>`);
-        const wh = whisker(b, c);
-        if (wh) {
-          const yy = y + rowH / 2;
-          out.push(`<line x1="${sx(wh.min - 1)}" y1="${yy}" x2="${sx(wh.max - 1)}" y2="${yy}" stroke="#222"/>`);
-        }
-        const tx = v >= 0 ? sx(v) + 3 : sx(0) + 3;
-        out.push(`<text x="${tx}" y="${y + rowH - 3}" fill="#222">${esc(percent(r))}</text>`);
-      });
-    });
-    p.configs.forEach((c, ci) => {
-      out.push(`<rect x="${x0 + ci * 90}" y="${height - 14}" width="10" height="10" fill="${COLORS[c] ?? '#888'}"/>`);
-      out.push(`<text x="${x0 + ci * 90 + 14}" y="${height - 5}">${esc(c)}</text>`);
-    });
-  });
-  out.push('</svg>');
-  return out.join('\n') + '\n';
 }

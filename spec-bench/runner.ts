@@ -2,14 +2,16 @@
 // base's the pinned reference), then time N rounds with the configurations interleaved (base, wb,
 // wb-stress, base, wb, ...) so drift of a shared machine hits all of them alike.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fetchDebianSource } from '../harness/debian.js';
+import type { StepTime } from '../harness/build.js';
 import { buildFor, passFacts, type BuiltConfig, type Config, type PassFacts } from './build.js';
 import { inputFile } from './corpus.js';
 import { compareDigests, firstDifference, runWorkload, RunFailed, type RunResult, type Timing } from './measure.js';
 import { Progress } from '../harness/terminal.js';
 import { ratio, spread, type Ratio, type Spread } from './stats.js';
 import { benchCache, repoRoot } from './paths.js';
+import { hostedPrefix, sumSinkReports, takeSinkReports, type HostedFacts } from './host-sink.js';
 import type { Benchmark, RunContext, Size } from './suite.js';
 
 export type Metric = 'cpu' | 'wall';
@@ -41,11 +43,17 @@ export interface BenchOptions {
   progress: Progress;
   /** Timed runs of configurations with `fewerRuns` set (wb-stress: 10-20x slower on some programs). */
   fewerRuns: number;
+  /** Stop after the builds (build times and the pass report only). */
+  buildsOnly?: boolean;
 }
 
 export interface BuildFacts {
+  /** The whole build (configure included). */
   buildMs: number;
   buildCpuMs: number;
+  /** Its configure step (./configure, cmake), when it has one; absent for a reused build of an older stamp. */
+  configureMs?: number;
+  configureCpuMs?: number;
   reused: boolean;
   textBytes: number | null;
   dir: string;
@@ -65,13 +73,25 @@ export interface BenchResult {
   reference: 'pinned' | 'newly pinned' | 'not pinned' | 'pinned for another version';
   pass: PassFacts | null;
   builds: Record<string, BuildFacts>;
-  /** Build time of a configuration against its baseline's: CPU (user + sys of the whole build) and wall. */
-  buildRatio: Record<string, { cpu: number; wall: number }>;
+  /**
+   * Build time of a configuration against its baseline's: CPU (user + sys of the whole build, pass
+   * servers included) and wall; the configure step's alone when the build has one.
+   */
+  buildRatio: Record<string, { cpu: number; wall: number; configureCpu?: number; configureWall?: number }>;
   runs: Record<string, Timing[]>;
   summary: Record<string, { cpu: Spread; wall: Spread }>;
   ratios: Record<string, { cpu: Ratio; wall: Ratio }>;
   /** sha256 of base's output files. */
   digests: Record<string, string>;
+  /** Per hosted configuration, what the attached host saw in the last run (the runtime's counters summed over the processes). */
+  hosted: Record<string, HostedFacts>;
+}
+
+/** The configure step's times (./configure, cmake), or nothing when the build has none. */
+function configureTime(steps: StepTime[]): Pick<BuildFacts, 'configureMs' | 'configureCpuMs'> {
+  const configure = steps.filter((t) => /(^|\/)(configure|cmake)$/.test(t.program));
+  if (configure.length === 0) return {};
+  return { configureMs: configure.reduce((n, t) => n + t.wallMs, 0), configureCpuMs: configure.reduce((n, t) => n + t.cpuMs, 0) };
 }
 
 /** The inputs a workload reads, generated into the cache on first use. */
@@ -88,7 +108,7 @@ export function context(tree: string): RunContext {
   };
 }
 
-/** The builds a configuration list needs: wb-stress runs wb's binaries. */
+/** The builds a configuration list needs: wb-stress and wb-hosted run wb's binaries. */
 function buildsNeeded(configs: Config[]): Config[] {
   return configs.filter((c) => !c.buildOf);
 }
@@ -116,6 +136,7 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     summary: {},
     ratios: {},
     digests: {},
+    hosted: {},
   };
 
   // 1. Builds.
@@ -125,7 +146,7 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     try {
       const b = await buildFor(bench, c);
       built.set(c.name, b);
-      result.builds[c.name] = { buildMs: b.build.buildMs, buildCpuMs: b.build.buildCpuMs, reused: b.build.reused, textBytes: b.textBytes, dir: b.build.dir };
+      result.builds[c.name] = { buildMs: b.build.buildMs, buildCpuMs: b.build.buildCpuMs, ...configureTime(b.build.steps), reused: b.build.reused, textBytes: b.textBytes, dir: b.build.dir };
       p.note(`${bench.name}: ${c.name} build ${b.build.reused ? 'reused' : 'done'} (${(b.build.buildCpuMs / 1000).toFixed(1)} s CPU)`);
     } catch (e) {
       result.status = 'build-failed';
@@ -140,6 +161,10 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     const mine = result.builds[c.name]!;
     const theirs = result.builds[c.baseline]!;
     result.buildRatio[c.name] = { cpu: mine.buildCpuMs / theirs.buildCpuMs, wall: mine.buildMs / theirs.buildMs };
+    if (mine.configureCpuMs !== undefined && theirs.configureCpuMs !== undefined) {
+      result.buildRatio[c.name]!.configureCpu = mine.configureCpuMs / theirs.configureCpuMs;
+      result.buildRatio[c.name]!.configureWall = mine.configureMs! / theirs.configureMs!;
+    }
   }
   const wb = built.get('wb');
   if (wb) result.pass = passFacts(wb.build.report, wb.build.dir);
@@ -154,6 +179,8 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
   if (result.pass?.uninstrumented.length) {
     result.problems.push(`${result.pass.uninstrumented.length} unit(s) compiled without barriers: ${result.pass.uninstrumented.slice(0, 5).join(', ')}`);
   }
+
+  if (o.buildsOnly) return result;
 
   // 2. Runs. The first round checks outputs (timed too when there is no warm-up round).
   const key = `${bench.name}/${o.size}`;
@@ -204,7 +231,20 @@ export async function runBenchmark(bench: Benchmark, o: BenchOptions): Promise<B
     const ctx = context(b.build.dir);
     p.status(`${bench.name}: ${c.name} ${round}`);
     try {
-      const r = await runWorkload(bench.workload(ctx, o.size), b.build.dir, runDir(c), c.runEnv, o.timeoutMs);
+      const commands = bench.workload(ctx, o.size);
+      let r: RunResult;
+      if (c.hosted) {
+        // The build's own programs get the host; anything else a workload runs (a shell) does not.
+        const ours = commands.map((cmd) => !isAbsolute(cmd.program));
+        const report = `${runDir(c)}.sink.jsonl`;
+        takeSinkReports(report);
+        const prefix = hostedPrefix();
+        r = await runWorkload(commands, b.build.dir, runDir(c), { ...c.runEnv, WB_HOST_SINK_REPORT: report }, o.timeoutMs, (i) => (ours[i] ? prefix : []));
+        const reports = takeSinkReports(report);
+        const want = ours.filter(Boolean).length;
+        if (reports.length !== want) throw new RunFailed(`spec-bench: ${want} hosted process(es) ran but the host sink reported ${reports.length}: was the host attached?`, '');
+        result.hosted[c.name] = sumSinkReports(reports);
+      } else r = await runWorkload(commands, b.build.dir, runDir(c), c.runEnv, o.timeoutMs);
       check(c, r);
       // A run whose output is wrong measures nothing.
       return bad.has(c.name) ? null : r;

@@ -261,8 +261,27 @@ function firstError(stderr: string): string | undefined {
   return lines.find((l) => /\b(error|fatal error): /.test(l) && !/^collect2: /.test(l)) ?? lines.find((l) => /undefined reference to|error: /.test(l));
 }
 
-async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOptions, runtime: string[], verbose: boolean, env: Env): Promise<number> {
+/**
+ * A unit whose pass result has nothing to barrier and no call to reroute: the instrumented text
+ * is the user's code plus the prelude's declarations and the host's metadata.
+ */
+function changesNothing(result: InstrumentResult): boolean {
+  return result.ok && result.sites.length === 0 && result.stats.barriered === 0 && result.stats.calls === 0 && result.diagnostics.length === 0;
+}
+
+/**
+ * Whether the command may turn out to need one compile: it links a program (not a shared library
+ * or a relocatable object, whose units' metadata a host may read) from one C source file, as
+ * configure's link and run tests do. If the pass then changes nothing in it, the user's command
+ * with the runtime appended builds exactly what cc-wb would, and its messages are the user's.
+ */
+function mayCompileOnce(a: Analysis): boolean {
+  return a.linking && !a.shared && !a.relocatable && a.cInputs.length === 1 && a.cInputs[0]!.lang === 'c' && a.cInputs[0]!.path !== '-';
+}
+
+async function compileInstrumented(compiler: string[], a: Analysis, args: readonly string[], wb: WbOptions, runtime: string[], verbose: boolean, env: Env): Promise<number> {
   const tmp = makeTempDir();
+  const once = mayCompileOnce(a);
   try {
     const replacement = new Map<Item, string | null>();
     const units: Unit[] = [];
@@ -279,10 +298,11 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
       mkdirSync(dirname(files.wb), { recursive: true });
       mkdirSync(dirname(files.diag), { recursive: true });
       const fromStdin = input.path === '-' ? stdin : undefined;
-      // The user's diagnostics: the real compiler on the original, while step 1 and the pass run.
+      // The user's diagnostics: the real compiler on the original, while step 1 and the pass run
+      // (a command that may compile only once starts it when the pass has found work to do).
       const diagnose = (full: boolean) => runCompiler(preprocessor, diagnosticsArgs(a, input, full, files.diag, color), verbose, tmp, true, fromStdin);
       let full = needsFullCompile(preprocessor, a);
-      let diagnostics = diagnose(full);
+      let diagnostics = once ? undefined : diagnose(full);
       let original = input.path;
       let pp: RunResult | undefined;
       if (input.lang === 'c') {
@@ -296,9 +316,22 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
       let text = bytes.toString(encoding);
       if (!full && needsFullCompile(preprocessor, a, text)) {
         full = true;
-        diagnostics = diagnostics.then(() => diagnose(true));
+        if (diagnostics !== undefined) diagnostics = diagnostics.then(() => diagnose(true));
       }
-      const said = await diagnostics;
+      let passed: InstrumentResult | undefined;
+      if (once && (pp === undefined || pp.code === 0) && text.startsWith('# ')) {
+        passed = (await passViaServer(text, input.path, env)) ?? runPass(await loadPass(env), text, input);
+        if (changesNothing(passed)) {
+          // The program is the user's own compile: one run of their command is the whole job.
+          const code = (await runCompiler(compiler, withRuntime(a, args, runtime), verbose && runtime.length > 0)).code;
+          if (wb.stats) say(formatStats(input.path, passed));
+          // what was compiled is the source itself: the pass's text is not kept as if it had been
+          if (wb.keep !== undefined) keepFiles(a, input, wb.keep, text, { ...passed, ok: false }, encoding);
+          if (wb.report !== undefined) appendReport(wb.report, unitReport(a, input, passed));
+          return code;
+        }
+      }
+      const said = await (diagnostics ?? diagnose(full));
       say(said.stderr ?? '');
       if (said.code !== 0 || (pp !== undefined && pp.code !== 0)) {
         // The compiler refused the user's code (its own messages, above), or step 1 failed where the
@@ -314,7 +347,7 @@ async function compileInstrumented(compiler: string[], a: Analysis, wb: WbOption
         writeFileSync(original, anchorToSource(text, text, input.path), encoding);
       }
       // A resident server (passserver.ts) when one is up; else the pass runs here.
-      const result = (await passViaServer(text, input.path, env)) ?? runPass(await loadPass(env), text, input);
+      const result = passed ?? (await passViaServer(text, input.path, env)) ?? runPass(await loadPass(env), text, input);
       // An instrumented unit's remarks are warnings; a unit that is not instrumented fails only if --wb-strict.
       const severity = !result.ok && wb.strict ? 'error' : 'warning';
       for (const d of result.diagnostics) say(formatDiagnostic(d, severity));
@@ -492,7 +525,7 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       // -v output is parsed by configure and libtool: trace only a command the user did not write
       return (await runCompiler(compiler, withRuntime(a, args, runtime), verbose && runtime.length > 0)).code;
     }
-    return await compileInstrumented(compiler, a, wb, runtime, verbose, env);
+    return await compileInstrumented(compiler, a, args, wb, runtime, verbose, env);
   } catch (err) {
     if (err instanceof UsageError) {
       say(`cc-wb: error: ${err.message}\n`);

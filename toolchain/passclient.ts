@@ -96,14 +96,17 @@ export interface ServerUsage {
   servers: number;
   requests: number;
   cpuMs: number;
+  /** Each server's own CPU so far, by process id. */
+  cpuMsByPid: Map<number, number>;
 }
 
 /**
- * Stops every server whose socket is in dir and returns the CPU they used: a build measured for
- * its CPU time must count the work its compiles handed to the servers.
+ * The CPU the servers whose sockets are in dir have used so far (cumulative, per server since it
+ * started), and with `stop` set, stops them: a build measured for its CPU time must count the work
+ * its compiles handed to the servers.
  */
-export async function stopServers(dir: string): Promise<ServerUsage> {
-  const usage: ServerUsage = { servers: 0, requests: 0, cpuMs: 0 };
+export async function serverUsage(dir: string, stop = false): Promise<ServerUsage> {
+  const usage: ServerUsage = { servers: 0, requests: 0, cpuMs: 0, cpuMsByPid: new Map() };
   let names: string[];
   try {
     if (!ensurePrivateDir(dir)) return usage;
@@ -119,7 +122,13 @@ export async function stopServers(dir: string): Promise<ServerUsage> {
     usage.servers++;
     usage.requests += Number(stats.header.requests ?? 0);
     usage.cpuMs += Number(stats.header.cpuMs ?? 0);
-    await ask(path, { op: 'stop' }, undefined, 10_000);
+    usage.cpuMsByPid.set(Number(stats.header.pid), Number(stats.header.cpuMs ?? 0));
+    if (stop) await ask(path, { op: 'stop' }, undefined, 10_000);
   }
   return usage;
+}
+
+/** Stops every server whose socket is in dir and returns the CPU they used (see serverUsage). */
+export function stopServers(dir: string): Promise<ServerUsage> {
+  return serverUsage(dir, true);
 }

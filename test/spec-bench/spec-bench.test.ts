@@ -1,13 +1,19 @@
 // The spec-bench harness itself: one small real benchmark (bzip2 from Debian, --quick workload, one run
-// per configuration) end to end through the same code `npm run bench` uses, the shape of its table,
-// JSON and SVG, and the two ways an output check must fail loudly: a configuration whose output
-// differs from base's, and a base output that differs from the pinned reference.
+// per configuration, with and without a host attached) end to end through the same code `npm run
+// bench` uses, the shape of its table and JSON, and the two ways an output check must fail loudly: a
+// configuration whose output differs from base's, and a base output that differs from the pinned
+// reference. The charts and the TypeScript-driven suite have tests of their own (charts.test.ts,
+// driven.test.ts).
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runSuite, writeResults, type SuiteOptions } from '../../spec-bench/cli.js';
-import { renderSvg, renderTable } from '../../spec-bench/report.js';
+import { renderBuildTable, renderTable, summarize, type SuiteResult } from '../../spec-bench/report.js';
+import { configurations } from '../../spec-bench/build.js';
+import type { BenchResult, BuildFacts } from '../../spec-bench/runner.js';
+import { hostSink } from '../../spec-bench/host-sink.js';
 import { parseTimes } from '../../spec-bench/measure.js';
 import { geomean, median, ratio } from '../../spec-bench/stats.js';
 import { generate } from '../../spec-bench/corpus.js';
@@ -64,21 +70,71 @@ describe('spec-bench pieces', () => {
   });
 });
 
+describe('spec-bench build times', () => {
+  const facts = (buildMs: number, buildCpuMs: number, configure?: [number, number]): BuildFacts => ({
+    buildMs,
+    buildCpuMs,
+    ...(configure ? { configureMs: configure[0], configureCpuMs: configure[1] } : {}),
+    reused: false,
+    textBytes: null,
+    dir: '/nowhere',
+  });
+  const bench = (name: string, base: BuildFacts, wb: BuildFacts): BenchResult =>
+    ({
+      name,
+      status: 'ok',
+      ratios: {},
+      builds: { base, wb },
+      buildRatio: {
+        wb: {
+          cpu: wb.buildCpuMs / base.buildCpuMs,
+          wall: wb.buildMs / base.buildMs,
+          ...(base.configureCpuMs ? { configureCpu: wb.configureCpuMs! / base.configureCpuMs, configureWall: wb.configureMs! / base.configureMs! } : {}),
+        },
+      },
+    }) as unknown as BenchResult;
+
+  it('puts configure, build CPU and build wall of base and wb side by side, with the goals', () => {
+    const benchmarks = [bench('gzip', facts(10_000, 8_000, [4_000, 2_000]), facts(12_000, 9_600, [4_400, 2_200])), bench('lua', facts(5_000, 9_000), facts(8_000, 18_000))];
+    const configs = configurations(false);
+    const result = { configs: configs.map((c) => ({ name: c.name, baseline: c.baseline })), benchmarks, ...summarize(benchmarks, configs, 'cpu') } as unknown as SuiteResult;
+    const t = result.buildTime.wb!;
+    expect(t.cpuGeomean).toBeCloseTo(Math.sqrt(1.2 * 2), 10);
+    expect([t.cpuWorst, t.cpuWorstName]).toEqual([2, 'lua']);
+    expect(t.configureCpuGeomean).toBeCloseTo(1.1, 10);
+    expect(t.met).toEqual({ cpuGeomean: false, cpuWorst: false, wallGeomean: false, configure: true });
+    expect(result.buildTime['wb-stress']).toBeUndefined(); // it runs wb's build
+    const text = renderBuildTable(result, 'wb');
+    expect(text).toMatch(/^gzip +2\.00 +2\.20 +1\.10x +8\.00 +9\.60 +1\.20x +10\.0 +12\.0 +1\.20x/m);
+    expect(text).toMatch(/^lua +- +- +- +9\.00 +18\.0 +2\.00x +5\.00 +8\.00 +1\.60x/m);
+    expect(text).toMatch(/worst 2\.00x lua \(<= 1\.6x\): NOT MET/);
+    expect(text).toMatch(/configure CPU geomean 1\.10x over 1 \(<= 1\.2x; wall 1\.10x\): MET/);
+  });
+});
+
 describe('spec-bench end to end (bzip2, --quick, one run)', () => {
-  it('builds, verifies and times base, wb and wb-stress, and writes table, JSON and SVG', async () => {
+  it('builds, verifies and times base, wb, the hosted configurations and wb-stress, and writes table and JSON', async () => {
     const result = await runSuite(options({}));
     const b = result.benchmarks[0]!;
     expect(b.problems).toEqual([]);
     expect(b.status).toBe('ok');
     expect(b.version).toMatch(/^1\.0\.8/);
-    for (const c of ['base', 'wb', 'wb-stress']) {
+    for (const c of ['base', 'wb', 'wb-hosted', 'wb-held', 'wb-stress']) {
       expect(b.runs[c]).toHaveLength(1);
       expect(b.summary[c]!.cpu.median).toBeGreaterThan(0.05);
       expect(b.summary[c]!.wall.median).toBeGreaterThan(0.05);
     }
     // Ratios exist for both instrumented configurations; on a busy machine they are only plausible.
-    for (const c of ['wb', 'wb-stress']) expect(b.ratios[c]!.cpu.ratio).toBeGreaterThan(0.3);
+    for (const c of ['wb', 'wb-hosted', 'wb-held', 'wb-stress']) expect(b.ratios[c]!.cpu.ratio).toBeGreaterThan(0.3);
+    // Both bzip2 processes (compress, decompress) had the host attached and reported back; the empty
+    // host's shadow is clear, so no store reached the C filter; the other held its 8 objects.
+    expect(b.hosted['wb-hosted']).toMatchObject({ processes: 2, held: 0, slowStores: 0, countedStores: 0 });
+    expect(b.hosted['wb-held']).toMatchObject({ processes: 2, held: 8, countedStores: 0 });
+    expect(result.bars.map((x) => x.config)).toEqual(['wb', 'wb-hosted']);
     expect(b.buildRatio.wb!.cpu).toBeGreaterThan(0);
+    // bzip2 builds with make alone: no configure time
+    expect(b.builds.wb!.configureCpuMs).toBeUndefined();
+    expect(result.buildTime.wb!.benchmarks).toBe(1);
     // The pass report: bzip2 has a few hundred barriered stores and calls in ~6000 lines of C.
     expect(b.pass!.units).toBeGreaterThanOrEqual(8);
     expect(b.pass!.uninstrumented).toEqual([]);
@@ -100,15 +156,17 @@ describe('spec-bench end to end (bzip2, --quick, one run)', () => {
     expect(table).toMatch(/^bzip2 +1\.0\.8\S* +[\d,]+ +\d+ +\d+ +[\d.]+ \([\d.]+-[\d.]+\)/m);
     expect(table).toMatch(/^geomean /m);
     expect(table).toContain('load average');
+    expect(table).toMatch(/^build time, wb vs base/m);
+    expect(json.buildTime.wb.goals).toEqual({ cpuGeomean: 1.3, cpuWorst: 1.6, wallGeomean: 1.3, configure: 1.2 });
     expect(readFileSync(files[0]!, 'utf8')).toBe(table);
 
-    const svg = renderSvg(result);
-    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-    // A bar per (benchmark + geomean) x configuration, each with its tooltip.
-    expect(svg.match(/<title>bzip2 wb: /g)).toHaveLength(1);
-    expect(svg.match(/<title>geomean wb-stress: /g)).toHaveLength(1);
-    expect(svg).not.toMatch(/NaN|undefined/);
+    expect(table).toMatch(/^hosted cost \(wb-hosted vs base\): geomean [-+][\d.]+% \(goal \+5\.0%\)/m);
+    expect(table).toMatch(/^bzip2 +wb-held +2 +8 /m);
+
+    // The sink refuses a program that is not linked with cc-wb's runtime, rather than measure it unhosted.
+    const plain = spawnSync(join(b.builds.base!.dir, b.program), ['--help'], { env: { ...process.env, LD_PRELOAD: hostSink() }, encoding: 'utf8' });
+    expect(plain.status).toBe(99);
+    expect(plain.stderr).toMatch(/wb_host_register not in the symbol table/);
   });
 
   it('fails loudly when a configuration produces different output than base', async () => {
@@ -118,7 +176,7 @@ describe('spec-bench end to end (bzip2, --quick, one run)', () => {
       ...bzip2,
       workload: (ctx, size) => [...bzip2.workload(ctx, size), { program: '/bin/sh', args: ['-c', 'echo "stress=${WB_STRESS:-0}"'], stdout: 'env' }],
     };
-    const result = await runSuite(options({ benchmarks: [leaky] }));
+    const result = await runSuite(options({ benchmarks: [leaky], hosted: false }));
     const b = result.benchmarks[0]!;
     expect(b.status).toBe('mismatch');
     expect(b.problems.join('\n')).toMatch(/wb-stress: OUTPUT DIFFERS from base \(env: sha256 .*env first differs at byte 7/);
@@ -128,11 +186,11 @@ describe('spec-bench end to end (bzip2, --quick, one run)', () => {
   });
 
   it('fails when base output differs from the pinned reference', async () => {
-    const first = await runSuite(options({ stress: false }));
+    const first = await runSuite(options({ stress: false, hosted: false }));
     const version = first.benchmarks[0]!.version;
     const wrong = join(tmp, 'wrong.json');
     writeFileSync(wrong, JSON.stringify({ 'bzip2/quick': { version, digests: { ...first.benchmarks[0]!.digests, d0: '0'.repeat(64) } } }));
-    const result = await runSuite(options({ stress: false, expectedFile: wrong }));
+    const result = await runSuite(options({ stress: false, hosted: false, expectedFile: wrong }));
     const b = result.benchmarks[0]!;
     expect(b.status).toBe('mismatch');
     expect(b.reference).toBe('pinned');

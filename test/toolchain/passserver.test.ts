@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pathToFileURL } from 'node:url';
-import { stopServers } from '../../toolchain/passclient.js';
+import { serverUsage, stopServers } from '../../toolchain/passclient.js';
 import { CCWB, driverTmp, removeScratch, requireBuilt, root, scratch, writeTree } from './helpers.js';
 
 // The socket's name carries a digest of the code on disk, so it must come from the driver's own
@@ -93,8 +93,14 @@ describe('the resident pass', () => {
     }
     expect(local['bad.c']!.exitCode).not.toBe(0);
     expect(local['unparsed.c']!.report).toContain('"instrumented":true');
+    // Asking for the CPU used so far leaves the server up; stopping it reports the same server.
+    const sofar = await serverUsage(servers);
+    expect([sofar.servers, sofar.cpuMsByPid.size]).toEqual([1, 1]);
+    expect(existsSync(socket())).toBe(true);
     const usage = await stopServers(servers);
     expect(usage.servers).toBe(1);
+    expect([...usage.cpuMsByPid.keys()]).toEqual([...sofar.cpuMsByPid.keys()]);
+    expect(usage.cpuMs).toBeGreaterThanOrEqual(sofar.cpuMs);
     // bad.c never reaches the pass: the diagnostics compile rejects it first
     expect(usage.requests).toBeGreaterThanOrEqual(Object.keys(SOURCES).length - 1);
     expect(usage.cpuMs).toBeGreaterThan(0);
