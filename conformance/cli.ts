@@ -126,7 +126,8 @@ async function main(): Promise<number> {
     report.projects = { summary: s, results };
     // A project plain cc cannot build proves nothing either way: that fails the run too. So does each
     // pointer store without a barrier, and a project whose stores the oracle could not count.
-    failures += s.regressions + s.uninstrumented + s.errors + s.missedStores + s.unmeasured;
+    // And a configure that concludes differently under cc-wb (config.h, CMake's check results).
+    failures += s.regressions + s.uninstrumented + s.errors + s.missedStores + s.unmeasured + s.configureDiffers;
     summary.push(`== Real projects' own test suites (make check with CC=cc vs CC=cc-wb)\n${projectsTable(results)}`);
     if (o.completeness) {
       summary.push(

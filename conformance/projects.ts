@@ -15,6 +15,7 @@ import { cacheDir } from '../harness/cache.js';
 import { describeEnd, run } from '../harness/proc.js';
 import { formatSeconds, table } from '../harness/terminal.js';
 import { PassSummary, readPassReport, UnitReport } from './wbreport.js';
+import { compareConfigureAnswers, readConfigureAnswers, type ConfigureAnswers } from './configure-answers.js';
 
 export type { CheckReport } from '../harness/programs.js';
 
@@ -48,6 +49,8 @@ export interface BuildOutcome {
   pass?: PassSummary;
   /** Distinct compiler warning lines during the build step. */
   warnings?: number;
+  /** What the configure step concluded (config headers, CMake's check results): configure-answers.ts. */
+  configure?: ConfigureAnswers;
 }
 
 export interface ProjectResult {
@@ -59,9 +62,12 @@ export interface ProjectResult {
    * 'ok': cc-wb fails nothing cc passes and barriered every pointer store the oracle found;
    * 'regression': a test cc passes fails; 'uninstrumented': a unit compiled without barriers;
    * 'missed-stores': a pointer store without a barrier (or the oracle could not be run);
+   * 'configure-differs': configure concluded differently with cc-wb (config.h, CMake's checks);
    * 'error': could not even fetch/build with cc.
    */
-  verdict: 'ok' | 'regression' | 'uninstrumented' | 'missed-stores' | 'error';
+  verdict: 'ok' | 'regression' | 'uninstrumented' | 'missed-stores' | 'configure-differs' | 'error';
+  /** Every difference between the configure answers of the two builds (empty: byte-identical). */
+  configureDifferences?: string[];
   /** Barrier completeness of the cc-wb build (all its units, test programs included, probes left out). */
   completeness?: Completeness;
   /** Tests failing under cc-wb but not under cc (or the step that broke). */
@@ -71,7 +77,7 @@ export interface ProjectResult {
 
 const STEP_TIMEOUT_MS = 60 * 60_000;
 /** Bumped whenever BuildOutcome gains fields, so cached reference results are recomputed. */
-const RESULT_FORMAT = 'build-outcome-v2';
+const RESULT_FORMAT = 'build-outcome-v3';
 
 /** Configure-time probes (autoconf's conftest.c, CMake's try_compile) are meant to fail sometimes. */
 const PROBE = /(^|\/)conftest\.c$|CMakeFiles\/CMakeScratch|CMakeFiles\/CMakeTmp|CMakeCCompilerId\.c$|CheckFunctionExists\.c$|CheckSymbolExists\.c$/;
@@ -106,6 +112,7 @@ function buildPaths(spec: ProjectSpec, c: Compiler) {
 
 /** With `logCommands`, every compile goes through cclog.sh into the build's compile log, for the oracle. */
 async function buildAndCheck(spec: ProjectSpec, pristine: string, c: Compiler, jobs: number, logCommands = false): Promise<BuildOutcome> {
+  let configure: ConfigureAnswers | undefined;
   const { tree, log, report: reportPath, cmdlog } = buildPaths(spec, c);
   rmSync(tree, { recursive: true, force: true });
   cpSync(pristine, tree, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
@@ -128,7 +135,7 @@ async function buildAndCheck(spec: ProjectSpec, pristine: string, c: Compiler, j
       if (r.timedOut) report.failed.push(`(check ${describeEnd(r, STEP_TIMEOUT_MS)})`);
       // A suite that exits non-zero with no failure we could name still failed.
       if (r.code !== 0 && report.failed.length === 0) report.failed.push(`(check ${describeEnd(r)})`);
-      return { report, seconds, log, failedStep: report.failed.length ? 'check' : undefined, pass: passSummary(), warnings };
+      return { report, seconds, log, failedStep: report.failed.length ? 'check' : undefined, pass: passSummary(), warnings, configure };
     }
     if (step.name === 'build') {
       // New compiler warnings matter: projects built with -Werror would break on them.
@@ -137,8 +144,10 @@ async function buildAndCheck(spec: ProjectSpec, pristine: string, c: Compiler, j
     }
     if (r.code !== 0) {
       const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-15).join('\n');
-      return { failedStep: step.name, stepDetail: `${describeEnd(r, STEP_TIMEOUT_MS)}\n${tail}`, seconds, log, pass: passSummary(), warnings };
+      return { failedStep: step.name, stepDetail: `${describeEnd(r, STEP_TIMEOUT_MS)}\n${tail}`, seconds, log, pass: passSummary(), warnings, configure };
     }
+    // Read before any later step edits what configure wrote (expat's fix-config does, in both builds).
+    if (step.name === 'configure') configure = readConfigureAnswers(tree, pristine);
   }
   throw new Error(`conformance: project ${spec.name} has no check step`);
 }
@@ -228,9 +237,19 @@ export async function runProjectSpecs(specs: ProjectSpec[], o: ProjectsOptions):
       newFailures = (wb.report?.failed ?? []).filter((t) => !refFailed.has(t));
     }
     const unbarriered = wb.pass?.fallbacks ?? [];
-    const verdict = newFailures.length ? 'regression' : unbarriered.length ? 'uninstrumented' : completenessFailures(completeness) ? 'missed-stores' : 'ok';
+    const configureDifferences = ref.configure || wb.configure ? compareConfigureAnswers(ref.configure ?? {}, wb.configure ?? {}, o.ref.label, o.wb.label) : [];
+    if (ref.configure || wb.configure) say(`configure answers (${Object.keys(wb.configure ?? {}).join(', ') || 'none'}): ${configureDifferences.length ? `${configureDifferences.length} DIFFERENCES` : 'identical'}`);
+    const verdict = newFailures.length
+      ? 'regression'
+      : unbarriered.length
+        ? 'uninstrumented'
+        : configureDifferences.length
+          ? 'configure-differs'
+          : completenessFailures(completeness)
+            ? 'missed-stores'
+            : 'ok';
     say(`${verdict}${newFailures.length ? `: ${newFailures.join(', ')}` : ''} (${formatSeconds(sum(ref.seconds))} vs ${formatSeconds(sum(wb.seconds))})`);
-    results.push({ name: spec.name, version: src.version, ref, wb, verdict, newFailures, note: spec.note, completeness });
+    results.push({ name: spec.name, version: src.version, ref, wb, verdict, newFailures, note: spec.note, completeness, configureDifferences });
   }
   return results;
 }
@@ -249,6 +268,8 @@ export interface ProjectsSummary {
   missedStores: number;
   /** Projects whose completeness could not be measured (the oracle failed). */
   unmeasured: number;
+  /** Projects whose configure concluded differently under cc-wb. */
+  configureDiffers: number;
 }
 
 export function summarizeProjects(results: ProjectResult[]): ProjectsSummary {
@@ -260,6 +281,7 @@ export function summarizeProjects(results: ProjectResult[]): ProjectsSummary {
     errors: results.filter((r) => r.verdict === 'error').length,
     missedStores: results.reduce((a, r) => a + (r.completeness?.result?.totals.missed ?? 0), 0),
     unmeasured: results.filter((r) => r.completeness?.error !== undefined).length,
+    configureDiffers: results.filter((r) => (r.configureDifferences?.length ?? 0) > 0).length,
   };
 }
 
@@ -281,9 +303,10 @@ export function projectsTable(results: ProjectResult[]): string {
     r.wb?.pass ? `${r.wb.pass.units - r.wb.pass.fallbacks.length}/${r.wb.pass.units}` : '-',
     r.wb?.pass ? r.wb.pass.sites : '-',
     r.completeness?.result ? r.completeness.result.totals.missed : r.completeness ? '?' : '-',
-    { ok: 'ok', error: 'ERROR', uninstrumented: 'UNBARRIERED', 'missed-stores': 'MISSED STORES', regression: 'REGRESSION' }[r.verdict],
+    { ok: 'ok', error: 'ERROR', uninstrumented: 'UNBARRIERED', 'missed-stores': 'MISSED STORES', 'configure-differs': 'CONFIGURE DIFFERS', regression: 'REGRESSION' }[r.verdict],
     [
       r.newFailures.join(', '),
+      ...(r.configureDifferences ?? []).slice(0, 3).map((d) => `configure: ${d}`),
       r.ref.report?.failed.length ? `cc fails too: ${r.ref.report.failed.join(', ')}` : '',
       ...(r.wb?.pass?.fallbacks ?? []).slice(0, 3).map((f) => `no barriers in ${f.source.replace(/^.*\/projects\/[^/]+\/[^/]+\//, '')}: ${f.message.split('\n')[0]!.slice(0, 160)}`),
     ]

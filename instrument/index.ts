@@ -14,7 +14,8 @@ export type SiteKind =
   | 'assign' // L = R where L may be a pointer or a struct/union holding pointers
   | 'compound' // L op= R
   | 'incdec' // ++L, L++, --L, L--
-  | 'call'; // memcpy/memmove/memset/bzero/realloc/free/... renamed to the __wb_ ABI
+  | 'call' // a call of memcpy/memmove/memset/bzero/realloc/free/... renamed to the __wb_ ABI
+  | 'value'; // one of those functions used as a value (`= free`, `&malloc`): the runtime's instead
 
 export interface SourcePos {
   file: string; // as named by the line markers (the user's source or header path)
@@ -24,7 +25,7 @@ export interface SourcePos {
 
 export interface Site extends SourcePos {
   kind: SiteKind;
-  detail: string; // the callee for 'call', the operator otherwise
+  detail: string; // the function for 'call' and 'value', the operator otherwise
 }
 
 export interface Diagnostic extends SourcePos {

@@ -8,7 +8,7 @@
 // The format is described in instrument/schema.ts.
 import type { Node } from './parse.js';
 import { parseRegion, parseUnit } from './parse.js';
-import { kindGeneric, type RawEnum, type RawField, type RawFunction, type RawGlobal, type RawMacro, type RawRecord, type RawType, type RawTypedef, type RawUnit } from './schema.js';
+import { INLINE_SYMBOL_PREFIX, kindGeneric, type RawEnum, type RawField, type RawFunction, type RawGlobal, type RawMacro, type RawRecord, type RawType, type RawTypedef, type RawUnit } from './schema.js';
 import { TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
 import { blankComments } from './comments.js';
 import { applyDeclarator, isBitfield, storageClassSpecifiers } from './declarators.js';
@@ -75,6 +75,8 @@ interface IFunction {
   type: Extract<IType, { k: 'func' }>;
   def: boolean;
   loc: string;
+  /** A `static inline` function of one of the library's own headers (schema.ts, INLINE_SYMBOL_PREFIX). */
+  inline?: boolean;
 }
 
 interface IGlobal {
@@ -109,6 +111,11 @@ class Collector {
   constructor(
     private readonly text: string,
     private readonly lines: UnitLines,
+    /**
+     * The main file, when the `static inline` functions of the unit's own headers (any other file
+     * that is not a system header) are to be recorded (a unit of a shared object); null otherwise.
+     */
+    private readonly inlineOutside: string | null = null,
   ) {
     this.mayHaveComplex = COMPLEX.test(text);
   }
@@ -406,6 +413,7 @@ class Collector {
   private functionDefinition(n: Node): void {
     if (this.wholeSystem(n)) return;
     const storage = this.storage(n);
+    if (storage.has('static') && storage.has('inline')) return this.headerInline(n);
     if (storage.has('static')) return;
     const base = this.base(n, false);
     const { name, nameNode, type } = this.declare(n.childForFieldName('declarator'), base, this.isConst(n), false);
@@ -434,6 +442,21 @@ class Collector {
       type.params = type.names.map((p) => declared.get(p) ?? { k: 'prim', spell: 'int' });
     }
     this.functions.set(name, { name, type, def: true, loc: this.loc(n) });
+  }
+
+  /**
+   * A `static inline` function defined in one of the library's own headers (not the main file, not a
+   * system header) is part of its API (`x_incref`, accessors): recorded so the host can call its
+   * out-of-line instance (schema.ts, INLINE_SYMBOL_PREFIX). Plain `inline` ones are left to the
+   * external definition C requires some unit to provide, which is exported under its own name.
+   */
+  private headerInline(n: Node): void {
+    if (this.inlineOutside === null) return;
+    const { name, nameNode, type } = this.declare(n.childForFieldName('declarator'), this.base(n, false), this.isConst(n), false);
+    if (!name || !nameNode || type.k !== 'func' || type.unproto || this.lines.isSystem(nameNode.startIndex)) return;
+    if (this.lines.map(nameNode.startIndex).file === this.inlineOutside) return;
+    if (this.functions.get(name)?.def) return;
+    this.functions.set(name, { name, type, def: true, loc: this.loc(n), inline: true });
   }
 
   private typeDefinition(n: Node): void {
@@ -577,7 +600,7 @@ class Emitter {
   run(macros: Array<{ name: string; value: MacroValue; loc: string }>): void {
     for (const f of this.c.functions.values()) {
       const t = this.type(f.type, null) as RawFunction['t'];
-      this.unit.functions.push({ n: f.name, t, pn: f.type.names, def: f.def ? 1 : 0, loc: f.loc });
+      this.unit.functions.push({ n: f.name, t, pn: f.type.names, def: f.def ? 1 : 0, loc: f.loc, ...(f.inline ? { inl: 1 as const } : {}) });
     }
     for (const g of this.c.globals.values()) {
       const t = this.type(g.type, g.name, g.initialized);
@@ -735,20 +758,47 @@ export interface MetadataOptions {
 }
 
 /**
+ * Whether the unit is compiled for a shared object, by the predefined macros `cc -E -dD` keeps:
+ * position-independent code that is not for an executable (`-fPIC` without `-fPIE`).
+ */
+export function forSharedObject(text: string): boolean {
+  return /^#define __PIC__ /m.test(text) && !/^#define __PIE__ /m.test(text);
+}
+
+/**
  * The C text to append to an instrumented unit: its metadata blob.
  * @param root  the tree of the unit (the parse of instrument/normalize.ts's copy is fine: offsets are shared)
  * @param text  the unit's preprocessed text (as given to the pass; `#define` lines from `cc -E -dD` become macros)
  * @param lines where each offset comes from (instrument/linemap.ts's LineMap)
  */
 export function metadataAppendix(root: Node, text: string, lines: UnitLines, options: MetadataOptions = {}): string {
-  const c = new Collector(text, lines);
+  // The first line marker names the main file: what follows it is that file's.
+  const mainFile = lines.map(text.indexOf('\n') + 1).file;
+  const c = new Collector(text, lines, forSharedObject(text) ? mainFile : null);
   c.run(root);
   const file = options.fileName ?? lines.map(0).file;
   const e = new Emitter(c, file);
   const known = knownIdentifiers(c);
   const macros = macroCandidates(new MacroTable(text, lines), known);
   e.run(macros);
-  return render(e);
+  return render(e) + inlineInstances(c);
+}
+
+/**
+ * For each `static inline` function of the library's headers, the weak pointer to its out-of-line
+ * instance (schema.ts, INLINE_SYMBOL_PREFIX). Taking the address makes the compiler emit the
+ * instance; `void (*)(void)` is C's generic function pointer type (no cast warning). The unit's code
+ * is complete here, so the name can only mean the file-scope function.
+ */
+function inlineInstances(c: Collector): string {
+  const out: string[] = [];
+  for (const f of c.functions.values()) {
+    if (!f.inline) continue;
+    out.push(
+      `__attribute__((__weak__, __used__, __visibility__("default"))) void (*const ${INLINE_SYMBOL_PREFIX}${f.name})(void) = (void (*)(void))&${f.name};`,
+    );
+  }
+  return out.length ? `${out.join('\n')}\n` : '';
 }
 
 /** What a macro expansion may refer to and still be a constant expression at the end of the unit. */

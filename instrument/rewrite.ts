@@ -10,7 +10,7 @@ import type { LineMap } from './linemap.js';
 import { storageClassSpecifiers } from './declarators.js';
 import { assignmentBarrier, atomicStoreBarrier, temporaryPrefix, type AtomicBarrier, type StoreForm } from './barrier-text.js';
 import { Splicer, countNewlines, type Render } from './splice.js';
-import { RENAMED_FUNCTIONS, copyIntoScalar, mayStoreOrCall, returnKindMatchesLibc } from './rules/renames.js';
+import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayNameRenamed, mayStoreOrCall, meansLibcFunction, returnKindMatchesLibc, routedValue } from './rules/renames.js';
 import { implicitIntDefinition } from './rules/implicit-int.js';
 import { escapingLocals, type EscapeAnalysis } from './rules/address-taken.js';
 import { decideStore, type Decision, type StoreScope, type VarInfo } from './rules/store-decision.js';
@@ -119,6 +119,7 @@ export class Rewriter {
         this.typedef(node);
         break;
       case 'declaration':
+        this.fileScopeInitializers(node);
         this.declaration(node, this.globals, false);
         break;
       case 'function_definition':
@@ -163,6 +164,20 @@ export class Rewriter {
       }
       if (!name) continue;
       into.set(name, { type, local: local && type.k !== 'func', register: storage.has('register'), declaredAt: nameNode?.startIndex });
+    }
+  }
+
+  /**
+   * The uses of libc's functions in a file-scope declaration's initializers (`static void
+   * (*do_free)(void *) = free;`, tables of allocator hooks). Constant expressions hold no store, so
+   * only names are looked at.
+   */
+  private fileScopeInitializers(node: Node): void {
+    if (this.lines.isSystem(node.startIndex)) return;
+    for (const d of node.childrenForFieldName('declarator')) {
+      const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
+      if (!value || !mayNameRenamed.test(this.text.slice(value.startIndex, value.endIndex))) continue;
+      for (const id of value.descendantsOfType('identifier')) this.maybeRename(id);
     }
   }
 
@@ -374,10 +389,9 @@ export class Rewriter {
     // Declarator names (`void *memcpy(...)`, a local called `free`) are not uses.
     if (parent.childForFieldName('declarator')?.id === id.id || parent.childForFieldName('name')?.id === id.id) return;
     if (parent.type === 'parameter_list' || parent.type === 'parameter_declaration') return;
-    const v = this.lookup(id.text);
-    // A local, or a block-scope static variable (`static void (*free)(void *)`), is the program's own.
-    if (v && (v.local || v.type.k === 'ptr' || v.type.k === 'arith' || v.type.k === 'array' || v.type.k === 'record')) return;
+    if (!meansLibcFunction(id.text, this.lookup(id.text))) return;
     this.stats.calls++;
+    const called = isCallee(id);
     const scalar = copyIntoScalar(id, (object) => isArithmetic(this.typeOf(object)));
     if (scalar) {
       // `memcpy(&x, p, n)`: the builtin when n is a constant within x (the copy is then no more a
@@ -386,9 +400,9 @@ export class Rewriter {
       this.splicer.edit(id, () => abi + '_into');
       this.splicer.edit(args, () => this.splicer.renderChildren(args).replace(/\)\s*$/, `, sizeof (${scalar.object.text}))`));
     } else {
-      this.splicer.edit(id, () => abi);
+      this.splicer.edit(id, () => (called ? abi : routedValue(id.text, abi)));
     }
-    this.site(id, 'call', id.text);
+    this.site(id, called ? 'call' : 'value', id.text);
   }
 
   private fieldOf(fe: Node, depth = 0): FieldInfo | null {

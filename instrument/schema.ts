@@ -78,7 +78,17 @@ export interface RawFunction {
   pn: string[]; // parameter names ('' when unnamed)
   def: 0 | 1; // defined in this unit (1) or only declared (0)
   loc: string;
+  /** A `static inline` function of one of the library's own headers: callable through INLINE_SYMBOL_PREFIX + n. */
+  inl?: 1;
 }
+
+/**
+ * A `static inline` function `f` of a library's own header has no symbol of its own; a unit compiled
+ * for a shared object that defines it also defines `const` function pointer `__wb_inline_f` (weak,
+ * default visibility: one per library whichever units define it) holding the address of its
+ * out-of-line instance. The host calls `f` through it.
+ */
+export const INLINE_SYMBOL_PREFIX = '__wb_inline_';
 
 export interface RawGlobal {
   n: string;

@@ -16,11 +16,11 @@ import { Conversions } from './conversions.js';
 import { CTypes } from './ctypes.js';
 import type { MemoryHooks } from './hooks.js';
 import { bindFunction, signatureOf, type CallSupport } from './marshal.js';
-import type { CType, FunctionMeta, LibraryMeta } from './meta.js';
+import { symbolOf, typeName, type CType, type FunctionMeta, type LibraryMeta } from './meta.js';
+import { readPointerAt } from './memory.js';
 import type { NativeRuntime } from './native.js';
 import { declareResult, ResultOwnership, type ResultDeclaration } from './ownership.js';
 import { Proxies } from './proxies.js';
-import { typeName } from './meta.js';
 
 export type { MemoryHooks } from './hooks.js';
 
@@ -66,12 +66,12 @@ export class Lib {
     if (fn) return fn;
     let addr: number;
     try {
-      addr = Number(this.handle.symbol(f.name));
+      addr = this.addressOf(f);
     } catch {
       throw new ReferenceError(`${f.name}: declared at ${f.loc} but not found in ${this.path} (C: ${signatureOf(f.name, f.type, f.paramNames)})`);
     }
     const own = this.resultOf(f);
-    const bound = bindFunction(this.calls, this.handle, f, undefined, own);
+    const bound = bindFunction(this.calls, this.handle, f, f.inline ? addr : undefined, own);
     Object.defineProperty(bound, '$addr', { value: addr });
     Object.defineProperty(bound, 'returns', {
       value: (decl: ResultDeclaration) => {
@@ -130,6 +130,12 @@ export class Lib {
     return bindFunction(this.calls, this.handle, { ...f, type: ft, name: f.name }, addr, this.resultOf(f));
   }
 
+  /** The address of f: its symbol's, or for a header's inline function the instance its pointer holds. */
+  private addressOf(f: FunctionMeta): number {
+    const at = Number(this.handle.symbol(symbolOf(f)));
+    return f.inline ? readPointerAt(at) : at;
+  }
+
   /** The library's own function at addr, wrapped (so a pointer to it is that very function). */
   private functionAt(addr: number): ((...args: unknown[]) => unknown) | null {
     if (!this.byAddress) {
@@ -137,7 +143,7 @@ export class Lib {
       for (const f of this.meta.functions.values()) {
         if (!f.def) continue;
         try {
-          this.byAddress.set(Number(this.handle.symbol(f.name)), f);
+          this.byAddress.set(this.addressOf(f), f);
         } catch {
           // not exported (hidden visibility)
         }

@@ -1,7 +1,7 @@
 // Reads the metadata cc-wb linked into a library (instrument/schema.ts) and merges the units into
 // one description with every number resolved: the model the host and the .d.ts writer share.
 import { elfExportedSymbols, readElfSection } from './elf.js';
-import { KIND, META_MAGIC, META_SECTION, type RawRecord, type RawType, type RawUnit } from '../instrument/schema.js';
+import { INLINE_SYMBOL_PREFIX, KIND, META_MAGIC, META_SECTION, type RawRecord, type RawType, type RawUnit } from '../instrument/schema.js';
 
 export type CType =
   | { k: 'void'; alias?: string }
@@ -54,6 +54,13 @@ export interface FunctionMeta {
   paramNames: string[];
   def: boolean;
   loc: string;
+  /** A `static inline` function of the library's headers, called through its instance pointer (symbolOf). */
+  inline?: boolean;
+}
+
+/** The symbol through which the host reaches f: its own name, or for a header's inline function its instance pointer. */
+export function symbolOf(f: FunctionMeta): string {
+  return f.inline ? INLINE_SYMBOL_PREFIX + f.name : f.name;
 }
 
 export interface GlobalMeta {
@@ -155,10 +162,28 @@ export function readLibraryMeta(file: string): LibraryMeta | null {
   // not callable: leave them out. Declarations stay (found in the library's dependencies).
   const exported = elfExportedSymbols(file);
   if (exported) {
-    for (const [name, f] of meta.functions) if (f.def && !exported.has(f.name)) meta.functions.delete(name);
+    for (const [name, f] of meta.functions) if (f.def && !exported.has(symbolOf(f))) meta.functions.delete(name);
     for (const [name, g] of meta.globals) if (g.def && !exported.has(g.name)) meta.globals.delete(name);
   }
   return meta;
+}
+
+/** Per library: header inline functions defined differently by different units (two private `min`s). */
+const inlineConflicts = new WeakMap<LibraryMeta, Set<string>>();
+
+/**
+ * Whether a header's inline function `name` (defined at `loc`) is ambiguous: another unit's inline
+ * function of that name is another definition (another place), so the one instance pointer the
+ * library keeps may be either, with either signature. Such a name is left out (and removed).
+ */
+function ambiguousInline(lib: LibraryMeta, name: string, loc: string, prior: FunctionMeta | undefined): boolean {
+  let conflicts = inlineConflicts.get(lib);
+  if (conflicts?.has(name)) return true;
+  if (!prior?.inline || prior.loc === loc) return false;
+  if (!conflicts) inlineConflicts.set(lib, (conflicts = new Set()));
+  conflicts.add(name);
+  lib.functions.delete(name);
+  return true;
 }
 
 export function mergeUnits(file: string, blobs: Blob[]): LibraryMeta {
@@ -232,8 +257,12 @@ class UnitReader {
     for (const f of u.functions) {
       const type = this.type(f.t) as Extract<CType, { k: 'func' }>;
       const prior = lib.functions.get(f.n);
-      if (prior && (prior.def || !f.def)) continue;
-      lib.functions.set(f.n, { name: f.n, type, paramNames: f.pn, def: f.def === 1, loc: f.loc });
+      const inline = f.inl === 1;
+      if (inline && ambiguousInline(lib, f.n, f.loc, prior)) continue;
+      // A real definition wins over a header's inline instance of the same name, which wins over a declaration.
+      const rank = (x: { def: boolean; inline?: boolean }) => (x.def ? (x.inline ? 1 : 2) : 0);
+      if (prior && rank(prior) >= rank({ def: f.def === 1, inline })) continue;
+      lib.functions.set(f.n, { name: f.n, type, paramNames: f.pn, def: f.def === 1, loc: f.loc, ...(inline ? { inline } : {}) });
     }
     for (const g of u.globals) {
       const prior = lib.globals.get(g.n);

@@ -7,7 +7,8 @@ import { AstStream, expansionOf, type AstVisitor, type NodeProps, type BareLoc }
 import { TypeEnv, anonKey } from './ctype.js';
 import { run } from '../proc.js';
 
-export type StoreKind = 'assign' | 'compound' | 'incdec' | 'call';
+/** A store, a call of a routed function (ROUTED_FUNCTIONS), or a routed function used as a value. */
+export type StoreKind = 'assign' | 'compound' | 'incdec' | 'call' | 'value';
 
 export interface OracleStore {
   /** Absolute path of the file the store is written in (macro invocation site for macro code). */
@@ -50,13 +51,22 @@ export interface OracleInput {
   clang?: string;
 }
 
-/** Library calls that overwrite, move or kill pointers in memory, in every spelling the AST can show. */
-export const RANGE_CALLS: ReadonlySet<string> = new Set(
-  ['memcpy', 'memmove', 'memset', 'bzero', 'realloc', 'free'].flatMap((n) => [n, `__builtin_${n}`]).concat([
-    '__builtin___memcpy_chk',
-    '__builtin___memmove_chk',
-    '__builtin___memset_chk',
-  ]),
+/**
+ * libc's functions that must reach the runtime however user code reaches them: those that overwrite,
+ * move or kill pointers in memory, and those that allocate (the runtime must see every object of the
+ * program, or it is foreign: never attached, its free never deferred). Every use counts, a call or
+ * the function as a value (`static void (*do_free)(void *) = free;`, `set_alloc_funcs(malloc,
+ * free)`, `&malloc`), in every spelling the AST can show. Not counted: a name the unit never declared
+ * (clang declares it implicitly; it stays libc's, as for gcc), and a function the unit defines.
+ */
+export const ROUTED_FUNCTIONS: ReadonlySet<string> = new Set(
+  [
+    ...['memcpy', 'memmove', 'mempcpy', 'memset', 'bzero', 'explicit_bzero', 'bcopy', 'qsort'],
+    ...['malloc', 'calloc', 'realloc', 'reallocarray', 'aligned_alloc', 'memalign', 'posix_memalign', 'valloc'],
+    ...['strdup', 'strndup', 'free', 'getline', 'getdelim'],
+  ]
+    .flatMap((n) => [n, `__builtin_${n}`])
+    .concat(['__builtin___memcpy_chk', '__builtin___memmove_chk', '__builtin___memset_chk']),
 );
 
 /**
@@ -80,13 +90,15 @@ interface Sum {
   addrOfVar: string | null;
   /** The function a callee expression names directly. */
   funcName: string | null;
+  /** The use of a routed function this expression is (through parentheses and decay), if any. */
+  fnUse: Candidate | null;
   fieldType: string | null;
   hasBody: boolean;
   /** For type nodes: the record a RecordType names (through ElaboratedType). */
   recordId: string | null;
 }
 
-const NONE: Sum = { kind: '', baseVar: null, objVar: null, decayedVar: null, addrOfVar: null, funcName: null, fieldType: null, hasBody: false, recordId: null };
+const NONE: Sum = { kind: '', baseVar: null, objVar: null, decayedVar: null, addrOfVar: null, funcName: null, fnUse: null, fieldType: null, hasBody: false, recordId: null };
 
 interface Candidate {
   kind: StoreKind;
@@ -95,6 +107,10 @@ interface Candidate {
   baseVar: string | null;
   at: BareLoc;
   func: string;
+  /** For a use of a routed function: the declaration it refers to (resolved once the unit is read). */
+  decl?: string;
+  /** A routed call that is not a store after all (a copy into a pointer-free variable). */
+  dropped?: boolean;
 }
 
 function typeText(n: NodeProps): string {
@@ -110,10 +126,17 @@ class StoreCollector implements AstVisitor<Sum> {
   private unevaluated = 0;
   readonly pending: Candidate[] = [];
   readonly functions: FunctionSpan[] = [];
+  /**
+   * Functions the unit declares, by declaration id. A call of an undeclared name refers to an
+   * implicit declaration that clang does not always print; a `__builtin_` one is never printed.
+   */
+  readonly declaredFunctions = new Set<string>();
+  /** Functions the unit defines, with the file of the definition. */
+  readonly definitions: { name: string; file: string }[] = [];
 
   enter(n: NodeProps): void {
     if (n.kind === 'FunctionDecl') this.fnStack.push({ name: n.name ?? '?', candidates: [] });
-    else if (n.kind === 'UnaryExprOrTypeTraitExpr') this.unevaluated++;
+    else if (n.kind === 'UnaryExprOrTypeTraitExpr' || n.kind === 'TypeOfExprType') this.unevaluated++;
   }
 
   private candidate(n: NodeProps, kind: StoreKind, detail: string, baseVar: string | null): void {
@@ -123,6 +146,17 @@ class StoreCollector implements AstVisitor<Sum> {
     fn.candidates.push({ kind, detail, type: kind === 'call' ? '' : typeText(n), baseVar, at, func: fn.name });
   }
 
+  /** A use of a routed function: a value until a CallExpr finds it is its callee. */
+  private routedUse(n: NodeProps, name: string, decl: string | undefined): Candidate | null {
+    const at = expansionOf(n.range?.begin);
+    if (!at || this.unevaluated > 0) return null;
+    const fn = this.fnStack[this.fnStack.length - 1];
+    const use: Candidate = { kind: 'value', detail: name, type: '', baseVar: null, at, func: fn?.name ?? '', decl };
+    // At file scope (an initializer) there is no function to hand it to.
+    (fn ? fn.candidates : this.pending).push(use);
+    return use;
+  }
+
   exit(n: NodeProps, ch: Sum[]): Sum {
     const kind = n.kind ?? '';
     const c0 = ch[0] ?? NONE;
@@ -130,7 +164,10 @@ class StoreCollector implements AstVisitor<Sum> {
       case 'DeclRefExpr': {
         const r = n.referencedDecl;
         if (r?.kind === 'VarDecl' || r?.kind === 'ParmVarDecl') return { ...NONE, kind, baseVar: r.id ?? null, objVar: r.id ?? null };
-        if (r?.kind === 'FunctionDecl') return { ...NONE, kind, funcName: r.name ?? null };
+        if (r?.kind === 'FunctionDecl') {
+          const use = r.name && ROUTED_FUNCTIONS.has(r.name) ? this.routedUse(n, r.name, r.id) : null;
+          return { ...NONE, kind, funcName: r.name ?? null, fnUse: use };
+        }
         return { ...NONE, kind };
       }
       case 'ParenExpr':
@@ -141,7 +178,7 @@ class StoreCollector implements AstVisitor<Sum> {
         // x[i] lies inside x when x is an array (decayed); p[i] with p a pointer does not.
         return { ...NONE, kind, objVar: c0.decayedVar ?? ch[1]?.decayedVar ?? null };
       case 'ImplicitCastExpr':
-        if (n.castKind === 'FunctionToPointerDecay' || n.castKind === 'BuiltinFnToFnPtr') return { ...NONE, kind, funcName: c0.funcName };
+        if (n.castKind === 'FunctionToPointerDecay' || n.castKind === 'BuiltinFnToFnPtr') return { ...NONE, kind, funcName: c0.funcName, fnUse: c0.fnUse };
         // An array member of a local decays to a pointer into the local: its address escapes.
         if (n.castKind === 'ArrayToPointerDecay') {
           if (c0.baseVar) this.addressTaken.add(c0.baseVar);
@@ -162,14 +199,16 @@ class StoreCollector implements AstVisitor<Sum> {
         this.candidate(n, 'compound', n.opcode ?? '?=', c0.baseVar);
         return { ...NONE, kind };
       case 'CallExpr': {
-        if (!c0.funcName || !RANGE_CALLS.has(c0.funcName)) return { ...NONE, kind };
+        const use = c0.fnUse;
+        if (!use || !c0.funcName) return { ...NONE, kind };
+        use.kind = 'call';
         const into = ch[1]?.addrOfVar;
         const intoType = into ? this.varTypes.get(into) : undefined;
-        if (COPY_CALLS.has(c0.funcName) && intoType !== undefined && !this.env.holdsPointer(intoType)) return { ...NONE, kind };
-        this.candidate(n, 'call', c0.funcName, null);
+        if (COPY_CALLS.has(c0.funcName) && intoType !== undefined && !this.env.holdsPointer(intoType)) use.dropped = true;
         return { ...NONE, kind };
       }
       case 'UnaryExprOrTypeTraitExpr':
+      case 'TypeOfExprType':
         this.unevaluated--;
         return { ...NONE, kind };
       case 'VarDecl':
@@ -210,14 +249,16 @@ class StoreCollector implements AstVisitor<Sum> {
         return { ...NONE, kind, hasBody: true };
       case 'FunctionDecl': {
         const fn = this.fnStack.pop()!;
+        if (!n.isImplicit && n.id) this.declaredFunctions.add(n.id);
         if (ch.some((s) => s.kind === 'CompoundStmt')) {
           const b = expansionOf(n.range?.begin);
           const e = expansionOf(n.range?.end);
           if (b && e) this.functions.push({ name: fn.name, file: b.file, begin: b.line, end: e.file === b.file ? e.line : b.line });
+          if (b) this.definitions.push({ name: fn.name, file: b.file });
         }
         for (const cand of fn.candidates) {
           const v = cand.baseVar;
-          if (cand.kind !== 'call' && v !== null && this.locals.has(v) && !this.locals.get(v) && !this.addressTaken.has(v)) continue;
+          if (cand.kind !== 'call' && cand.kind !== 'value' && v !== null && this.locals.has(v) && !this.locals.get(v) && !this.addressTaken.has(v)) continue;
           this.pending.push(cand);
         }
         // A nested function (GNU C) hands its candidates to nobody; the outer one keeps its own.
@@ -339,10 +380,15 @@ export async function runOracle(input: OracleInput): Promise<OracleResult> {
   const absOf = (f: string): string => (isAbsolute(f) ? resolve(f) : resolve(input.cwd, f));
   const presumed = presumedLocations(input.cwd);
   const stores: OracleStore[] = [];
+  // A routed name the unit defines itself (outside system headers) is the program's own function.
+  const ownFunctions = new Set(collector.definitions.filter((d) => !d.file.startsWith('<') && !isSystem(absOf(d.file))).map((d) => d.name));
   for (const c of collector.pending) {
     const file = absOf(c.at.file);
     if (isSystem(file) || c.at.file.startsWith('<')) continue;
-    if (c.kind !== 'call' && !collector.env.holdsPointer(c.type)) continue;
+    if (c.kind === 'call' || c.kind === 'value') {
+      if (c.dropped || ownFunctions.has(c.detail)) continue;
+      if (!c.detail.startsWith('__builtin_') && (c.decl === undefined || !collector.declaredFunctions.has(c.decl))) continue;
+    } else if (!collector.env.holdsPointer(c.type)) continue;
     const at = presumed(file, c.at.line);
     stores.push({ file: at.file, line: at.line, kind: c.kind, detail: c.detail, type: c.type, func: c.func });
   }

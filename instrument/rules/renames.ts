@@ -1,9 +1,14 @@
 // Uses of libc's memory functions (and their GCC builtins) in user code go through the
 // runtime's versions (`memcpy` -> `__wb_memcpy`): they copy, free or allocate memory that may hold
-// pointers. A unit's own function of that name, or one it declares with a return type unlike
-// libc's, is something else and keeps its name.
+// pointers. Every use does, not only calls: a library with a pluggable allocator keeps `malloc`
+// and `free` as values (`static void (*do_free)(void *) = free;`), and what it later calls through
+// them must be the runtime's too. A unit's own function of that name, one it declares with a
+// return type unlike libc's, a variable of that name, and a name the unit never declared are
+// something else and keep their names: an undeclared `strdup` must stay an implicit declaration,
+// as it is for gcc, or configure's declaration checks would answer differently under cc-wb.
 import type { Node } from '../parse.js';
 import type { CType } from '../types.js';
+import type { VarInfo } from './store-decision.js';
 
 /** libc (and GCC builtin) names whose uses in user code go through the runtime. */
 export const RENAMED_FUNCTIONS: ReadonlyMap<string, string> = new Map(
@@ -39,6 +44,44 @@ const renamedNames = [...RENAMED_FUNCTIONS.keys()].filter((n) => !n.startsWith('
 // An assignment operator (not ==, <=, >=, !=), ++, --, or a name the pass renames.
 /** Cheap text test for a statement: can it contain a store or a renamed name at all? */
 export const mayStoreOrCall = new RegExp(`(?:^|[^=!<>])=(?!=)|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
+/** Cheap text test for an initializer: can it name a renamed function at all? */
+export const mayNameRenamed = new RegExp(`\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
+
+/**
+ * Whether a use of `name` (a key of RENAMED_FUNCTIONS) means libc's function, given what the
+ * name's innermost declaration in scope is (`declared`, undefined when it has none). A `__builtin_`
+ * spelling always does. A plain name does only where the unit has declared it as a function (a libc
+ * header's prototype or the user's own) and not as an object: a file-scope `static void (*free)(void
+ * *)` is the program's own. The caller has already excluded functions the unit defines itself.
+ */
+export function meansLibcFunction(name: string, declared: VarInfo | undefined): boolean {
+  if (name.startsWith('__builtin_')) return true;
+  if (!declared || declared.local) return false;
+  // 'unknown': declared through something the type model does not read (`__typeof__(free) free;`).
+  return declared.type.k === 'func' || declared.type.k === 'unknown';
+}
+
+/** Whether `id` is what a call calls, through parentheses: `free(p)`, `(free)(p)`. */
+export function isCallee(id: Node): boolean {
+  let n = id;
+  while (n.parent?.type === 'parenthesized_expression') n = n.parent;
+  const call = n.parent;
+  return call?.type === 'call_expression' && call.childForFieldName('function')?.id === n.id;
+}
+
+/**
+ * The text that replaces `name` used as a value (an initializer, an argument, `&free`, a table
+ * entry) rather than called: the runtime's function seen through the type of the unit's own
+ * declaration of `name`. The types may differ (the runtime's `__wb_getline` takes `void *` for the
+ * stream, a K&R `char *malloc();` returns `char *`), and the conversion keeps the expression's type
+ * exactly what it was, so initializers, comparisons and `_Generic` read as in the original. It is
+ * an address constant, valid in static initializers. `__builtin_` names have no address and stay
+ * plain.
+ */
+export function routedValue(name: string, abi: string): string {
+  if (name.startsWith('__builtin_')) return abi;
+  return `(*(__typeof__(&${name}))&${abi})`;
+}
 
 /** libc's return type shape for a renamed function: 'ptr', 'void' or 'int'. */
 function libcReturnKind(name: string): 'ptr' | 'void' | 'int' {

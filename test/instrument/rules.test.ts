@@ -92,7 +92,7 @@ describe('library calls', () => {
     const out = body(r);
     expect(out).toContain('__wb_memcpy(n, g');
     expect(out).toContain('__wb_memset(n, 0, 4)');
-    expect(out).toContain('= __wb_free;');
+    expect(out).toContain('= (*(__typeof__(&free))&__wb_free);');
     expect(out).toContain('__wb_realloc(g, 8)');
     expect(r.stats.calls).toBe(4);
   });

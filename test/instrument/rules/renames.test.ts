@@ -1,7 +1,7 @@
 // rules/renames.ts: which libc names are renamed, and when a copy into a scalar keeps its builtin.
 import { describe, expect, it } from 'vitest';
 import { parseC, type Node } from '../../../instrument/parse.js';
-import { RENAMED_FUNCTIONS, copyIntoScalar, mayStoreOrCall, returnKindMatchesLibc } from '../../../instrument/rules/renames.js';
+import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayNameRenamed, mayStoreOrCall, meansLibcFunction, returnKindMatchesLibc, routedValue } from '../../../instrument/rules/renames.js';
 import { ARITH, UNKNOWN, type CType } from '../../../instrument/types.js';
 
 /** The first identifier node spelled `name` in the parse of `src`. */
@@ -26,6 +26,28 @@ describe('renamed functions', () => {
     expect(mayStoreOrCall.test('free(p);')).toBe(true);
     expect(mayStoreOrCall.test('if (a == b || a <= c) g(a);')).toBe(false);
     expect(mayStoreOrCall.test('freeze(p);')).toBe(false);
+  });
+
+  it('tells initializers that may name a renamed function from those that cannot', () => {
+    expect(mayNameRenamed.test('{ .alloc = malloc, .release = free }')).toBe(true);
+    expect(mayNameRenamed.test('{ [0] = 1, [1] = 2 }')).toBe(false);
+    expect(mayNameRenamed.test('{ freeze, mallocx }')).toBe(false);
+  });
+
+  it('routes a plain name only where it is declared as a function; a builtin always', () => {
+    const fn: CType = { k: 'func', ret: { k: 'ptr', to: { k: 'void' } } };
+    expect(meansLibcFunction('malloc', { type: fn, local: false, register: false })).toBe(true);
+    expect(meansLibcFunction('malloc', undefined)).toBe(false); // undeclared: an implicit declaration
+    expect(meansLibcFunction('free', { type: { k: 'ptr', to: fn }, local: false, register: false })).toBe(false); // a variable
+    expect(meansLibcFunction('free', { type: fn, local: true, register: false })).toBe(false);
+    expect(meansLibcFunction('__builtin_memcpy', undefined)).toBe(true);
+  });
+
+  it('writes a value use as the runtime function seen through the declared type', () => {
+    expect(routedValue('free', '__wb_free')).toBe('(*(__typeof__(&free))&__wb_free)');
+    expect(routedValue('__builtin_free', '__wb_free')).toBe('__wb_free');
+    expect(isCallee(identifier('void f(void *p) { (free)(p); }', 'free'))).toBe(true);
+    expect(isCallee(identifier('void f(void *p) { g(free, p); }', 'free'))).toBe(false);
   });
 
   it("accepts a declaration as libc's only when its return type has libc's shape", () => {
