@@ -2,11 +2,11 @@
 // compiler underneath) with the same flags; stderr and exit status must be identical, line by line.
 // Corpora: GCC's execute torture tests, the regression corpus, and the sources of real projects from
 // the harness's Debian cache. Self-contained: `diagnosticsDifferential()` is the whole suite.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { cacheRoot } from '../harness/cache.js';
+import { run } from '../harness/proc.js';
 import { defaultWbCommand, regressionsDir } from './paths.js';
 
 export interface DiagnosticsCase {
@@ -30,14 +30,11 @@ interface Ran {
   stderr: string;
 }
 
-function runCapture(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
-  return new Promise((resolve) => {
-    const proc = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const chunks: Buffer[] = [];
-    proc.stderr.on('data', (b: Buffer) => chunks.push(b));
-    proc.on('error', (err) => resolve({ code: -1, stderr: String(err) }));
-    proc.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stderr: Buffer.concat(chunks).toString('latin1') }));
-  });
+/** The exit status (128 for a death by signal, -1 when it could not start) and the whole stderr. */
+async function runCapture(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
+  const r = await run(argv, { cwd, env, maxOutput: 64 << 20 });
+  if (r.spawnError !== undefined) return { code: -1, stderr: r.spawnError };
+  return { code: r.code ?? 128, stderr: r.stderr };
 }
 
 /** Compiles one case both ways (-c into a scratch directory, from the file's directory). */
