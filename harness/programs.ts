@@ -592,6 +592,50 @@ export const PROGRAMS: Program[] = [
     source: { name: 'bc', patches: all },
     bench: bcBench,
   },
+  {
+    name: 'jansson',
+    source: { name: 'jansson', patches: all },
+    conformance: {
+      // Its CMake build: the Debian tarball ships no configure script (Debian runs autoreconf).
+      steps: (cc, j) => [
+        { name: 'configure', argv: ['cmake', '-S', '.', '-B', 'build', `-DCMAKE_C_COMPILER=${cc}`, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DJANSSON_BUILD_DOCS=OFF'] },
+        { name: 'build', argv: ['cmake', '--build', 'build', `-j${j}`] },
+        { name: 'check', argv: ['ctest', '--test-dir', 'build', '--output-on-failure', `-j${j}`] },
+      ],
+      parse: ctest,
+    },
+  },
+  {
+    name: 'libyaml',
+    source: { name: 'libyaml', patches: all },
+    conformance: {
+      // CTest runs its two self-tests; the parser, emitter and loader then run over every shipped
+      // example and regression input, and the dumper round-trips them (it exits non-zero on a
+      // mismatch), so that the library's real work is compared under cc and cc-wb.
+      steps: (cc, j) => [
+        { name: 'configure', argv: ['cmake', '-S', '.', '-B', 'build', `-DCMAKE_C_COMPILER=${cc}`, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DBUILD_TESTING=ON'] },
+        { name: 'build', argv: ['cmake', '--build', 'build', `-j${j}`] },
+        {
+          name: 'check',
+          argv: [
+            'sh',
+            '-c',
+            'ctest --test-dir build --output-on-failure; ' +
+              'for f in examples/*.yaml regression-inputs/*; do ' +
+              'for t in run-parser-test-suite run-scanner run-parser run-loader run-emitter run-dumper; do ' +
+              'if build/$t "$f" >/dev/null 2>&1; then echo "PASS: $t $f"; else echo "FAIL: $t:$f"; fi; done; done',
+          ],
+        },
+      ],
+      parse: (log) => {
+        const own = ctest(log);
+        const runsFailed = [...log.matchAll(/^FAIL: (\S+)/gm)].map((m) => m[1]!);
+        const runsPassed = [...log.matchAll(/^PASS: /gm)].length;
+        const total = (own.total ?? 0) + runsPassed + runsFailed.length;
+        return { failed: [...own.failed, ...runsFailed], passed: (own.passed ?? 0) + runsPassed, total };
+      },
+    },
+  },
 ];
 
 /** The entry of `name` (a program's name, as in PROGRAMS). */
