@@ -30,6 +30,12 @@ export interface LoadOptions {
    * cJSON_GetObjectItem: { borrowed: true } }` (the same as `lib.fn.returns(...)`; ownership.ts).
    */
   results?: Record<string, ResultSpec>;
+  /**
+   * Byte buffers with an integer length in callbacks, by function-pointer typedef name: the
+   * indices of the parameters that are buffers, each followed by its length
+   * (`{ XML_CharacterDataHandler: [1] }`; the same as `lib.$byteSpans(...)`, bytes.ts).
+   */
+  byteSpans?: Record<string, number[]>;
 }
 
 export class LoadError extends Error {
@@ -66,6 +72,12 @@ export interface LibraryModule {
   $bytes(p: Address, length?: number): Uint8Array | null;
   /** Frees the trampolines of a function passed to C as a callback. */
   $unregister(fn: Function): number;
+  /**
+   * In callbacks of the function-pointer type `type` (a typedef name), parameters `params` (from 0)
+   * are byte buffers whose length is the parameter after each: the callback gets a Uint8Array view
+   * of that many bytes. A `size_t` length needs no declaration; an `int` one does (bytes.ts).
+   */
+  $byteSpans(type: string, ...params: number[]): void;
   /** The functions again, with `char *` results as char arrays (address kept, for freeing) instead of strings. */
   readonly $raw: Record<string, (...args: never[]) => unknown>;
   /** The call-time state of one library (for tools and the memory manager). */
@@ -107,7 +119,7 @@ function extentOf(lib: Lib, addr: number): number | null {
 export function load<T extends LibraryModule = LibraryModule>(path: string, options: LoadOptions = {}): T {
   const known = cache.get(path);
   const plain = !options.hooks && options.memory !== false;
-  if (known && plain) return declareResults(known, options.results) as T;
+  if (known && plain) return declareByteSpans(declareResults(known, options.results), options.byteSpans) as T;
   const meta = readLibraryMeta(path);
   if (!meta) throw new LoadError(`${path}: no cc-wb metadata (section wb_meta): build the library with cc-wb`);
   if (meta.units.length === 0) throw new LoadError(`${path}: empty cc-wb metadata`);
@@ -125,7 +137,12 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
   const lib = new Lib(path, handle, meta, runtime, hooks);
   const mod = moduleOf(lib);
   if (plain) cache.set(path, mod);
-  return declareResults(mod, options.results) as T;
+  return declareByteSpans(declareResults(mod, options.results), options.byteSpans) as T;
+}
+
+function declareByteSpans(mod: LibraryModule, spans: LoadOptions['byteSpans']): LibraryModule {
+  for (const [type, params] of Object.entries(spans ?? {})) mod.$byteSpans(type, ...params);
+  return mod;
 }
 
 function declareResults(mod: LibraryModule, results: LoadOptions['results']): LibraryModule {
@@ -218,6 +235,7 @@ function moduleOf(lib: Lib): LibraryModule {
     return bytesAt(addr, n);
   });
   fixed('$unregister', (fn: Function) => lib.pointers.unregister(fn));
+  fixed('$byteSpans', (type: string, ...params: number[]) => lib.pointers.declareByteSpans(type, params));
   const raw = Object.create(null) as Record<string, unknown>;
   for (const f of meta.functions.values()) {
     Object.defineProperty(raw, f.name, {

@@ -45,20 +45,40 @@ export function readPointerAt(addr: number): number {
 
 /** Bytes of native memory (a view, not a copy). */
 export function bytesAt(addr: number, length: number): Uint8Array {
-  const dv = windowOf(addr);
-  return new Uint8Array(dv.buffer, dv.byteOffset + windowOffset(addr), length);
+  const w = Math.floor(addr / STRIDE);
+  const dv = windows[w] ?? windowOf(addr);
+  return new Uint8Array(dv.buffer, dv.byteOffset + addr - Math.max(w * STRIDE, LOW), length);
 }
 
-const decoder = new TextDecoder('utf-8');
+/** Buffers over the same windows as the DataViews: their native indexOf and utf8Slice read strings. */
+const buffers: Array<Buffer | undefined> = [];
 
-/** The NUL-terminated string at addr, decoded as UTF-8 (bad sequences become U+FFFD). */
+function bufferOf(addr: number): Buffer {
+  const w = Math.floor(addr / STRIDE);
+  let b = buffers[w];
+  if (b === undefined) {
+    const dv = windowOf(addr);
+    b = Buffer.from(dv.buffer, dv.byteOffset, dv.byteLength);
+    buffers[w] = b;
+  }
+  return b;
+}
+
+/**
+ * The NUL-terminated string at addr, decoded as UTF-8 (bad sequences become U+FFFD), at most `max`
+ * bytes of it. Like C's strlen, it reads until the NUL: the caller vouches that there is one.
+ */
 export function readCString(addr: number, max = Infinity): string {
-  const dv = windowOf(addr);
-  const o = windowOffset(addr);
-  let n = 0;
-  const limit = Math.min(max, dv.byteLength - o);
-  while (n < limit && dv.getUint8(o + n) !== 0) n++;
-  return decoder.decode(new Uint8Array(dv.buffer, dv.byteOffset + o, n));
+  const w = Math.floor(addr / STRIDE);
+  const b = buffers[w] ?? bufferOf(addr);
+  const o = addr - Math.max(w * STRIDE, LOW);
+  if (max < b.length - o) {
+    // Bounded: never look past the allocation for the NUL.
+    const n = b.subarray(o, o + max).indexOf(0);
+    return b.toString('utf8', o, n < 0 ? o + max : o + n);
+  }
+  const end = b.indexOf(0, o);
+  return b.toString('utf8', o, end < 0 ? b.length : end);
 }
 
 /** Integer reads and writes by size and signedness; 64-bit values follow the host's rule. */

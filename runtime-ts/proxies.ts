@@ -186,21 +186,34 @@ export class Proxies implements ProxyContext {
   }
 
   arrayView(elem: CType, addr: number, length: number | null): NativeArray {
+    return this.arrayViewer(elem, length)(addr);
+  }
+
+  /**
+   * arrayView for one element type and length, with its cache, size and accessor looked up once
+   * (pointer fields, results and callback arguments convert many addresses of one type).
+   */
+  arrayViewer(elem: CType, length: number | null): (addr: number) => NativeArray {
     const key = `${this.types.key(elem)}/${length ?? ''}`;
     let cache = this.arrays.get(key);
     if (!cache) this.arrays.set(key, (cache = new Map()));
-    const hit = cache.get(addr)?.deref() as NativeArray | undefined;
-    if (hit) return hit;
-    const arr = new NativeArray();
-    arr.$bind(addr);
-    arr.$elem = elem;
-    arr.$size = this.types.sizeOf(elem);
-    arr.$acc = this.codec().accessor(elem);
-    arr.$lib = this;
-    arr.$len = length === null ? undefined : length;
-    const view = indexable(arr);
-    remember(cache, addr, view, this.hooks.reached(addr, view));
-    return view;
+    const c = cache;
+    let size: number | undefined;
+    let acc: Accessor | undefined;
+    return (addr) => {
+      const hit = c.get(addr)?.deref() as NativeArray | undefined;
+      if (hit) return hit;
+      const arr = new NativeArray();
+      arr.$bind(addr);
+      arr.$elem = elem;
+      arr.$size = size ??= this.types.sizeOf(elem);
+      arr.$acc = acc ??= this.codec().accessor(elem);
+      arr.$lib = this;
+      arr.$len = length === null ? undefined : length;
+      const view = indexable(arr);
+      remember(c, addr, view, this.hooks.reached(addr, view));
+      return view;
+    };
   }
 
   pointerObject(addr: number, to: CType): NativePointer {
