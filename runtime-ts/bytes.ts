@@ -9,14 +9,15 @@
 //   a size in every API we know of. A plain `void *` is left alone: followed by a size it is as
 //   often user data or a block an allocator hook reallocates as it is bytes.
 // - Declared: a byte pointer followed by an `int`, `unsigned` or any other integer (`lib.$byteSpans`,
-//   load()'s `byteSpans`). Types alone cannot tell `(const char *s, int len)` (expat's text, libxml2's
+//   load()'s `byteSpans`; `$textSpans`/`textSpans` for text, decoded as UTF-8). Types alone cannot tell `(const char *s, int len)` (expat's text, libxml2's
 //   characters) from `(const char *name, int type)` (libxml2's attributeDecl) or
 //   `(const char *msg, int level)` (a logger): the second kind would become a view of `type` bytes,
 //   wrong and possibly past the end of the string. So an int length is taken only where the user
 //   says so, per function-pointer type (its typedef name).
 //
 // A callback gets the pointer of a pair as a Uint8Array of that length, a view of C's memory valid
-// while the callback runs (copy it with slice() to keep it), and the length as usual.
+// while the callback runs (copy it with slice() to keep it), or for a text span the string those
+// bytes hold (UTF-8, NULs included), and the length as usual.
 import type { CType } from './meta.js';
 
 type FuncType = Extract<CType, { k: 'func' }>;
@@ -50,12 +51,24 @@ export function byteSpanProblem(ft: FuncType, i: number): string | null {
   return null;
 }
 
+/** How a callback receives a span: a Uint8Array view, or its bytes decoded as UTF-8. */
+export type SpanKind = 'bytes' | 'text';
+
 /**
- * Indices of the parameters of ft that a callback receives as Uint8Array (each followed by its
- * length): the (bytes, size_t) pairs, and the declared ones (checked with byteSpanProblem).
+ * The parameters of ft that a callback receives as spans (each followed by its length), by
+ * index: the (bytes, size_t) pairs as bytes unless declared otherwise, and the declared ones
+ * (checked with byteSpanProblem).
  */
-export function byteSpanParams(ft: FuncType, declared: readonly number[] = []): number[] {
-  const out = new Set<number>(declared);
-  for (let i = 0; i + 1 < ft.params.length; i++) if (isBytePointer(ft.params[i]!) && isSizeT(ft.params[i + 1]!)) out.add(i);
-  return [...out].sort((a, b) => a - b);
+export function spanParams(ft: FuncType, declared: ReadonlyMap<number, SpanKind> = new Map()): Map<number, SpanKind> {
+  const out = new Map<number, SpanKind>();
+  for (let i = 0; i < ft.params.length; i++) {
+    const kind = declared.get(i) ?? (i + 1 < ft.params.length && isBytePointer(ft.params[i]!) && isSizeT(ft.params[i + 1]!) ? 'bytes' : undefined);
+    if (kind) out.set(i, kind);
+  }
+  return out;
+}
+
+/** Indices of the parameters of ft that a callback receives as Uint8Array with no declaration. */
+export function byteSpanParams(ft: FuncType): number[] {
+  return [...spanParams(ft).keys()];
 }

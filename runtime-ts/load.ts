@@ -36,6 +36,8 @@ export interface LoadOptions {
    * (`{ XML_CharacterDataHandler: [1] }`; the same as `lib.$byteSpans(...)`, bytes.ts).
    */
   byteSpans?: Record<string, number[]>;
+  /** The same for text: the callback gets the span's bytes decoded as UTF-8 (`lib.$textSpans(...)`). */
+  textSpans?: Record<string, number[]>;
 }
 
 export class LoadError extends Error {
@@ -78,6 +80,8 @@ export interface LibraryModule {
    * of that many bytes. A `size_t` length needs no declaration; an `int` one does (bytes.ts).
    */
   $byteSpans(type: string, ...params: number[]): void;
+  /** As $byteSpans, but the callback gets the span's bytes decoded as UTF-8 (NULs included): a string. */
+  $textSpans(type: string, ...params: number[]): void;
   /** The functions again, with `char *` results as char arrays (address kept, for freeing) instead of strings. */
   readonly $raw: Record<string, (...args: never[]) => unknown>;
   /** The call-time state of one library (for tools and the memory manager). */
@@ -119,7 +123,7 @@ function extentOf(lib: Lib, addr: number): number | null {
 export function load<T extends LibraryModule = LibraryModule>(path: string, options: LoadOptions = {}): T {
   const known = cache.get(path);
   const plain = !options.hooks && options.memory !== false;
-  if (known && plain) return declareByteSpans(declareResults(known, options.results), options.byteSpans) as T;
+  if (known && plain) return declareSpans(declareResults(known, options.results), options) as T;
   const meta = readLibraryMeta(path);
   if (!meta) throw new LoadError(`${path}: no cc-wb metadata (section wb_meta): build the library with cc-wb`);
   if (meta.units.length === 0) throw new LoadError(`${path}: empty cc-wb metadata`);
@@ -137,11 +141,12 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
   const lib = new Lib(path, handle, meta, runtime, hooks);
   const mod = moduleOf(lib);
   if (plain) cache.set(path, mod);
-  return declareByteSpans(declareResults(mod, options.results), options.byteSpans) as T;
+  return declareSpans(declareResults(mod, options.results), options) as T;
 }
 
-function declareByteSpans(mod: LibraryModule, spans: LoadOptions['byteSpans']): LibraryModule {
-  for (const [type, params] of Object.entries(spans ?? {})) mod.$byteSpans(type, ...params);
+function declareSpans(mod: LibraryModule, options: LoadOptions): LibraryModule {
+  for (const [type, params] of Object.entries(options.byteSpans ?? {})) mod.$byteSpans(type, ...params);
+  for (const [type, params] of Object.entries(options.textSpans ?? {})) mod.$textSpans(type, ...params);
   return mod;
 }
 
@@ -235,7 +240,8 @@ function moduleOf(lib: Lib): LibraryModule {
     return bytesAt(addr, n);
   });
   fixed('$unregister', (fn: Function) => lib.pointers.unregister(fn));
-  fixed('$byteSpans', (type: string, ...params: number[]) => lib.pointers.declareByteSpans(type, params));
+  fixed('$byteSpans', (type: string, ...params: number[]) => lib.pointers.declareSpans(type, params, 'bytes'));
+  fixed('$textSpans', (type: string, ...params: number[]) => lib.pointers.declareSpans(type, params, 'text'));
   const raw = Object.create(null) as Record<string, unknown>;
   for (const f of meta.functions.values()) {
     Object.defineProperty(raw, f.name, {

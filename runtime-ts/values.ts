@@ -287,12 +287,14 @@ export function indexable<T>(arr: NativeArray<T>): NativeArray<T> {
       if (typeof key === 'string' && isIndex(key)) return target.get(Number(key));
       const v = Reflect.get(target, key, target);
       if (typeof v !== 'function' || key === 'constructor') return v;
-      // Methods come bound to the view (so `const get = a.get` works), one bound function per
-      // method and view: a bound function made per access would be garbage on every `a.get(i)`.
+      // Methods come bound (so `const get = a.get` works), one bound function per method and
+      // view: a bound function made per access would be garbage on every `a.get(i)`. The
+      // element methods are bound to the array itself, which spares them the Proxy on every
+      // `this` access; the rest (release()...) see the view, the object the caller holds.
       const bound = (target.$bound ??= new Map());
       const known = bound.get(key);
       if (known !== undefined && known.fn === v) return known.bound;
-      const b = v.bind(receiver);
+      const b = v.bind(Object.prototype.hasOwnProperty.call(NativeArray.prototype, key) ? target : receiver);
       bound.set(key, { fn: v, bound: b });
       return b;
     },

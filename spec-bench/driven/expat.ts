@@ -1,6 +1,6 @@
 // expat from TypeScript, SAX style: a large document parsed in 1 MiB chunks, TypeScript callbacks
 // for every start and end tag, with the attributes, and for every run of character data (text
-// that is not NUL-terminated: a pointer and an int length, declared as a byte span in the cc-wb
+// that is not NUL-terminated: a pointer and an int length, declared as a text span in the cc-wb
 // version, decoded with koffi.decode(s, 'char', len) in the raw one). The job counts elements by
 // name, attributes and the depth, and the text's characters, lines and a hash of its code units.
 import koffi from 'koffi';
@@ -71,10 +71,9 @@ export const expat: Driver = {
 
   ccwb(path) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    // Character data is (const XML_Char *s, int len): an int length is declared (runtime-ts/bytes.ts).
-    const lib = load(path, { byteSpans: { XML_CharacterDataHandler: [1] } }) as any;
+    // Character data is (const XML_Char *s, int len): text with an int length, declared (runtime-ts/bytes.ts).
+    const lib = load(path, { textSpans: { XML_CharacterDataHandler: [1] } }) as any;
     lib.XML_ParserCreate.returns({ owned: lib.XML_ParserFree }); // a parser is freed once unreachable
-    const utf8 = new TextDecoder();
     return {
       lib,
       run(input) {
@@ -91,7 +90,7 @@ export const expat: Driver = {
           }
         };
         const end = () => t.end();
-        const text = (_ud: unknown, s: Uint8Array) => t.text(utf8.decode(s));
+        const text = (_ud: unknown, s: string) => t.text(s);
         lib.XML_SetElementHandler(parser, start, end);
         lib.XML_SetCharacterDataHandler(parser, text);
         try {

@@ -175,6 +175,18 @@ describe('callback arguments', () => {
     for (const f of [text, named]) lib.$unregister(f);
   });
 
+  it('decodes a declared text span as UTF-8, exactly its length, NULs included', () => {
+    lib.$textSpans('line_fn', 1);
+    expect(() => lib.$byteSpans('line_fn', 1)).not.toThrow(); // not used yet: redeclared as bytes
+    lib.$textSpans('line_fn', 1);
+    const lines: unknown[] = [];
+    const line = (_ud: unknown, s: unknown, len: unknown) => lines.push(s, len);
+    lib.emit_lines(line);
+    expect(lines).toEqual(['a\u0000b', 3, 'é!', 3]);
+    expect(() => lib.$byteSpans('line_fn', 1)).toThrow(/before a callback of this type/);
+    lib.$unregister(line);
+  });
+
   it('reads a NULL-terminated char ** lazily, element by element', () => {
     const seen: unknown[] = [];
     const attrs = (name: string, atts: { get(i: number): string | null; [i: number]: string | null }) => {
