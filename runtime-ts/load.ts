@@ -38,6 +38,15 @@ export interface LoadOptions {
   byteSpans?: Record<string, number[]>;
   /** The same for text: the callback gets the span's bytes decoded as UTF-8 (`lib.$textSpans(...)`). */
   textSpans?: Record<string, number[]>;
+  /**
+   * Open the library with RTLD_DEEPBIND: its own calls to functions it defines (and those of its
+   * dependencies) bind to its own definitions before the process's. Node exports the symbols of
+   * its bundled zlib, OpenSSL, libuv... (crc32, deflate, ...): a library that defines one of those
+   * names would otherwise call node's. Linking the library with -Wl,-Bsymbolic does the same for
+   * its own definitions and needs no option. Applies to the first load of a path; it does not mix
+   * with a malloc interposed by LD_PRELOAD (the library would call libc's).
+   */
+  deepBind?: boolean;
 }
 
 export class LoadError extends Error {
@@ -129,7 +138,7 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
   if (meta.units.length === 0) throw new LoadError(`${path}: empty cc-wb metadata`);
   let handle: KoffiLib;
   try {
-    handle = koffi.load(path);
+    handle = options.deepBind ? koffi.load(path, { deep: true }) : koffi.load(path);
   } catch (e) {
     const why = (e as Error).message;
     const hint = /libwbrt\.so/.test(why) ? ` (the cc-wb runtime the library was linked against is not where its runpath says: relink the library with the cc-wb in use, or put that folder on LD_LIBRARY_PATH)` : '';
