@@ -4,8 +4,9 @@
 // Prints one JSON line: load and job CPU/wall time, the outcome, RSS, and for the cc-wb version the
 // host's statistics after the job's objects became unreachable (gc, a turn of the event loop, collect).
 // --again runs the job a second time after that (untimed) and reports how much more memory malloc
-// has out after it than after the first: what a run leaves behind grows with every run, while
-// tables kept at their high-water mark and bounded caches (the runtime's quarantine) do not.
+// has out after it than after the first, node's own Buffers aside: what a run leaves behind grows
+// with every run, while tables kept at their high-water mark and bounded caches (the runtime's
+// quarantine) do not.
 import koffi from 'koffi';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { collect, stats } from '../../runtime-ts/index.js';
@@ -25,8 +26,14 @@ export interface ChildReport {
   maxRss: number;
   /** Bytes malloc has handed out and not had back (glibc's mallinfo2().uordblks) after the clean-up: a leak shows here whichever side leaked. */
   heapInUse: number;
-  /** With --again: heapInUse after a second run of the job minus after the first (bytes). */
+  /**
+   * With --again: heapInUse after a second run of the job minus after the first, less what node's
+   * ArrayBuffers and Buffers grew by (bytes): the job's input Buffer is malloc'd too, and node
+   * frees it after a garbage collection of its own choosing.
+   */
   heapGrowth?: number;
+  /** With --again: what node's ArrayBuffers and Buffers grew by over the second run (bytes). */
+  bufferGrowth?: number;
   /** cc-wb version: host objects still live, and the runtime's counters that say what is left. */
   memory?: { live: number; proxied: number; references: number; hostObjects: number; deferred: number; freed: number; destroyed: number; attached: number; created: number; eventsDrained: number; collections: number };
 }
@@ -87,10 +94,12 @@ async function main(): Promise<void> {
   await settle();
   if (flag === '--again') {
     const first = mallocInUse();
+    const firstBuffers = process.memoryUsage().arrayBuffers;
     const again = opened.run(input);
     if (again.digest !== outcome.digest) throw new Error(`the second run's result differs from the first's (${again.digest} vs ${outcome.digest})`);
     await settle();
-    report.heapGrowth = mallocInUse() - first;
+    report.bufferGrowth = process.memoryUsage().arrayBuffers - firstBuffers;
+    report.heapGrowth = mallocInUse() - first - report.bufferGrowth;
   }
   if (opened.lib) {
     const s = stats(opened.lib);
