@@ -18,14 +18,14 @@ export type PtrType = Extract<CType, { k: 'ptr' }>;
 
 /** C function pointers both ways (callbacks.ts). */
 export interface FunctionPointerCodec {
-  /** A TypeScript function as a C function pointer of type ft. */
-  toC(fn: (...args: unknown[]) => unknown, ft: FuncType): number;
+  /** A TypeScript function as a C function pointer of type ft; name: the pointer type's typedef name. */
+  toC(fn: (...args: unknown[]) => unknown, ft: FuncType, name?: string): number;
   /** A C function pointer as a callable TypeScript function. */
   fromC(addr: number, ft: FuncType): Function;
 }
 
 /** What conversions make proxies with. */
-export type ProxyFactory = Pick<Proxies, 'recordClass' | 'recordWrapper' | 'wrapRecord' | 'arrayView' | 'pointerObject'>;
+export type ProxyFactory = Pick<Proxies, 'recordClass' | 'recordWrapper' | 'wrapRecord' | 'arrayView' | 'arrayViewer' | 'pointerObject'>;
 
 export class Conversions implements FieldCodec {
   private readonly accessors = new Map<string, Accessor>();
@@ -150,14 +150,18 @@ export class Conversions implements FieldCodec {
         return (addr) => (addr === 0 ? null : wrap(addr));
       }
       case 'int':
-        if (to.char) return (addr) => (addr === 0 ? null : readCString(addr));
-        return (addr) => (addr === 0 ? null : proxies.arrayView(to, addr, null));
       case 'float':
       case 'enum':
-      case 'ptr':
-        return (addr) => (addr === 0 ? null : proxies.arrayView(to, addr, null));
-      case 'array':
-        return to.length !== null ? (addr) => (addr === 0 ? null : proxies.arrayView(to, addr, null)) : (addr) => (addr === 0 ? null : proxies.pointerObject(addr, to));
+      case 'ptr': {
+        if (to.k === 'int' && to.char) return (addr) => (addr === 0 ? null : readCString(addr));
+        const view = proxies.arrayViewer(to, null);
+        return (addr) => (addr === 0 ? null : view(addr));
+      }
+      case 'array': {
+        if (to.length === null) return (addr) => (addr === 0 ? null : proxies.pointerObject(addr, to));
+        const view = proxies.arrayViewer(to, null);
+        return (addr) => (addr === 0 ? null : view(addr));
+      }
       case 'func':
         return (addr) => (addr === 0 ? null : this.fnCodec().fromC(addr, to));
       default:
@@ -226,7 +230,7 @@ export class Conversions implements FieldCodec {
       if (typeof v === 'function') {
         const addr = (v as { $addr?: number }).$addr;
         if (typeof addr === 'number') return addr;
-        if (to.k === 'func') return this.fnCodec().toC(v as (...a: unknown[]) => unknown, to);
+        if (to.k === 'func') return this.fnCodec().toC(v as (...a: unknown[]) => unknown, to, t.alias ?? to.alias);
         fail(v);
       }
       if (typeof v === 'string') {

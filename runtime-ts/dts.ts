@@ -161,7 +161,7 @@ class Writer {
   private params(ft: FuncType, names: readonly string[], dir: 'in' | 'out'): string {
     const used = new Set<string>();
     // What a callback receives: a (bytes, size_t) pair's pointer as a Uint8Array (bytes.ts).
-    const spans = dir === 'out' ? byteSpanParams(ft) : new Set<number>();
+    const spans = new Set(dir === 'out' ? byteSpanParams(ft) : []);
     const ps = ft.params.map((p, i) => {
       let n = (names[i] || `arg${i}`).replace(/[^\w$]/g, '_');
       if (RESERVED_WORDS.has(n)) n = `${n}_`;

@@ -30,6 +30,23 @@ export interface LoadOptions {
    * cJSON_GetObjectItem: { borrowed: true } }` (the same as `lib.fn.returns(...)`; ownership.ts).
    */
   results?: Record<string, ResultSpec>;
+  /**
+   * Byte buffers with an integer length in callbacks, by function-pointer typedef name: the
+   * indices of the parameters that are buffers, each followed by its length
+   * (`{ XML_CharacterDataHandler: [1] }`; the same as `lib.$byteSpans(...)`, bytes.ts).
+   */
+  byteSpans?: Record<string, number[]>;
+  /** The same for text: the callback gets the span's bytes decoded as UTF-8 (`lib.$textSpans(...)`). */
+  textSpans?: Record<string, number[]>;
+  /**
+   * Open the library with RTLD_DEEPBIND: its own calls to functions it defines (and those of its
+   * dependencies) bind to its own definitions before the process's. Node exports the symbols of
+   * its bundled zlib, OpenSSL, libuv... (crc32, deflate, ...): a library that defines one of those
+   * names would otherwise call node's. Linking the library with -Wl,-Bsymbolic does the same for
+   * its own definitions and needs no option. Applies to the first load of a path; it does not mix
+   * with a malloc interposed by LD_PRELOAD (the library would call libc's).
+   */
+  deepBind?: boolean;
 }
 
 export class LoadError extends Error {
@@ -66,6 +83,14 @@ export interface LibraryModule {
   $bytes(p: Address, length?: number): Uint8Array | null;
   /** Frees the trampolines of a function passed to C as a callback. */
   $unregister(fn: Function): number;
+  /**
+   * In callbacks of the function-pointer type `type` (a typedef name), parameters `params` (from 0)
+   * are byte buffers whose length is the parameter after each: the callback gets a Uint8Array view
+   * of that many bytes. A `size_t` length needs no declaration; an `int` one does (bytes.ts).
+   */
+  $byteSpans(type: string, ...params: number[]): void;
+  /** As $byteSpans, but the callback gets the span's bytes decoded as UTF-8 (NULs included): a string. */
+  $textSpans(type: string, ...params: number[]): void;
   /** The functions again, with `char *` results as char arrays (address kept, for freeing) instead of strings. */
   readonly $raw: Record<string, (...args: never[]) => unknown>;
   /** The call-time state of one library (for tools and the memory manager). */
@@ -107,13 +132,13 @@ function extentOf(lib: Lib, addr: number): number | null {
 export function load<T extends LibraryModule = LibraryModule>(path: string, options: LoadOptions = {}): T {
   const known = cache.get(path);
   const plain = !options.hooks && options.memory !== false;
-  if (known && plain) return declareResults(known, options.results) as T;
+  if (known && plain) return declareSpans(declareResults(known, options.results), options) as T;
   const meta = readLibraryMeta(path);
   if (!meta) throw new LoadError(`${path}: no cc-wb metadata (section wb_meta): build the library with cc-wb`);
   if (meta.units.length === 0) throw new LoadError(`${path}: empty cc-wb metadata`);
   let handle: KoffiLib;
   try {
-    handle = koffi.load(path);
+    handle = options.deepBind ? koffi.load(path, { deep: true }) : koffi.load(path);
   } catch (e) {
     const why = (e as Error).message;
     const hint = /libwbrt\.so/.test(why) ? ` (the cc-wb runtime the library was linked against is not where its runpath says: relink the library with the cc-wb in use, or put that folder on LD_LIBRARY_PATH)` : '';
@@ -125,7 +150,13 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
   const lib = new Lib(path, handle, meta, runtime, hooks);
   const mod = moduleOf(lib);
   if (plain) cache.set(path, mod);
-  return declareResults(mod, options.results) as T;
+  return declareSpans(declareResults(mod, options.results), options) as T;
+}
+
+function declareSpans(mod: LibraryModule, options: LoadOptions): LibraryModule {
+  for (const [type, params] of Object.entries(options.byteSpans ?? {})) mod.$byteSpans(type, ...params);
+  for (const [type, params] of Object.entries(options.textSpans ?? {})) mod.$textSpans(type, ...params);
+  return mod;
 }
 
 function declareResults(mod: LibraryModule, results: LoadOptions['results']): LibraryModule {
@@ -218,6 +249,8 @@ function moduleOf(lib: Lib): LibraryModule {
     return bytesAt(addr, n);
   });
   fixed('$unregister', (fn: Function) => lib.pointers.unregister(fn));
+  fixed('$byteSpans', (type: string, ...params: number[]) => lib.pointers.declareSpans(type, params, 'bytes'));
+  fixed('$textSpans', (type: string, ...params: number[]) => lib.pointers.declareSpans(type, params, 'text'));
   const raw = Object.create(null) as Record<string, unknown>;
   for (const f of meta.functions.values()) {
     Object.defineProperty(raw, f.name, {

@@ -160,12 +160,21 @@ const unsupportedReason = (cx: CallSupport, ft: FuncType): string | null => {
   return null;
 };
 
-/** The koffi prototype of a function type (pointers as addresses). */
-export function koffiProto(cx: CallSupport, ft: FuncType, role: 'call' | 'callback'): KoffiType {
+/**
+ * The koffi prototype of a function type (pointers as addresses). A callback's plain `char *`
+ * parameters, except those in `raw` (byte spans), are decoded by koffi itself (`const char *`:
+ * a UTF-8 string up to the NUL, or null), which is how they reach TypeScript anyway.
+ */
+export function koffiProto(cx: CallSupport, ft: FuncType, role: 'call' | 'callback', raw: ReadonlySet<number> = new Set()): KoffiType {
   const ret = koffiScalar(cx, ft.ret, 'result');
-  const params = ft.params.map((p) => (role === 'callback' && p.k === 'ptr' ? 'uintptr_t' : koffiScalar(cx, p, 'param')));
+  const params = ft.params.map((p, i) => (role === 'callback' && p.k === 'ptr' ? (isCharPointer(p) && !raw.has(i) ? 'const char *' : 'uintptr_t') : koffiScalar(cx, p, 'param')));
   if (ret === null || params.some((p) => p === null)) throw new ArgumentError(`cannot call or implement ${typeName(ft)}: ${unsupportedReason(cx, ft)}`);
   return koffi.proto(ret, (ft.variadic || ft.unproto ? [...params, '...'] : params) as TypeSpec[]);
+}
+
+/** A pointer to plain `char` (the type read as a string). */
+export function isCharPointer(t: CType): boolean {
+  return t.k === 'ptr' && t.to.k === 'int' && t.to.char;
 }
 
 /**

@@ -45,20 +45,56 @@ export function readPointerAt(addr: number): number {
 
 /** Bytes of native memory (a view, not a copy). */
 export function bytesAt(addr: number, length: number): Uint8Array {
-  const dv = windowOf(addr);
-  return new Uint8Array(dv.buffer, dv.byteOffset + windowOffset(addr), length);
+  const w = Math.floor(addr / STRIDE);
+  const dv = windows[w] ?? windowOf(addr);
+  return new Uint8Array(dv.buffer, dv.byteOffset + addr - Math.max(w * STRIDE, LOW), length);
 }
 
-const decoder = new TextDecoder('utf-8');
+/**
+ * A Buffer as strings are read from it. utf8Slice(start, end) is what Buffer's toString('utf8')
+ * ends in, without its argument handling (a third of the cost of a short string); Node has had it
+ * on Buffer.prototype since its first versions, but the types leave it out.
+ */
+type SliceableBuffer = Buffer & { utf8Slice(start: number, end: number): string };
 
-/** The NUL-terminated string at addr, decoded as UTF-8 (bad sequences become U+FFFD). */
+/** Buffers over the same windows as the DataViews: their native indexOf and utf8Slice read strings. */
+const buffers: Array<SliceableBuffer | undefined> = [];
+
+function bufferOf(addr: number): SliceableBuffer {
+  const w = Math.floor(addr / STRIDE);
+  let b = buffers[w];
+  if (b === undefined) {
+    const dv = windowOf(addr);
+    b = Buffer.from(dv.buffer, dv.byteOffset, dv.byteLength) as SliceableBuffer;
+    if (typeof b.utf8Slice !== 'function') b.utf8Slice = (start, end) => b!.toString('utf8', start, end);
+    buffers[w] = b;
+  }
+  return b;
+}
+
+/**
+ * The NUL-terminated string at addr, decoded as UTF-8 (bad sequences become U+FFFD), at most `max`
+ * bytes of it. Like C's strlen, it reads until the NUL: the caller vouches that there is one.
+ */
 export function readCString(addr: number, max = Infinity): string {
-  const dv = windowOf(addr);
-  const o = windowOffset(addr);
-  let n = 0;
-  const limit = Math.min(max, dv.byteLength - o);
-  while (n < limit && dv.getUint8(o + n) !== 0) n++;
-  return decoder.decode(new Uint8Array(dv.buffer, dv.byteOffset + o, n));
+  const w = Math.floor(addr / STRIDE);
+  const b = buffers[w] ?? bufferOf(addr);
+  const o = addr - Math.max(w * STRIDE, LOW);
+  if (max < b.length - o) {
+    // Bounded: never look past the allocation for the NUL.
+    const n = b.subarray(o, o + max).indexOf(0);
+    return b.utf8Slice(o, n < 0 ? o + max : o + n);
+  }
+  const end = b.indexOf(0, o);
+  return b.utf8Slice(o, end < 0 ? b.length : end);
+}
+
+/** The `length` bytes at addr decoded as UTF-8 (NULs included). */
+export function readText(addr: number, length: number): string {
+  const w = Math.floor(addr / STRIDE);
+  const b = buffers[w] ?? bufferOf(addr);
+  const o = addr - Math.max(w * STRIDE, LOW);
+  return b.utf8Slice(o, o + length);
 }
 
 /** Integer reads and writes by size and signedness; 64-bit values follow the host's rule. */

@@ -10,16 +10,16 @@ import type { CType, RecordMeta } from './meta.js';
 import type { NativeRuntime } from './native.js';
 import { indexable, NativeArray, NativeObject, NativePointer, NativeStruct, WRAP, type Accessor, type ProxyContext } from './values.js';
 
-/** A cache's hold on a proxy: weak, or strong for a proxy a scope will release. */
-export type ProxyRef = WeakRef<object> | StrongRef;
+/**
+ * A cache's hold on a proxy: a WeakRef, or the proxy itself for one a scope will release (no
+ * wrapper object: scopes make proxies by the million).
+ */
+export type ProxyRef = WeakRef<object> | object;
 type Cache = Map<number, ProxyRef>;
 
-/** deref() like a WeakRef's, of a target held strongly. */
-export class StrongRef {
-  constructor(private readonly target: object) {}
-  deref(): object {
-    return this.target;
-  }
+/** The proxy a ProxyRef refers to, if it is still alive. */
+export function deref(r: ProxyRef | undefined): object | undefined {
+  return r instanceof WeakRef ? r.deref() : r;
 }
 
 export type RecordClass = typeof NativeStruct & { $cache: Cache };
@@ -59,7 +59,7 @@ const cacheOf = (obj: object) => (obj as Cached)[CACHE];
 
 /** Caches a new proxy: strongly if a scope holds it (scoped: what the memory hooks said), else weakly. */
 function remember(cache: Cache, addr: number, obj: object, scoped: boolean | void): void {
-  const ref = scoped === true ? new StrongRef(obj) : new WeakRef(obj);
+  const ref = scoped === true ? obj : new WeakRef(obj);
   cache.set(addr, ref);
   const entry: CacheEntry = { cache, addr, ref };
   (obj as Cached)[CACHE] = entry;
@@ -171,7 +171,7 @@ export class Proxies implements ProxyContext {
   }
 
   private wrapWith(C: RecordClass, addr: number): NativeStruct {
-    const hit = C.$cache.get(addr)?.deref() as NativeStruct | undefined;
+    const hit = deref(C.$cache.get(addr)) as NativeStruct | undefined;
     if (hit) return hit;
     const obj = new C(WRAP, addr);
     remember(C.$cache, addr, obj, this.hooks.reached(addr, obj));
@@ -186,28 +186,41 @@ export class Proxies implements ProxyContext {
   }
 
   arrayView(elem: CType, addr: number, length: number | null): NativeArray {
+    return this.arrayViewer(elem, length)(addr);
+  }
+
+  /**
+   * arrayView for one element type and length, with its cache, size and accessor looked up once
+   * (pointer fields, results and callback arguments convert many addresses of one type).
+   */
+  arrayViewer(elem: CType, length: number | null): (addr: number) => NativeArray {
     const key = `${this.types.key(elem)}/${length ?? ''}`;
     let cache = this.arrays.get(key);
     if (!cache) this.arrays.set(key, (cache = new Map()));
-    const hit = cache.get(addr)?.deref() as NativeArray | undefined;
-    if (hit) return hit;
-    const arr = new NativeArray();
-    arr.$bind(addr);
-    arr.$elem = elem;
-    arr.$size = this.types.sizeOf(elem);
-    arr.$acc = this.codec().accessor(elem);
-    arr.$lib = this;
-    arr.$len = length === null ? undefined : length;
-    const view = indexable(arr);
-    remember(cache, addr, view, this.hooks.reached(addr, view));
-    return view;
+    const c = cache;
+    let size: number | undefined;
+    let acc: Accessor | undefined;
+    return (addr) => {
+      const hit = deref(c.get(addr)) as NativeArray | undefined;
+      if (hit) return hit;
+      const arr = new NativeArray();
+      arr.$bind(addr);
+      arr.$elem = elem;
+      arr.$size = size ??= this.types.sizeOf(elem);
+      arr.$acc = acc ??= this.codec().accessor(elem);
+      arr.$lib = this;
+      arr.$len = length === null ? undefined : length;
+      const view = indexable(arr);
+      remember(c, addr, view, this.hooks.reached(addr, view));
+      return view;
+    };
   }
 
   pointerObject(addr: number, to: CType): NativePointer {
     const key = this.types.key(to);
     let cache = this.pointers.get(key);
     if (!cache) this.pointers.set(key, (cache = new Map()));
-    const hit = cache.get(addr)?.deref() as NativePointer | undefined;
+    const hit = deref(cache.get(addr)) as NativePointer | undefined;
     if (hit) return hit;
     const p = new NativePointer();
     p.$bind(addr);

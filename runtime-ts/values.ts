@@ -188,6 +188,12 @@ export class NativePointer extends NativeObject {
 /** Canonical numeric property keys ('0', '-1', '1.5'): all are element accesses (and bounds-checked). */
 const INDEX = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
 
+/** INDEX.test(key), with names ('get', '$self') answered by their first character. */
+function isIndex(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return (c === 45 || (c >= 48 && c <= 57)) && INDEX.test(key);
+}
+
 /** A view of consecutive elements of one C type (a pointer to scalars, an array field, a global array). */
 export class NativeArray<T = unknown> extends NativeObject {
   /** Element i (bounds-checked when the length is known). */
@@ -199,6 +205,8 @@ export class NativeArray<T = unknown> extends NativeObject {
   /** Known length (fixed arrays, or computed from the allocation); undefined until computed, null when unknown. */
   declare $len: number | null | undefined;
   declare $self: NativeArray<T>; // the proxy-free object, for methods called through the Proxy
+  /** @internal methods bound to the view, by name (indexable) */
+  declare $bound: Map<string | symbol, { fn: Function; bound: Function }> | undefined;
 
   get length(): number {
     const n = this.$knownLength();
@@ -276,19 +284,29 @@ export function indexable<T>(arr: NativeArray<T>): NativeArray<T> {
   arr.$self = arr;
   return new Proxy(arr, {
     get(target, key, receiver) {
-      if (typeof key === 'string' && INDEX.test(key)) return target.get(Number(key));
+      if (typeof key === 'string' && isIndex(key)) return target.get(Number(key));
       const v = Reflect.get(target, key, target);
-      return typeof v === 'function' && key !== 'constructor' ? v.bind(receiver) : v;
+      if (typeof v !== 'function' || key === 'constructor') return v;
+      // Methods come bound (so `const get = a.get` works), one bound function per method and
+      // view: a bound function made per access would be garbage on every `a.get(i)`. The
+      // element methods are bound to the array itself, which spares them the Proxy on every
+      // `this` access; the rest (release()...) see the view, the object the caller holds.
+      const bound = (target.$bound ??= new Map());
+      const known = bound.get(key);
+      if (known !== undefined && known.fn === v) return known.bound;
+      const b = v.bind(Object.prototype.hasOwnProperty.call(NativeArray.prototype, key) ? target : receiver);
+      bound.set(key, { fn: v, bound: b });
+      return b;
     },
     set(target, key, value) {
-      if (typeof key === 'string' && INDEX.test(key)) {
+      if (typeof key === 'string' && isIndex(key)) {
         target.set(Number(key), value);
         return true;
       }
       return Reflect.set(target, key, value, target);
     },
     has(target, key) {
-      if (typeof key === 'string' && INDEX.test(key)) {
+      if (typeof key === 'string' && isIndex(key)) {
         const n = target.$knownLength();
         return n === null || Number(key) < n;
       }

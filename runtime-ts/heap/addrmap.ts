@@ -87,10 +87,22 @@ export class AddrMap {
     return old;
   }
 
+  /** Rehashes into a smaller table when at most an eighth of this one is used (never below min). */
+  shrinkIfSparse(min: number): void {
+    const cap = this.keys.length;
+    if (cap <= min * 2 || this.size * 8 > cap) return;
+    let want = 16;
+    while (want < Math.max(min, this.size * 4)) want *= 2;
+    if (want < cap) this.rehash(want);
+  }
+
   private grow(): void {
+    this.rehash(this.keys.length * 2);
+  }
+
+  private rehash(cap: number): void {
     const oldKeys = this.keys;
     const oldVals = this.vals;
-    const cap = oldKeys.length * 2;
     this.keys = new Float64Array(cap);
     this.vals = new Int32Array(cap);
     this.mask = cap - 1;

@@ -46,7 +46,8 @@ function managerOf(x: LibraryModule | NativeObject): MemoryManager {
 
 /**
  * Runs fn and releases every proxy of a heap object created or first reached inside it (nested
- * scopes release their own), except the one fn returns. Like an arena: deterministic, and cheap
+ * scopes release their own), except what fn returns: a proxy, or the proxies of an array (they
+ * join the enclosing scope, or outside any are held weakly). Like an arena: deterministic, and cheap
  * to write. A proxy made inside a scope has no WeakRef, so a synchronous loop of scopes keeps no
  * proxy past its scope (a WeakRef keeps its target until the current job ends).
  */

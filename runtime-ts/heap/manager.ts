@@ -5,7 +5,7 @@
 import koffi from 'koffi';
 import { calls, onSafePoint } from '../callstate.js';
 import type { MemoryHooks } from '../hooks.js';
-import { rebindProxy, StrongRef, weakenProxy, type ProxyRef } from '../proxies.js';
+import { deref, rebindProxy, weakenProxy, type ProxyRef } from '../proxies.js';
 import { NativeObject, type NativeStruct } from '../values.js';
 import { AddrMap } from './addrmap.js';
 import { findGarbage } from './cycles.js';
@@ -180,7 +180,7 @@ export class MemoryManager implements MemoryHooks {
     const known = holdOf(proxy);
     if (known) return known.scope !== null;
     const scope = scopes.length > 0 ? scopes[scopes.length - 1]! : null;
-    const h: Hold = { id, gen: this.objs.gen[id]!, ref: scope ? new StrongRef(proxy) : new WeakRef(proxy), live: true, scope, manager: this };
+    const h: Hold = { id, gen: this.objs.gen[id]!, ref: scope ? proxy : new WeakRef(proxy), live: true, scope, manager: this };
     (proxy as Held)[HOLD] = h;
     if (scope) scope.add(proxy);
     else {
@@ -202,7 +202,7 @@ export class MemoryManager implements MemoryHooks {
     const h = holdOf(proxy);
     if (!h || !h.live) return false;
     if (h.scope) h.scope.delete(proxy);
-    else this.registry.unregister(h);
+    else if (h.ref instanceof WeakRef) this.registry.unregister(h); // held weakly: registered
     this.counters.proxiesReleased++;
     this.unhold(h);
     return true;
@@ -294,7 +294,7 @@ export class MemoryManager implements MemoryHooks {
     const from = this.objs.base[id]!;
     this.objs.move(id, to, size);
     for (const h of this.holdsOf[id] ?? []) {
-      const p = h.ref.deref() as NativeObject | undefined;
+      const p = deref(h.ref) as NativeObject | undefined;
       if (p && h.live) rebindProxy(p, p.$addr - from + to);
     }
   }
@@ -316,8 +316,9 @@ export class MemoryManager implements MemoryHooks {
 
   // ---- safe points -------------------------------------------------------------------------------
 
-  private safePointSoon(): void {
-    if (calls.depth === 0) this.atSafePoint();
+  /** A safe point now if at depth 0 and no batch of releases is under way, else at the next one. */
+  safePointSoon(): void {
+    if (calls.depth === 0 && releasing === 0) this.atSafePoint();
     else calls.safePointDue = true;
   }
 
@@ -415,6 +416,10 @@ export class MemoryManager implements MemoryHooks {
       if (results[i] === 1) this.counters.freed++;
       else if (results[i] === 0) this.counters.returnedToC++;
     }
+    // After a mass release, the tables sized for it give their memory back.
+    const top = objs.compact();
+    if (this.holdsOf.length > top) this.holdsOf.length = top;
+    this.slots.shrinkIfSparse(4096);
   }
 
   private collectNow(): void {
@@ -485,18 +490,36 @@ export type Scope = Set<object>;
 export const scopes: Scope[] = [];
 
 /**
- * The end of a scope: every proxy it holds is released except `keep` (its result), which joins
- * the enclosing scope or, outside any, is held weakly from now on.
+ * The end of a scope: every proxy it holds is released except its result (`keep`: a proxy, or
+ * the proxies of an array), which joins the enclosing scope or, outside any, is held weakly from
+ * now on.
  */
-export function endScope(mine: Scope, keep: unknown): void {
+export function endScope(mine: Scope, result: unknown): void {
   const outer = scopes.length > 0 ? scopes[scopes.length - 1]! : null;
-  for (const p of mine) {
-    if (p === keep) {
+  const kept = Array.isArray(result) ? new Set<unknown>(result) : null;
+  const keeps = (p: object) => p === result || (kept !== null && kept.has(p));
+  // One safe point for the whole scope (one detach of every object it let go), not one per proxy.
+  const managers = new Set<MemoryManager>();
+  releasing++;
+  try {
+    for (const p of mine) {
       const h = holdOf(p);
-      if (h && h.live) h.manager.outlive(p, h, outer);
-      continue;
+      if (keeps(p)) {
+        if (h && h.live) h.manager.outlive(p, h, outer);
+        continue;
+      }
+      if (h) {
+        managers.add(h.manager);
+        h.scope = null; // the scope is cleared below, not proxy by proxy
+      }
+      (p as NativeObject).release();
     }
-    (p as NativeObject).release();
+  } finally {
+    releasing--;
+    mine.clear();
   }
-  mine.clear();
+  for (const m of managers) m.safePointSoon();
 }
+
+/** Batches of releases under way (endScope): safe points wait for the end of the batch. */
+let releasing = 0;

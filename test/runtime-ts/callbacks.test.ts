@@ -132,3 +132,75 @@ describe('varargs', () => {
     expect(() => lib.vsum()).toThrow(/expected at least 1 argument/);
   });
 });
+
+describe('callback arguments', () => {
+  it('gives a (bytes, size_t) pair as a Uint8Array view of that length', () => {
+    const seen: number[][] = [];
+    const chunk = (buf: Uint8Array, n: number) => {
+      seen.push([...buf], [n]);
+      return buf.length;
+    };
+    expect(lib.emit_chunk(chunk)).toBe(4);
+    expect(seen).toEqual([[1, 0, 255, 7], [4]]);
+    lib.$unregister(chunk);
+  });
+
+  it('takes an int length only where declared, per function-pointer type', () => {
+    // Refused declarations say why.
+    expect(() => lib.$byteSpans('int', 0)).toThrow(/not a function-pointer type/);
+    expect(() => lib.$byteSpans('text_fn', 0)).toThrow(/parameter 0 is not a pointer to bytes/);
+    expect(() => lib.$byteSpans('text_fn', 2)).toThrow(/must be followed by a length/);
+    expect(() => lib.$byteSpans('no_such_fn', 1)).toThrow(/unknown C type/);
+    lib.$byteSpans('text_fn', 1);
+    lib.$byteSpans('text_fn', 1); // the same declaration again is harmless
+    const pieces: string[] = [];
+    const lengths: number[] = [];
+    const text = (_ud: unknown, s: Uint8Array, len: number) => {
+      expect(s).toBeInstanceOf(Uint8Array);
+      pieces.push(Buffer.from(s).toString('latin1'));
+      lengths.push(len);
+    };
+    expect(lib.emit_text(text, null)).toBe(2);
+    expect(pieces).toEqual(['hello', ', world']);
+    expect(lengths).toEqual([5, 7]);
+    // A type of the same signature that nobody declared keeps its string (and its int).
+    const got: unknown[] = [];
+    const named = (_ud: unknown, name: unknown, kind: unknown) => got.push(name, kind);
+    lib.emit_named(named);
+    expect(got).toEqual(['name', 3]);
+    // Declared after a callback of the type reached C: refused, the trampoline is made.
+    expect(() => lib.$byteSpans('named_fn', 1)).toThrow(/before a callback of this type/);
+    // A negative length reaches the caller as an error, not as a view.
+    expect(() => lib.emit_bad_length(text)).toThrow(/argument 2 is a byte buffer of length -1/);
+    for (const f of [text, named]) lib.$unregister(f);
+  });
+
+  it('decodes a declared text span as UTF-8, exactly its length, NULs included', () => {
+    lib.$textSpans('line_fn', 1);
+    expect(() => lib.$byteSpans('line_fn', 1)).not.toThrow(); // not used yet: redeclared as bytes
+    lib.$textSpans('line_fn', 1);
+    const lines: unknown[] = [];
+    const line = (_ud: unknown, s: unknown, len: unknown) => lines.push(s, len);
+    lib.emit_lines(line);
+    expect(lines).toEqual(['a\u0000b', 3, 'é!', 3]);
+    expect(() => lib.$byteSpans('line_fn', 1)).toThrow(/before a callback of this type/);
+    lib.$unregister(line);
+  });
+
+  it('reads a NULL-terminated char ** lazily, element by element', () => {
+    const seen: unknown[] = [];
+    const attrs = (name: string, atts: { get(i: number): string | null; [i: number]: string | null }) => {
+      seen.push(name);
+      for (let i = 0; ; i++) {
+        const a = atts.get(i);
+        if (a === null) break;
+        seen.push(a);
+      }
+      const get = atts.get; // methods stay bound to their view, and are the same function each time
+      seen.push(get(1), atts[3], atts.get === get);
+    };
+    lib.emit_attrs(attrs);
+    expect(seen).toEqual(['item', 'id', '7', 'class', 'x y', '7', 'x y', true]);
+    lib.$unregister(attrs);
+  });
+});
