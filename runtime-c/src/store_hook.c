@@ -21,6 +21,10 @@
  * runtime. */
 #include "../include/wb_abi.h"
 
+/* wb_range_gate (internal.h): 1 until the runtime computes it, so that a runtime that never does
+ * (the pass's stand-in) sends every record assignment to its filter. */
+__attribute__((visibility("hidden"))) int __wbrt_range_gate = 1;
+
 #if defined(__x86_64__) && !defined(__ILP32__)
 #include <cpuid.h>
 

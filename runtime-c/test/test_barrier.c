@@ -40,6 +40,56 @@ static long released_slots(const t_log *l, uint64_t slot)
   return k;
 }
 
+/* The runtime's own view (internal.h), for the checks below. */
+extern int64_t __wbrt_slots_counted;
+int __wbrt_range_hook_filter(__wb_uintptr_t dst, __wb_uintptr_t src, __wb_size_t n);
+static int slots_bit(const void *p)
+{
+  return (__wb_shadow[((uintptr_t)p >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK] & WB_ABI_SHADOW_SLOTS) != 0;
+}
+
+/* The counts of counted slots (in all, and the shadow's SLOTS bit per granule) follow every way a
+ * slot becomes counted or stops being counted, and the filters go by them. */
+static void test_counted_granules(char *A, char *B)
+{
+  reset();
+  int64_t base = __wbrt_slots_counted;
+  void **far = __wb_malloc(4 << 20);               /* its middle granule holds nothing else */
+  void **mid = far + (2 << 20) / sizeof(void *);
+  mid = (void **)(((uintptr_t)mid + (1 << 20) - 1) & ~(uintptr_t)((1 << 20) - 1));
+  CHECK(!slots_bit(mid));
+  WB_STORE(mid[0], A);
+  CHECK(slots_bit(mid));
+  CHECK_EQ(__wbrt_slots_counted, base + 1);
+  WB_STORE(mid[0], B);                             /* stays counted: no change */
+  CHECK_EQ(__wbrt_slots_counted, base + 1);
+  WB_STORE(mid[1], A);
+  CHECK_EQ(__wbrt_slots_counted, base + 2);
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)mid, (uintptr_t)&far[0], 16), 1);  /* kills */
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)&far[0], (uintptr_t)mid, 16), 1);  /* copies */
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)&far[0], (uintptr_t)&far[2], 16), 0);
+  WB_STORE(mid[0], NULL);
+  CHECK(slots_bit(mid));
+  __wb_memset(&mid[1], 0, sizeof(void *));         /* a range kill */
+  CHECK(!slots_bit(mid));
+  CHECK_EQ(__wbrt_slots_counted, base);
+  WB_STORE(mid[5], B);
+  __wb_free(far);                                  /* free kills */
+  CHECK_EQ(__wbrt_slots_counted, base);
+  t_drain(&lg);
+  CHECK_EQ(net((uintptr_t)A), 0);
+  CHECK_EQ(net((uintptr_t)B), 0);
+
+  /* A record copied from the stack creates references only for words that may point into a HOST
+   * object, and the filter lets through exactly those copies. */
+  void **dst = __wb_calloc(4, sizeof(void *));
+  void *with[2] = { NULL, A }, *without[2] = { &lg, NULL };  /* lg: static, no HOST granule */
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)dst, (uintptr_t)with, sizeof with), 1);
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)dst, (uintptr_t)without, sizeof without), 0);
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)without, (uintptr_t)with, sizeof with), 0);  /* to the stack */
+  __wb_free(dst);
+}
+
 int main(void)
 {
   wb_host_register(NULL, NULL);
@@ -265,5 +315,6 @@ int main(void)
   raw->p = B;
   t_drain(&lg);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)raw + 1, 0, (uintptr_t)B), 1);
+  test_counted_granules(A, B);
   T_DONE();
 }
