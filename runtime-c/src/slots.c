@@ -8,9 +8,11 @@
  * Slots on the calling thread's stack are never counted: locals are not barriered and the
  * host releases only at safe points. A copy *from* the stack therefore scans every word. The
  * bitmap is two-level like the start map: one lazily reserved 16 MiB leaf per GiB. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "internal.h"
 
 #define LEAF_SHIFT 30
@@ -148,6 +150,53 @@ int wb_store_hook_filter(uintptr_t slot, uintptr_t new_value)
 #endif
 static __thread WB_TLS_MODEL uintptr_t stack_lo, stack_hi;
 
+static uintptr_t parse_hex(const char **p)
+{
+  uintptr_t v = 0;
+  for (;; (*p)++) {
+    unsigned c = (unsigned char)**p, d = c - '0' < 10 ? c - '0' : (c | 32) - 'a' < 6 ? (c | 32) - 'a' + 10 : 16;
+    if (d == 16) return v;
+    v = v << 4 | d;
+  }
+}
+
+/* The mapping [lo, hi) of /proc/self/maps that contains p; 0 if there is none or no /proc. */
+static int mapping_of(uintptr_t p, uintptr_t *lo, uintptr_t *hi)
+{
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[4096];
+  size_t have = 0;
+  int found = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
+    if (r <= 0) break;
+    have += (size_t)r;
+    buf[have] = '\0';
+    char *line = buf, *nl;
+    while (!found && (nl = strchr(line, '\n')) != NULL) {
+      const char *q = line;
+      uintptr_t a = parse_hex(&q), b = 0;
+      if (*q == '-') {
+        q++;
+        b = parse_hex(&q);
+      }
+      if (a <= p && p < b) {
+        *lo = a;
+        *hi = b;
+        found = 1;
+      }
+      line = nl + 1;
+    }
+    if (found) break;
+    have = (size_t)(buf + have - line);
+    if (have == sizeof buf - 1) have = 0;         /* a line longer than the buffer: skip it */
+    memmove(buf, line, have);
+  }
+  close(fd);
+  return found;
+}
+
 static WB_NOINLINE void stack_init(void)
 {
   pthread_attr_t attr;
@@ -162,9 +211,18 @@ static WB_NOINLINE void stack_init(void)
     }
     pthread_attr_destroy(&attr);
   }
-  if (stack_hi == 0) {          /* unknown: assume the usual 8 MiB below and a little above */
+  if (stack_hi == 0) {
+    /* The code runs on a stack the thread library does not know (koffi calls C on a stack of its
+     * own): assume the usual 8 MiB below and a little above, within the mapping the frame lies in
+     * when /proc tells it, so that memory mapped next to that stack (the host arena's granules,
+     * large allocations) is not taken for locals. */
     stack_lo = here - ((uintptr_t)8 << 20);
     stack_hi = here + ((uintptr_t)1 << 20);
+    uintptr_t lo, hi;
+    if (mapping_of(here, &lo, &hi)) {
+      if (lo > stack_lo) stack_lo = lo;
+      if (hi < stack_hi) stack_hi = hi;
+    }
   }
 }
 
