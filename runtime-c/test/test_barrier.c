@@ -90,6 +90,45 @@ static void test_counted_granules(char *A, char *B)
   __wb_free(dst);
 }
 
+#if defined(__x86_64__) && !defined(__ILP32__)
+/* The x86-64 forms, as the pass emits them (wb_abi.h's templates): the hooks' first asm tests
+ * decide from the slot's and the value's granules, and from where a record's source lies. */
+#define ASM_STORE(lv, v)                                                                        \
+  __asm__ __inline__ __volatile__(WB_ABI_X86_STORE_ASM(WB_ABI_STORE_HOOK)                       \
+    : : "r"((__wb_word_t *)&(lv)), "re"((void *)(v)), "m"(*(__wb_word_t *)&(lv)) : "cc");      \
+  (lv) = (v)
+#define ASM_ASSIGN(dst, src)                                                                    \
+  __asm__ __inline__ __volatile__(WB_ABI_X86_RANGE_ASM(WB_ABI_RANGE_HOOK)                       \
+    : : "r"(dst), "r"(&(src)), "i"(sizeof *(dst)), "m"(*(dst)), "m"(src) : "cc");             \
+  *(dst) = (src)
+
+static void test_hooks(char *A, char *plain)
+{
+  reset();
+  void **slots = __wb_calloc(4, sizeof(void *));
+  ASM_STORE(slots[0], A);                          /* HOST value: counted */
+  ASM_STORE(slots[0], (void *)&lg);                /* counted slot, a value in no HOST granule: the kill */
+  ASM_STORE(slots[1], plain);                      /* neither counted nor HOST: nothing */
+  t_drain(&lg);
+  CHECK_EQ(lg.n, 2);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&slots[0], 0, (uintptr_t)A), 1);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&slots[0], (uintptr_t)A, 0), 1);
+  reset();
+  struct pair *pp = __wb_calloc(2, sizeof *pp);
+  struct pair local = { A, NULL };
+  ASM_ASSIGN(&pp[0], local);                       /* from the stack: creates */
+  ASM_ASSIGN(&pp[1], pp[0]);                       /* a counted source: copies */
+  struct pair none = { (void *)&lg, NULL };
+  ASM_ASSIGN(&pp[0], none);                        /* kills pp[0].a */
+  t_drain(&lg);
+  CHECK_EQ(net((uintptr_t)A), 1);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&pp[1].a, 0, (uintptr_t)A), 1);
+  ASM_ASSIGN(&pp[1], none);
+  __wb_free(pp);
+  __wb_free(slots);
+}
+#endif
+
 int main(void)
 {
   wb_host_register(NULL, NULL);
@@ -316,5 +355,8 @@ int main(void)
   t_drain(&lg);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)raw + 1, 0, (uintptr_t)B), 1);
   test_counted_granules(A, B);
+#if defined(__x86_64__) && !defined(__ILP32__)
+  test_hooks(A, plain);
+#endif
   T_DONE();
 }
