@@ -236,7 +236,8 @@ static WB_NOINLINE void *realloc_slow(uintptr_t a, unsigned b, size_t n, const v
   return realloc((void *)a, n);
 }
 
-/* realloc of a block whose start byte b says it is small or MEDIUM, with no host active: the
+/* realloc of a block whose start byte b says it is small or MEDIUM, with no slot counted anywhere
+ * (no host active, or nothing of the host's referenced from counted slots yet): the
  * start bytes go before libc sees the block (it may give the old place to another thread). */
 static WB_NOINLINE void *realloc_untracked_fast(void *p, unsigned char *m, unsigned b, size_t n)
 {

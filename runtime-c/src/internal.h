@@ -343,7 +343,8 @@ WB_HIDDEN int wb_policy_release(uintptr_t base);        /* clears HOST; frees wh
 /* ---- allocation (alloc.c) --------------------------------------------------------------- */
 /* The fast paths read the map through these: wb_map_top itself normally, an all-zero table
  * (so every lookup misses and takes the slow path) when malloc must track everything (stress)
- * or free must do more than clear the start byte (a host is active, quarantine). */
+ * or free must do more than clear the start byte (a host is active and some slot is counted,
+ * quarantine). */
 extern WB_HIDDEN const uintptr_t *wb_alloc_top;
 extern WB_HIDDEN const uintptr_t *wb_free_top;
 /* Recomputes both from __wb_active, quarantine and stress mode. */
