@@ -1,5 +1,8 @@
 /* Barrier slow path and range operations: which references the host hears about. */
+#include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include "t.h"
 
 struct box { void *f; void *g; long n; };
@@ -128,6 +131,47 @@ static void test_hooks(char *A, char *plain)
   __wb_free(slots);
 }
 #endif
+
+/* Code running on a stack the thread library does not know (koffi calls C on one of its own):
+ * the runtime's guess of that stack stays within the mapping the frame lies in, so memory mapped
+ * just above it (host arena granules, in practice) is not taken for locals. */
+int __wbrt_on_stack(uintptr_t p, size_t n);
+static ucontext_t back_ctx, foreign_ctx;
+static char *neighbour;
+static int own_local_on_stack, neighbour_on_stack;
+static void on_foreign_stack(void)
+{
+  volatile int local = 0;
+  own_local_on_stack = __wbrt_on_stack((uintptr_t)&local, sizeof local);
+  neighbour_on_stack = __wbrt_on_stack((uintptr_t)neighbour, 8);
+}
+static void *foreign_stack_thread(void *stack)
+{
+  getcontext(&foreign_ctx);
+  foreign_ctx.uc_stack.ss_sp = stack;
+  foreign_ctx.uc_stack.ss_size = 256 << 10;
+  foreign_ctx.uc_link = &back_ctx;
+  makecontext(&foreign_ctx, on_foreign_stack, 0);
+  swapcontext(&back_ctx, &foreign_ctx);          /* the thread's first runtime call is there */
+  return NULL;
+}
+static void test_foreign_stack(void)
+{
+  /* [stack 256 KiB][hole 64 KiB][neighbour 256 KiB]: two mappings, the neighbour within the
+   * 1 MiB above the frame that the runtime's bare guess would take for stack. */
+  char *r = mmap(NULL, 576 << 10, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(r != MAP_FAILED);
+  if (r == MAP_FAILED) return;
+  munmap(r + (256 << 10), 64 << 10);
+  neighbour = r + (320 << 10);
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, foreign_stack_thread, r), 0);
+  pthread_join(t, NULL);
+  CHECK_EQ(own_local_on_stack, 1);
+  CHECK_EQ(neighbour_on_stack, 0);
+  munmap(r, 256 << 10);
+  munmap(neighbour, 256 << 10);
+}
 
 int main(void)
 {
@@ -355,6 +399,7 @@ int main(void)
   t_drain(&lg);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)raw + 1, 0, (uintptr_t)B), 1);
   test_counted_granules(A, B);
+  test_foreign_stack();
 #if defined(__x86_64__) && !defined(__ILP32__)
   test_hooks(A, plain);
 #endif
