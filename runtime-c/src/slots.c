@@ -167,7 +167,7 @@ static int mapping_of(uintptr_t p, uintptr_t *lo, uintptr_t *hi)
   if (fd < 0) return 0;
   char buf[4096];
   size_t have = 0;
-  int found = 0;
+  int found = 0, skip = 0;         /* skip: the buffer starts inside a line too long for it */
   for (;;) {
     ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
     if (r <= 0) break;
@@ -176,6 +176,11 @@ static int mapping_of(uintptr_t p, uintptr_t *lo, uintptr_t *hi)
     char *line = buf, *nl;
     while (!found && (nl = strchr(line, '\n')) != NULL) {
       const char *q = line;
+      if (skip) {
+        skip = 0;
+        line = nl + 1;
+        continue;
+      }
       uintptr_t a = parse_hex(&q), b = 0;
       if (*q == '-') {
         q++;
@@ -190,7 +195,10 @@ static int mapping_of(uintptr_t p, uintptr_t *lo, uintptr_t *hi)
     }
     if (found) break;
     have = (size_t)(buf + have - line);
-    if (have == sizeof buf - 1) have = 0;         /* a line longer than the buffer: skip it */
+    if (have == sizeof buf - 1) {                  /* a line longer than the buffer: skip it */
+      have = 0;
+      skip = 1;
+    }
     memmove(buf, line, have);
   }
   close(fd);
