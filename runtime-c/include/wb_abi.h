@@ -74,11 +74,17 @@ void __wb_dso_unregister(struct __wb_dso *dso);
 
 /* One byte per 2^SHADOW_SHIFT-byte granule of a 2^(SHADOW_SHIFT + SHADOW_BITS)-byte address
  * space (1 MiB granules of the 47-bit user space: 128 MiB of zero pages in .bss, touched only
- * where the host marks). Non-zero means "may hold HOST allocations"; the index is masked, so any
+ * where the runtime marks; bits below); the index is masked, so any
  * 64-bit value (a slot's old contents can be arbitrary bits) folds into range. */
 #define WB_ABI_SHADOW_SHIFT 20
 #define WB_ABI_SHADOW_BITS 27
 #define WB_SHADOW_MASK ((1ul << WB_ABI_SHADOW_BITS) - 1)
+/* The bits of a shadow byte. HOST: the granule may hold HOST allocations. SLOTS: the granule holds
+ * counted slots (words the host counts a reference for). The store hook's first test is
+ * "SLOTS at the slot or HOST at the new value": only then can a store change what the host counts.
+ * The other bits are the runtime's own (which allocator serves the granule). */
+#define WB_ABI_SHADOW_HOST 1
+#define WB_ABI_SHADOW_SLOTS 2
 
 /* Hidden: the runtime is linked as a static archive into the executable or shared object that
  * holds the code reading it, so -fPIC code reaches it without the GOT. */
@@ -89,7 +95,7 @@ extern unsigned char __wb_shadow[1ul << WB_ABI_SHADOW_BITS] __attribute__((__vis
  * (runtime-c/test/tsan.supp records it). */
 static inline __attribute__((__always_inline__, __unused__)) int __wb_shadow_hit(const void *p)
 {
-  return __wb_shadow[((__wb_uintptr_t)p >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK];
+  return __wb_shadow[((__wb_uintptr_t)p >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK] & WB_ABI_SHADOW_HOST;
 }
 
 /* ---- x86-64 stub frame -------------------------------------------------------------------- */

@@ -123,7 +123,7 @@ void wb_alloc_release(uintptr_t p, size_t size, unsigned map, unsigned quarantin
     wb_quarantine_push(p, size, quarantine_why);
     return;
   }
-  free((void *)p);
+  wb_heap_free(p, size);
 }
 
 static WB_NOINLINE void free_slow(uintptr_t a, unsigned b, const void *pc)
@@ -194,7 +194,7 @@ void *wb_alloc_realloc_untracked(uintptr_t p, size_t size, unsigned map, size_t 
   wb_realloc_acct_begin(&acct, p, size, n);
   if (size >= WB_LARGE || map == WB_MAP_LARGE) wb_large_remove(p);
   wb_map_clear(p, map, size);
-  void *q = realloc((void *)p, n);
+  void *q = wb_heap_realloc(p, size, n);
   if (q == NULL) {
     if (map == WB_MAP_TRACKED) {
       /* The record is gone: the block comes back untracked. */
@@ -236,7 +236,8 @@ static WB_NOINLINE void *realloc_slow(uintptr_t a, unsigned b, size_t n, const v
   return realloc((void *)a, n);
 }
 
-/* realloc of a block whose start byte b says it is small or MEDIUM, with no host active: the
+/* realloc of a block whose start byte b says it is small or MEDIUM, with no slot counted anywhere
+ * (no host active, or nothing of the host's referenced from counted slots yet): the
  * start bytes go before libc sees the block (it may give the old place to another thread). */
 static WB_NOINLINE void *realloc_untracked_fast(void *p, unsigned char *m, unsigned b, size_t n)
 {

@@ -20,11 +20,12 @@ store_note(void *slot, void *old_value, void *new_value, uint32_t origin)
    * object's end: p++ has no barrier). An uncounted slot is reported when it starts referring to
    * a HOST object, whatever its old bits were: stale contents of reused memory can equal the new
    * pointer, and returning on "same object" would leave the reference uncounted. */
-  if (!wb_slot_take(s)) {
+  int counted = nb != 0 ? wb_slot_counted(s) : wb_slot_take(s);  /* a slot that stays counted keeps its bit */
+  if (!counted) {
     if (nb == 0) return;
     ob = 0;
+    wb_slot_note(s);
   }
-  if (nb != 0) wb_slot_note(s);
   WB_STAT_APPROX(counted_stores, 1);
   wb_emit(WB_EV_REF, origin, s, ob, nb);
 }
@@ -45,9 +46,9 @@ static WB_NOINLINE void store_counted(void *slot, void *old_value, void *new_val
  * else (no load a compiler could call uninitialised, nothing that changes its inlining). */
 void __wb_store_before(__wb_word_t *slot, void *new_value)
 {
+  if (wb_likely(!wb_store_may_count(slot, new_value))) return;
   void *old_value;
   memcpy(&old_value, (const void *)slot, sizeof old_value);
-  if (wb_likely((__wb_shadow_hit(old_value) | __wb_shadow_hit(new_value)) == 0)) return;
   store_counted((void *)slot, old_value, new_value);
 }
 

@@ -41,7 +41,7 @@ static void fork_locks(int acquire)
 {
   wb_lock *const after_records[] = {
     &wb_quar_lock, &wb_log_lock, &wb_large_lock, &wb_seg_lock, &wb_activate_lock,
-    &wb_flags_lock, &wb_counts_lock, &wb_slot_leaf_lock, &wb_map_leaf_lock,
+    &wb_flags_lock, &wb_counts_lock, &wb_slot_leaf_lock, &wb_map_leaf_lock, &wb_arena_lock,
   };
   if (acquire) {
     wb_lock_acquire(&wb_stress_lock);
@@ -82,8 +82,13 @@ void wb_flags_update(void)
 {
   wb_lock_acquire(&wb_flags_lock);
   static uintptr_t nothing[WB_TOP_ENTRIES];   /* zeros, never written: .bss, not 1 MiB of file */
-  int slow = __atomic_load_n(&__wb_active, __ATOMIC_ACQUIRE) || wb_config.quarantine ||
-             wb_config.stress;
+  /* With a host active, free and realloc of an untracked block need more than the start map
+   * only while some slot is counted (its slots die with it); HOST objects have a record, whose
+   * start byte sends them to the slow path anyway. */
+  int counted = __atomic_load_n(&wb_slots_counted, __ATOMIC_SEQ_CST) != 0;
+  int slow = (__atomic_load_n(&__wb_active, __ATOMIC_ACQUIRE) && counted) ||
+             wb_config.quarantine || wb_config.stress;
+  __atomic_store_n(&wb_range_gate, counted || wb_config.scan_all, __ATOMIC_SEQ_CST);
   __atomic_store_n(&wb_free_top, slow ? nothing : wb_map_top, __ATOMIC_SEQ_CST);
   __atomic_store_n(&wb_alloc_top, wb_config.stress ? nothing : wb_map_top, __ATOMIC_SEQ_CST);
   wb_lock_release(&wb_flags_lock);

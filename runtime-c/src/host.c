@@ -73,23 +73,27 @@ int wb_detach(const void *base)
   return wb_policy_release(h.base);
 }
 
+/* From the host arena (arena.c), so that host-created objects mark shadow granules of their own;
+ * from libc where the arena cannot serve (an alignment beyond its granule, no address space). */
 void *wb_host_alloc(size_t size, size_t align, uint32_t type_id)
 {
-  void *p;
-  if (align <= 16) {
-    p = calloc(1, size ? size : 1);
-  } else {
-    if (align & (align - 1)) return NULL;
-    if (posix_memalign(&p, align, size ? size : 1) != 0) return NULL;
-    memset(p, 0, size);
+  if (align & (align - 1)) return NULL;
+  void *p = wb_arena_alloc(size, align);
+  if (p == NULL) {
+    if (align <= 16) {
+      p = calloc(1, size ? size : 1);
+    } else {
+      if (posix_memalign(&p, align, size ? size : 1) != 0) return NULL;
+      memset(p, 0, size);
+    }
+    if (p == NULL) return NULL;
   }
-  if (p == NULL) return NULL;
   uintptr_t a = (uintptr_t)p;
   wb_activate();
   if (size >= WB_LARGE) wb_large_insert(a, size);
   if (wb_policy_track(a, size, WB_MAP_NONE, WB_HOST, WB_REC_HOST_CREATED) != WB_OK) {
     if (size >= WB_LARGE) wb_large_remove(a);
-    free(p);
+    wb_heap_free(a, size);
     return NULL;
   }
   if (type_id != 0) wb_set_type(p, type_id);
@@ -114,7 +118,7 @@ void wb_store_ptr(void **slot, void *value)
 {
   void *old = *slot;
   *slot = value;
-  if (__wb_shadow_hit(old) | __wb_shadow_hit(value))
+  if (wb_store_may_count(slot, value))
     wb_store_note(slot, old, value, WB_ORIGIN_HOST);
 }
 

@@ -60,7 +60,8 @@ static inline void wb_lock_release(wb_lock *l) { __atomic_store_n(&l->v, 0, __AT
 /* Every lock of the runtime, outermost first: fork takes them all in this order (so the child
  * finds each structure consistent) and code that nests them follows it. */
 extern WB_HIDDEN wb_lock wb_stress_lock, wb_quar_lock, wb_log_lock, wb_large_lock, wb_seg_lock,
-    wb_activate_lock, wb_flags_lock, wb_counts_lock, wb_slot_leaf_lock, wb_map_leaf_lock;
+    wb_activate_lock, wb_flags_lock, wb_counts_lock, wb_slot_leaf_lock, wb_map_leaf_lock,
+    wb_arena_lock;
 WB_HIDDEN void wb_rec_fork(int acquire);    /* the record stripes: after the stress lock */
 
 /* ---- configuration (config.c) ----------------------------------------------------------- */
@@ -246,6 +247,28 @@ WB_HIDDEN void wb_rec_prefetch(uintptr_t base);
 /* Adds delta (+1/-1) to the HOST-object count of every granule [base, base+size) touches and
  * keeps __wb_shadow equal to "count != 0". */
 WB_HIDDEN void wb_shadow_adjust(uintptr_t base, size_t size, int delta);
+/* Adds delta to the counted-slot count of slot's granule and keeps its SLOTS bit equal to
+ * "count != 0" (slots.c calls it wherever bitmap bits change). */
+WB_HIDDEN void wb_shadow_slots_adjust(uintptr_t slot, int32_t delta);
+/* Whether a store of new_value into slot may change what the host counts: the slot's granule
+ * holds counted slots, or the new value's granule may hold a HOST object (barrier.c's
+ * store_note returns at once otherwise). */
+static inline int wb_store_may_count(const void *slot, const void *new_value)
+{
+  return (__wb_shadow[((uintptr_t)slot >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK] &
+          WB_ABI_SHADOW_SLOTS) | __wb_shadow_hit(new_value);
+}
+
+/* ---- the host arena (arena.c) ----------------------------------------------------------- */
+/* Zeroed memory for a host-created object, in granules that hold only host-created objects (align
+ * a power of two up to the granule); NULL when the OS refuses. */
+WB_HIDDEN void *wb_arena_alloc(size_t size, size_t align);
+WB_HIDDEN int wb_arena_owns(uintptr_t p);                        /* p lies in an arena granule */
+WB_HIDDEN void wb_arena_free(uintptr_t p, size_t size);          /* size: what it was allocated or reallocated to */
+WB_HIDDEN void *wb_arena_realloc(uintptr_t p, size_t size, size_t n);
+/* An allocation of ours of size bytes going back, or moving (n > 0): to the arena or to libc. */
+WB_HIDDEN void wb_heap_free(uintptr_t p, size_t size);
+WB_HIDDEN void *wb_heap_realloc(uintptr_t p, size_t size, size_t n);
 
 /* ---- counted slots and ranges (slots.c) ------------------------------------------------- */
 WB_HIDDEN void wb_slots_init(void);
@@ -262,6 +285,13 @@ WB_HIDDEN void wb_range_hook_slow(void *dst, const void *src, size_t n);
 WB_HIDDEN void wb_store_note(void *slot, void *old_value, void *new_value, uint32_t origin);
 WB_HIDDEN void wb_slot_note(uintptr_t slot);
 WB_HIDDEN int wb_slot_take(uintptr_t slot);
+WB_HIDDEN int wb_slot_counted(uintptr_t slot);          /* the slot's bit, unchanged */
+/* Counted slots in all (0: nothing to search for anywhere). */
+extern WB_HIDDEN int64_t wb_slots_counted;
+/* Non-zero while a record assignment may have to do more than its source's place tells: some slot
+ * is counted, or WB_SCAN_ALL. Read by the x86-64 range hook's first test (store_hook.c defines
+ * it, starting at 1), written by wb_flags_update. */
+extern WB_HIDDEN int wb_range_gate;
 WB_HIDDEN int wb_slots_any(uintptr_t p, size_t n);
 WB_HIDDEN int wb_on_stack(uintptr_t p, size_t n);        /* overlaps the calling thread's stack */
 /* Counted references held in words overlapping [p, p+n) die (an event for each). */
@@ -313,7 +343,8 @@ WB_HIDDEN int wb_policy_release(uintptr_t base);        /* clears HOST; frees wh
 /* ---- allocation (alloc.c) --------------------------------------------------------------- */
 /* The fast paths read the map through these: wb_map_top itself normally, an all-zero table
  * (so every lookup misses and takes the slow path) when malloc must track everything (stress)
- * or free must do more than clear the start byte (a host is active, quarantine). */
+ * or free must do more than clear the start byte (a host is active and some slot is counted,
+ * quarantine). */
 extern WB_HIDDEN const uintptr_t *wb_alloc_top;
 extern WB_HIDDEN const uintptr_t *wb_free_top;
 /* Recomputes both from __wb_active, quarantine and stress mode. */

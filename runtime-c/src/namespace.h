@@ -6,6 +6,13 @@
 #define wb_activate __wbrt_activate
 #define wb_alloc_realloc_untracked __wbrt_alloc_realloc_untracked
 #define wb_alloc_register __wbrt_alloc_register
+#define wb_arena_alloc __wbrt_arena_alloc
+#define wb_arena_free __wbrt_arena_free
+#define wb_arena_lock __wbrt_arena_lock
+#define wb_arena_owns __wbrt_arena_owns
+#define wb_arena_realloc __wbrt_arena_realloc
+#define wb_heap_free __wbrt_heap_free
+#define wb_heap_realloc __wbrt_heap_realloc
 #define wb_alloc_release __wbrt_alloc_release
 #define wb_check_foreign_free __wbrt_check_foreign_free
 #define wb_config __wbrt_config
@@ -54,6 +61,10 @@
 #define wb_shadow_adjust __wbrt_shadow_adjust
 #define wb_slot_note __wbrt_slot_note
 #define wb_slot_take __wbrt_slot_take
+#define wb_slot_counted __wbrt_slot_counted
+#define wb_slots_counted __wbrt_slots_counted
+#define wb_range_gate __wbrt_range_gate
+#define wb_shadow_slots_adjust __wbrt_shadow_slots_adjust
 #define wb_slotmask_release __wbrt_slotmask_release
 #define wb_slots_any __wbrt_slots_any
 #define wb_slots_init __wbrt_slots_init

@@ -141,7 +141,7 @@ void *wb_policy_realloc_tracked(uintptr_t p, size_t n, const void *pc)
   wb_realloc_acct_begin(&acct, p, old.size, n);
   if (old.size >= WB_LARGE) wb_large_remove(p);
   wb_map_clear(p, WB_MAP_TRACKED, old.size);
-  void *q = realloc((void *)p, n);
+  void *q = wb_heap_realloc(p, old.size, n);
   uintptr_t a = q ? (uintptr_t)q : p;
   size_t size = q ? n : old.size;
   s = wb_rec_lock(a);
@@ -183,7 +183,7 @@ static void quar_evict_locked(void)
   quar_n--;
   quar_bytes -= e.size;
   wb_map_set(e.base, WB_MAP_NONE);
-  free((void *)e.base);
+  wb_heap_free(e.base, e.size);
 }
 
 void wb_quarantine_push(uintptr_t base, size_t size, unsigned why)
@@ -199,7 +199,7 @@ void wb_quarantine_push(uintptr_t base, size_t size, unsigned why)
   if (quar == NULL || size > WB_QUAR_BYTES / 4) {
     wb_lock_release(&wb_quar_lock);
     wb_map_set(base, WB_MAP_NONE);
-    free((void *)base);
+    wb_heap_free(base, size);
     return;
   }
   while (quar_n == quar_cap || (quar_n > 0 && quar_bytes + size > WB_QUAR_BYTES))

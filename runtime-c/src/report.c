@@ -123,5 +123,11 @@ int wb_check_foreign_free(uintptr_t p, const char *what, const void *pc)
     wb_report(WB_MISUSE_NONHEAP_FREE, (void *)p, NULL, what, pc);
     return 1;
   }
+  /* Host arena memory that is no live object: only the host creates objects there, so this one
+   * was released already (and libc never owned it). */
+  if (wb_arena_owns(p)) {
+    wb_report(WB_MISUSE_FREE_AFTER_RELEASE, (void *)p, NULL, what, pc);
+    return 1;
+  }
   return 0;
 }

@@ -1,50 +1,67 @@
-/* The shadow map the inline barrier tests: one byte per 1 MiB granule, non-zero while the
- * granule overlaps a HOST object. Counts per granule decide when a byte may go back to zero. */
+/* The shadow map the barrier's hooks test: one byte per 1 MiB granule. Its HOST bit is set while
+ * the granule overlaps a HOST object, its SLOTS bit while the granule holds counted slots; counts
+ * per granule decide when a bit may go back to zero. The other bits name the host arena's
+ * granules (arena.c), set and cleared by the arena alone. */
 #include "internal.h"
 
 unsigned char __wb_shadow[1ul << WB_ABI_SHADOW_BITS];
 int __wb_active;
 
-static uint32_t *granule_counts;   /* 2^27 counters, reserved on first use */
+/* 2^27 counters per bit, reserved on first use. */
+static uint32_t *host_counts, *slot_counts;
 wb_lock wb_counts_lock;
 
-static uint32_t *counts(void)
+static uint32_t *counts(uint32_t **table)
 {
-  uint32_t *c = __atomic_load_n(&granule_counts, __ATOMIC_ACQUIRE);
+  uint32_t *c = __atomic_load_n(table, __ATOMIC_ACQUIRE);
   if (wb_likely(c != NULL)) return c;
   wb_lock_acquire(&wb_counts_lock);
-  c = granule_counts;
+  c = *table;
   if (c == NULL) {
     c = wb_os_reserve(sizeof(uint32_t) << WB_ABI_SHADOW_BITS);
-    if (c != NULL) __atomic_store_n(&granule_counts, c, __ATOMIC_RELEASE);
+    if (c != NULL) __atomic_store_n(table, c, __ATOMIC_RELEASE);
   }
   wb_lock_release(&wb_counts_lock);
   return c;
 }
 
+/* Sets or clears `bit` of granule i's byte; returns whether the count, read again afterwards,
+ * still agrees (else the caller derives the bit once more). */
+static int bit_settle(uintptr_t i, unsigned char bit, uint32_t now, const uint32_t *c)
+{
+  if (now != 0) __atomic_fetch_or(&__wb_shadow[i], bit, __ATOMIC_SEQ_CST);
+  else __atomic_fetch_and(&__wb_shadow[i], (unsigned char)~bit, __ATOMIC_SEQ_CST);
+  return (__atomic_load_n(&c[i], __ATOMIC_SEQ_CST) != 0) == (now != 0);
+}
+
+/* Adds delta to granule i's count in *table and keeps `bit` equal to "count != 0". Whoever moves
+ * a count to or from zero re-derives the bit from it afterwards, so a racing 0->1 and 1->0 always
+ * end with the bit matching the final count. Without room for counts a bit is only ever set
+ * (which costs slow-path calls, never a missed store). */
+static void granule_adjust(uint32_t **table, uintptr_t i, int32_t delta, unsigned char bit)
+{
+  uint32_t *c = counts(table);
+  if (c == NULL) {
+    if (delta > 0) __atomic_fetch_or(&__wb_shadow[i], bit, __ATOMIC_SEQ_CST);
+    return;
+  }
+  uint32_t now = __atomic_add_fetch(&c[i], (uint32_t)delta, __ATOMIC_SEQ_CST);
+  if (now != 0 && now != (uint32_t)delta) return;        /* not a move to or from zero */
+  while (!bit_settle(i, bit, now, c)) now = __atomic_load_n(&c[i], __ATOMIC_SEQ_CST);
+}
+
 void wb_shadow_adjust(uintptr_t base, size_t size, int delta)
 {
-  uintptr_t mask = WB_SHADOW_MASK;
   uintptr_t first = base >> WB_ABI_SHADOW_SHIFT;
   uintptr_t last = (base + (size ? size - 1 : 0)) >> WB_ABI_SHADOW_SHIFT;
-  uint32_t *c = counts();
-  for (uintptr_t g = first; g <= last; g++) {
-    uintptr_t i = g & mask;
-    if (c == NULL) {             /* no room for counts: marks stay (only costs slow-path calls) */
-      if (delta > 0) __atomic_store_n(&__wb_shadow[i], 1, __ATOMIC_SEQ_CST);
-      continue;
-    }
-    uint32_t now = __atomic_add_fetch(&c[i], (uint32_t)delta, __ATOMIC_SEQ_CST);
-    /* Whoever changed the count last re-derives the byte from it, so a racing 0->1 and 1->0
-     * always end with the byte matching the final count. */
-    for (;;) {
-      unsigned char want = now != 0;
-      __atomic_store_n(&__wb_shadow[i], want, __ATOMIC_SEQ_CST);
-      uint32_t again = __atomic_load_n(&c[i], __ATOMIC_SEQ_CST);
-      if ((again != 0) == want) break;
-      now = again;
-    }
-  }
+  for (uintptr_t g = first; g <= last; g++)
+    granule_adjust(&host_counts, g & WB_SHADOW_MASK, delta, WB_ABI_SHADOW_HOST);
+}
+
+void wb_shadow_slots_adjust(uintptr_t slot, int32_t delta)
+{
+  granule_adjust(&slot_counts, (slot >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK, delta,
+                 WB_ABI_SHADOW_SLOTS);
 }
 
 /* Every instrumented unit references __wb_active, so this object is always linked: it pulls in

@@ -8,9 +8,11 @@
  * Slots on the calling thread's stack are never counted: locals are not barriered and the
  * host releases only at safe points. A copy *from* the stack therefore scans every word. The
  * bitmap is two-level like the start map: one lazily reserved 16 MiB leaf per GiB. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "internal.h"
 
 #define LEAF_SHIFT 30
@@ -20,6 +22,21 @@ static uint64_t *slot_top[(size_t)1 << (WB_ADDR_BITS - LEAF_SHIFT)];
 wb_lock wb_slot_leaf_lock;
 
 void wb_slots_init(void) {}
+
+/* Counted slots in all: while 0 the paths that would look for counted slots (free, realloc,
+ * ranges) skip the search, and wb_flags_update keeps free and realloc on their inline paths. Each
+ * granule's count is kept too (the shadow's SLOTS bit, shadow.c). Both change exactly where a bit
+ * of the bitmap changes, by the number of bits that changed, after the bits themselves. */
+int64_t wb_slots_counted;
+
+/* n bits of the bitmap word for the address `at` were set (n > 0) or cleared (n < 0). */
+static void counted_changed(uintptr_t at, int n)
+{
+  if (n == 0) return;
+  wb_shadow_slots_adjust(at, n);
+  int64_t now = __atomic_add_fetch(&wb_slots_counted, (int64_t)n, __ATOMIC_SEQ_CST);
+  if (now == 0 || now == (int64_t)n) wb_flags_update();      /* to or from none at all */
+}
 
 /* Bitmap word holding bit i (i = address >> 3), optionally creating its leaf. */
 static uint64_t *bits_word(uintptr_t i, int create)
@@ -46,7 +63,15 @@ void wb_slot_note(uintptr_t slot)
   uint64_t *w = bits_word(i, 1);
   if (w == NULL) return;
   uint64_t bit = (uint64_t)1 << (i & 63);
-  if (!(wb_load_relaxed(w) & bit)) __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+  if (wb_load_relaxed(w) & bit) return;
+  if (!(__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit)) counted_changed(slot, 1);
+}
+
+int wb_slot_counted(uintptr_t slot)
+{
+  uintptr_t i = (slot & (WB_ADDR_LIMIT - 1)) >> 3;
+  uint64_t *w = bits_word(i, 0);
+  return w != NULL && (wb_load_relaxed(w) & ((uint64_t)1 << (i & 63))) != 0;
 }
 
 /* Clears a slot's bit; returns whether it was set (the host holds a count for that slot). */
@@ -57,7 +82,9 @@ int wb_slot_take(uintptr_t slot)
   if (w == NULL) return 0;
   uint64_t bit = (uint64_t)1 << (i & 63);
   if (!(wb_load_relaxed(w) & bit)) return 0;
-  return (__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit) != 0;
+  if (!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit)) return 0;
+  counted_changed(slot, -1);
+  return 1;
 }
 
 static inline uint64_t bit_mask(uintptr_t lo, uintptr_t hi)   /* bits lo..hi of lo's word */
@@ -78,9 +105,20 @@ static inline uint64_t bit_mask(uintptr_t lo, uintptr_t hi)   /* bits lo..hi of 
     BODY                                                                                        \
   }
 
+/* Whether a granule [p, p+n) touches holds counted slots (n > 0, p + n within the address space). */
+static int granules_counted(uintptr_t p, size_t n)
+{
+  uintptr_t last = (p + n - 1) >> WB_ABI_SHADOW_SHIFT;
+  for (uintptr_t g = p >> WB_ABI_SHADOW_SHIFT; g <= last; g++)
+    if (wb_load_relaxed(&__wb_shadow[g & WB_SHADOW_MASK]) & WB_ABI_SHADOW_SLOTS) return 1;
+  return 0;
+}
+
 int wb_slots_any(uintptr_t p, size_t n)
 {
+  if (wb_load_relaxed(&wb_slots_counted) == 0) return 0;
   if (n == 0 || p >= WB_ADDR_LIMIT || n > WB_ADDR_LIMIT - p) return 0;
+  if (!granules_counted(p, n)) return 0;
   uintptr_t lo = p >> 3, hi = (p + n - 1) >> 3;
   FOR_EACH_BITS(lo, hi, w, i, m, {
     if (wb_load_relaxed(w) & m) return 1;
@@ -112,6 +150,61 @@ int wb_store_hook_filter(uintptr_t slot, uintptr_t new_value)
 #endif
 static __thread WB_TLS_MODEL uintptr_t stack_lo, stack_hi;
 
+static uintptr_t parse_hex(const char **p)
+{
+  uintptr_t v = 0;
+  for (;; (*p)++) {
+    unsigned c = (unsigned char)**p, d = c - '0' < 10 ? c - '0' : (c | 32) - 'a' < 6 ? (c | 32) - 'a' + 10 : 16;
+    if (d == 16) return v;
+    v = v << 4 | d;
+  }
+}
+
+/* The mapping [lo, hi) of /proc/self/maps that contains p; 0 if there is none or no /proc. */
+static int mapping_of(uintptr_t p, uintptr_t *lo, uintptr_t *hi)
+{
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[4096];
+  size_t have = 0;
+  int found = 0, skip = 0;         /* skip: the buffer starts inside a line too long for it */
+  for (;;) {
+    ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
+    if (r <= 0) break;
+    have += (size_t)r;
+    buf[have] = '\0';
+    char *line = buf, *nl;
+    while (!found && (nl = strchr(line, '\n')) != NULL) {
+      const char *q = line;
+      if (skip) {
+        skip = 0;
+        line = nl + 1;
+        continue;
+      }
+      uintptr_t a = parse_hex(&q), b = 0;
+      if (*q == '-') {
+        q++;
+        b = parse_hex(&q);
+      }
+      if (a <= p && p < b) {
+        *lo = a;
+        *hi = b;
+        found = 1;
+      }
+      line = nl + 1;
+    }
+    if (found) break;
+    have = (size_t)(buf + have - line);
+    if (have == sizeof buf - 1) {                  /* a line longer than the buffer: skip it */
+      have = 0;
+      skip = 1;
+    }
+    memmove(buf, line, have);
+  }
+  close(fd);
+  return found;
+}
+
 static WB_NOINLINE void stack_init(void)
 {
   pthread_attr_t attr;
@@ -126,9 +219,18 @@ static WB_NOINLINE void stack_init(void)
     }
     pthread_attr_destroy(&attr);
   }
-  if (stack_hi == 0) {          /* unknown: assume the usual 8 MiB below and a little above */
+  if (stack_hi == 0) {
+    /* The code runs on a stack the thread library does not know (koffi calls C on a stack of its
+     * own): assume the usual 8 MiB below and a little above, within the mapping the frame lies in
+     * when /proc tells it, so that memory mapped next to that stack (the host arena's granules,
+     * large allocations) is not taken for locals. */
     stack_lo = here - ((uintptr_t)8 << 20);
     stack_hi = here + ((uintptr_t)1 << 20);
+    uintptr_t lo, hi;
+    if (mapping_of(here, &lo, &hi)) {
+      if (lo > stack_lo) stack_lo = lo;
+      if (hi < stack_hi) stack_hi = hi;
+    }
   }
 }
 
@@ -138,14 +240,32 @@ int wb_on_stack(uintptr_t p, size_t n)
   return p < stack_hi && p + n > stack_lo;
 }
 
+/* Whether a copy of n bytes from the stack at src to dst brings a word that may refer to a HOST
+ * object: the words wb_range_create would look at (dst's aligned words, read at the same
+ * offsets of src), tested against the shadow's HOST bit. */
+static int stack_source_hits(uintptr_t dst, uintptr_t src, size_t n)
+{
+  uintptr_t dst_al = (dst + 7) & ~(uintptr_t)7;
+  if (n < 8 || dst_al - dst > n - 8) return 0;
+  size_t off0 = dst_al - dst, nw = (n - off0) / 8;
+  for (size_t k = 0; k < nw; k++) {
+    uintptr_t v;
+    memcpy(&v, (const void *)(src + off0 + 8 * k), sizeof v);
+    if (__wb_shadow_hit((void *)v)) return 1;
+  }
+  return 0;
+}
+
 /* Whether __wb_range_assign_slow(dst, src, n) could do anything: kill counted slots of dst, or
- * count what the copy brings (counted words of src, or any word when src is on the stack or under
- * WB_SCAN_ALL). A superset of its own early returns; without side effects or libc. */
+ * count what the copy brings (counted words of src; from the stack, words that may refer to a HOST
+ * object; under WB_SCAN_ALL, anything). A superset of its own early returns; without side effects
+ * or libc. */
 int wb_range_hook_filter(uintptr_t dst, uintptr_t src, size_t n)
 {
   if (wb_config.scan_all || wb_unlikely(stack_hi == 0)) return 1;
-  if (src < stack_hi && src + n > stack_lo) return 1;
-  return wb_slots_any(dst, n) || wb_slots_any(src, n);
+  if (wb_slots_any(dst, n) || wb_slots_any(src, n)) return 1;
+  if (src < stack_hi && src + n > stack_lo) return !wb_on_stack(dst, n) && stack_source_hits(dst, src, n);
+  return 0;
 }
 
 /* ---- ranges ------------------------------------------------------------------------------ */
@@ -166,7 +286,7 @@ void wb_range_kill(uintptr_t p, size_t n, uint32_t origin)
   FOR_EACH_BITS(lo, hi, w, i, m, {
     uint64_t set = wb_load_relaxed(w) & m;
     if (set == 0) continue;
-    __atomic_fetch_and(w, ~set, __ATOMIC_RELAXED);
+    counted_changed(i << 3, -__builtin_popcountll(__atomic_fetch_and(w, ~set, __ATOMIC_RELAXED) & set));
     for (; set != 0; set &= set - 1) {
       uintptr_t slot = ((i & ~(uintptr_t)63) + (uintptr_t)__builtin_ctzll(set)) << 3;
       uintptr_t v = load_word(slot);
@@ -264,7 +384,8 @@ static void slots_clear(uintptr_t p, size_t n)
   if (n == 0) return;
   uintptr_t lo = p >> 3, hi = (p + n - 1) >> 3;
   FOR_EACH_BITS(lo, hi, w, i, m, {
-    if (wb_load_relaxed(w) & m) __atomic_fetch_and(w, ~m, __ATOMIC_RELAXED);
+    if (wb_load_relaxed(w) & m)
+      counted_changed(i << 3, -__builtin_popcountll(__atomic_fetch_and(w, ~m, __ATOMIC_RELAXED) & m));
   })
 }
 

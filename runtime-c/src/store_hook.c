@@ -21,6 +21,10 @@
  * runtime. */
 #include "../include/wb_abi.h"
 
+/* wb_range_gate (internal.h): 1 until the runtime computes it, so that a runtime that never does
+ * (the pass's stand-in) sends every record assignment to its filter. */
+__attribute__((visibility("hidden"))) int __wbrt_range_gate = 1;
+
 #if defined(__x86_64__) && !defined(__ILP32__)
 #include <cpuid.h>
 
@@ -28,7 +32,7 @@
  * %rsp (above the return address into the stub), after the prefilter's three pushes, and from
  * %rbp, which the hook sets after those and one more push. */
 #define HOOK_AT(k) (8 + (k))
-#define HOOK_PUSHED3(k) (24 + HOOK_AT(k))
+#define HOOK_PUSHED3(k) (24 + HOOK_AT(k))   /* past the first tests, %rax, %rcx and %rdx pushed */
 #define HOOK_RBP(k) (32 + HOOK_AT(k))
 /* The shadow index mask, for the assembler (no integer suffixes). */
 #define HOOK_SHADOW_MASK ((1 << WB_ABI_SHADOW_BITS) - 1)
@@ -70,30 +74,46 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   __wbrt_xsave_size = size;
 }
 
-/* The store hook's first filter, in asm with three registers saved: the old and the new value's
- * shadow bytes (the test __wb_store_before makes). Most stores while a host is active end here. */
-#define WB_STORE_PREFILTER \
-  "\tmovq " HOOK_S(HOOK_PUSHED3(WB_ABI_STUB_SLOT)) "(%rsp), %rax\n"  /* slot */ \
-  "\tmovq (%rax), %rax\n"                                             /* old value */ \
-  "\tmovq " HOOK_S(HOOK_PUSHED3(WB_ABI_STUB_VALUE)) "(%rsp), %rcx\n" /* new value */ \
+/* The hooks' first tests, in asm with nothing saved: they use %rax alone and, when they let the
+ * store or copy go, reload it from the stub frame's scratch slot, where the stub left the
+ * interrupted function's %rax (it stores it there first and only reads it back: wb_abi.h). Most
+ * stores and record assignments while a host is active end here, at a dozen instructions. */
+__attribute__((visibility("hidden"))) unsigned char *const __wbrt_shadow_at = __wb_shadow;
+
+/* %rax = &__wb_shadow[granule of the word at off(%rsp)]. */
+#define WB_SHADOW_OF(off) \
+  "\tmovq " HOOK_S(off) "(%rsp), %rax\n" \
   "\tshrq $" HOOK_S(WB_ABI_SHADOW_SHIFT) ", %rax\n" \
   "\tandl $" HOOK_S(HOOK_SHADOW_MASK) ", %eax\n" \
-  "\tshrq $" HOOK_S(WB_ABI_SHADOW_SHIFT) ", %rcx\n" \
-  "\tandl $" HOOK_S(HOOK_SHADOW_MASK) ", %ecx\n" \
-  "\tleaq __wb_shadow(%rip), %rdx\n" \
-  "\tmovzbl (%rdx,%rax), %eax\n" \
-  "\torb (%rdx,%rcx), %al\n" \
+  "\taddq __wbrt_shadow_at(%rip), %rax\n"
+#define WB_PREFILTER_PASS \
+  "\tmovq " HOOK_S(HOOK_AT(WB_ABI_STUB_SCRATCH)) "(%rsp), %rax\n" \
+  "\tret\n"
+
+/* A store can change what the host counts only if its slot is counted (then the slot's granule
+ * has the SLOTS bit) or its new value refers to a HOST object (then the value's granule has the
+ * HOST bit): barrier.c's store_note returns at once otherwise, whatever the old value. */
+#define WB_STORE_PREFILTER \
+  WB_SHADOW_OF(HOOK_AT(WB_ABI_STUB_SLOT)) \
+  "\ttestb $" HOOK_S(WB_ABI_SHADOW_SLOTS) ", (%rax)\n" \
   "\tjnz 1f\n" \
-  "\tpopq %rdx\n" \
-  "\t.cfi_adjust_cfa_offset -8\n" \
-  "\tpopq %rcx\n" \
-  "\t.cfi_adjust_cfa_offset -8\n" \
-  "\tpopq %rax\n" \
-  "\t.cfi_adjust_cfa_offset -8\n" \
-  "\tret\n" \
-  "1:\n" \
-  "\t.cfi_adjust_cfa_offset 24\n" \
-  ""
+  WB_SHADOW_OF(HOOK_AT(WB_ABI_STUB_VALUE)) \
+  "\ttestb $" HOOK_S(WB_ABI_SHADOW_HOST) ", (%rax)\n" \
+  "\tjnz 1f\n" \
+  WB_PREFILTER_PASS
+
+/* While no slot is counted anywhere (__wbrt_range_gate clear), a record assignment can change
+ * what the host counts only by copying words from the calling thread's stack (slots.c,
+ * wb_range_hook_filter). Any range of the stack the interrupted code may read lies above this
+ * frame: one that ends at or below the hook's %rsp is not there. */
+#define WB_RANGE_PREFILTER \
+  "\tcmpl $0, __wbrt_range_gate(%rip)\n" \
+  "\tjne 1f\n" \
+  "\tmovq " HOOK_S(HOOK_AT(WB_ABI_STUB_VALUE)) "(%rsp), %rax\n" \
+  "\taddq " HOOK_S(HOOK_AT(WB_ABI_STUB_SIZE)) "(%rsp), %rax\n" \
+  "\tcmpq %rsp, %rax\n" \
+  "\tja 1f\n" \
+  WB_PREFILTER_PASS
 
 /* One hook: PREFILTER (asm, may return at once), then FILTER(args) (C, general registers only),
  * then, if that returns non-zero, SLOW(args) with everything saved. ARGS loads the arguments from
@@ -119,13 +139,15 @@ __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void)
   "" NAME ":\n" \
   "\t.cfi_startproc\n" \
   WB_HOOK_ENTRY_CFI \
+  PREFILTER \
+  "1:\n" \
+  "\tmovq " HOOK_S(HOOK_AT(WB_ABI_STUB_SCRATCH)) "(%rsp), %rax\n" \
   "\tpushq %rax\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
   "\tpushq %rcx\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
   "\tpushq %rdx\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
-  PREFILTER \
   "\tpushq %rbp\n" \
   "\t.cfi_adjust_cfa_offset 8\n" \
   "\t.cfi_rel_offset %rbp, 0\n" \
@@ -278,12 +300,12 @@ __asm__(WB_HOOK(WB_ABI_STORE_HOOK, WB_STORE_PREFILTER, "__wbrt_store_hook_filter
 /* Code built with AVX may hold values in all of it: XSAVE(C) when any of it is in use. */
 __asm__(WB_HOOK(WB_ABI_STORE_HOOK_AVX, WB_STORE_PREFILTER, "__wbrt_store_hook_filter",
                 "__wbrt_store_hook_slow", WB_STORE_ARGS, WB_AVX_CHECK));
-/* Record assignments (`*p = *q` of a struct or union): no asm prefilter, the C filter looks at the
- * counted-slot bits of both ranges. */
-__asm__(WB_HOOK(WB_ABI_RANGE_HOOK, "", "__wbrt_range_hook_filter", "__wbrt_range_hook_slow",
-                WB_RANGE_ARGS, ""));
-__asm__(WB_HOOK(WB_ABI_RANGE_HOOK_AVX, "", "__wbrt_range_hook_filter", "__wbrt_range_hook_slow",
-                WB_RANGE_ARGS, WB_AVX_CHECK));
+/* Record assignments (`*p = *q` of a struct or union): past the asm test, the C filter looks at the
+ * counted-slot bits of both ranges and at a stack source's words. */
+__asm__(WB_HOOK(WB_ABI_RANGE_HOOK, WB_RANGE_PREFILTER, "__wbrt_range_hook_filter",
+                "__wbrt_range_hook_slow", WB_RANGE_ARGS, ""));
+__asm__(WB_HOOK(WB_ABI_RANGE_HOOK_AVX, WB_RANGE_PREFILTER, "__wbrt_range_hook_filter",
+                "__wbrt_range_hook_slow", WB_RANGE_ARGS, WB_AVX_CHECK));
 
 #else
 __attribute__((visibility("hidden"))) void __wbrt_store_hook_init(void) {}

@@ -1,5 +1,8 @@
 /* Barrier slow path and range operations: which references the host hears about. */
+#include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include "t.h"
 
 struct box { void *f; void *g; long n; };
@@ -38,6 +41,136 @@ static long released_slots(const t_log *l, uint64_t slot)
   for (size_t i = 0; i < l->n; i++)
     if (l->ev[i].kind == WB_EV_REF && l->ev[i].a == slot && l->ev[i].c == 0) k++;
   return k;
+}
+
+/* The runtime's own view (internal.h), for the checks below. */
+extern int64_t __wbrt_slots_counted;
+int __wbrt_range_hook_filter(__wb_uintptr_t dst, __wb_uintptr_t src, __wb_size_t n);
+static int slots_bit(const void *p)
+{
+  return (__wb_shadow[((uintptr_t)p >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK] & WB_ABI_SHADOW_SLOTS) != 0;
+}
+
+/* The counts of counted slots (in all, and the shadow's SLOTS bit per granule) follow every way a
+ * slot becomes counted or stops being counted, and the filters go by them. */
+static void test_counted_granules(char *A, char *B)
+{
+  reset();
+  int64_t base = __wbrt_slots_counted;
+  void **far = __wb_malloc(4 << 20);               /* its middle granule holds nothing else */
+  void **mid = far + (2 << 20) / sizeof(void *);
+  mid = (void **)(((uintptr_t)mid + (1 << 20) - 1) & ~(uintptr_t)((1 << 20) - 1));
+  CHECK(!slots_bit(mid));
+  WB_STORE(mid[0], A);
+  CHECK(slots_bit(mid));
+  CHECK_EQ(__wbrt_slots_counted, base + 1);
+  WB_STORE(mid[0], B);                             /* stays counted: no change */
+  CHECK_EQ(__wbrt_slots_counted, base + 1);
+  WB_STORE(mid[1], A);
+  CHECK_EQ(__wbrt_slots_counted, base + 2);
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)mid, (uintptr_t)&far[0], 16), 1);  /* kills */
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)&far[0], (uintptr_t)mid, 16), 1);  /* copies */
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)&far[0], (uintptr_t)&far[2], 16), 0);
+  WB_STORE(mid[0], NULL);
+  CHECK(slots_bit(mid));
+  __wb_memset(&mid[1], 0, sizeof(void *));         /* a range kill */
+  CHECK(!slots_bit(mid));
+  CHECK_EQ(__wbrt_slots_counted, base);
+  WB_STORE(mid[5], B);
+  __wb_free(far);                                  /* free kills */
+  CHECK_EQ(__wbrt_slots_counted, base);
+  t_drain(&lg);
+  CHECK_EQ(net((uintptr_t)A), 0);
+  CHECK_EQ(net((uintptr_t)B), 0);
+
+  /* A record copied from the stack creates references only for words that may point into a HOST
+   * object, and the filter lets through exactly those copies. */
+  void **dst = __wb_calloc(4, sizeof(void *));
+  void *with[2] = { NULL, A }, *without[2] = { &lg, NULL };  /* lg: static, no HOST granule */
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)dst, (uintptr_t)with, sizeof with), 1);
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)dst, (uintptr_t)without, sizeof without), 0);
+  CHECK_EQ(__wbrt_range_hook_filter((uintptr_t)without, (uintptr_t)with, sizeof with), 0);  /* to the stack */
+  __wb_free(dst);
+}
+
+#if defined(__x86_64__) && !defined(__ILP32__)
+/* The x86-64 forms, as the pass emits them (wb_abi.h's templates): the hooks' first asm tests
+ * decide from the slot's and the value's granules, and from where a record's source lies. */
+#define ASM_STORE(lv, v)                                                                        \
+  __asm__ __inline__ __volatile__(WB_ABI_X86_STORE_ASM(WB_ABI_STORE_HOOK)                       \
+    : : "r"((__wb_word_t *)&(lv)), "re"((void *)(v)), "m"(*(__wb_word_t *)&(lv)) : "cc");      \
+  (lv) = (v)
+#define ASM_ASSIGN(dst, src)                                                                    \
+  __asm__ __inline__ __volatile__(WB_ABI_X86_RANGE_ASM(WB_ABI_RANGE_HOOK)                       \
+    : : "r"(dst), "r"(&(src)), "i"(sizeof *(dst)), "m"(*(dst)), "m"(src) : "cc");             \
+  *(dst) = (src)
+
+static void test_hooks(char *A, char *plain)
+{
+  reset();
+  void **slots = __wb_calloc(4, sizeof(void *));
+  ASM_STORE(slots[0], A);                          /* HOST value: counted */
+  ASM_STORE(slots[0], (void *)&lg);                /* counted slot, a value in no HOST granule: the kill */
+  ASM_STORE(slots[1], plain);                      /* neither counted nor HOST: nothing */
+  t_drain(&lg);
+  CHECK_EQ(lg.n, 2);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&slots[0], 0, (uintptr_t)A), 1);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&slots[0], (uintptr_t)A, 0), 1);
+  reset();
+  struct pair *pp = __wb_calloc(2, sizeof *pp);
+  struct pair local = { A, NULL };
+  ASM_ASSIGN(&pp[0], local);                       /* from the stack: creates */
+  ASM_ASSIGN(&pp[1], pp[0]);                       /* a counted source: copies */
+  struct pair none = { (void *)&lg, NULL };
+  ASM_ASSIGN(&pp[0], none);                        /* kills pp[0].a */
+  t_drain(&lg);
+  CHECK_EQ(net((uintptr_t)A), 1);
+  CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)&pp[1].a, 0, (uintptr_t)A), 1);
+  ASM_ASSIGN(&pp[1], none);
+  __wb_free(pp);
+  __wb_free(slots);
+}
+#endif
+
+/* Code running on a stack the thread library does not know (koffi calls C on one of its own):
+ * the runtime's guess of that stack stays within the mapping the frame lies in, so memory mapped
+ * just above it (host arena granules, in practice) is not taken for locals. */
+int __wbrt_on_stack(uintptr_t p, size_t n);
+static ucontext_t back_ctx, foreign_ctx;
+static char *neighbour;
+static int own_local_on_stack, neighbour_on_stack;
+static void on_foreign_stack(void)
+{
+  volatile int local = 0;
+  own_local_on_stack = __wbrt_on_stack((uintptr_t)&local, sizeof local);
+  neighbour_on_stack = __wbrt_on_stack((uintptr_t)neighbour, 8);
+}
+static void *foreign_stack_thread(void *stack)
+{
+  getcontext(&foreign_ctx);
+  foreign_ctx.uc_stack.ss_sp = stack;
+  foreign_ctx.uc_stack.ss_size = 256 << 10;
+  foreign_ctx.uc_link = &back_ctx;
+  makecontext(&foreign_ctx, on_foreign_stack, 0);
+  swapcontext(&back_ctx, &foreign_ctx);          /* the thread's first runtime call is there */
+  return NULL;
+}
+static void test_foreign_stack(void)
+{
+  /* [stack 256 KiB][hole 64 KiB][neighbour 256 KiB]: two mappings, the neighbour within the
+   * 1 MiB above the frame that the runtime's bare guess would take for stack. */
+  char *r = mmap(NULL, 576 << 10, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(r != MAP_FAILED);
+  if (r == MAP_FAILED) return;
+  munmap(r + (256 << 10), 64 << 10);
+  neighbour = r + (320 << 10);
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, foreign_stack_thread, r), 0);
+  pthread_join(t, NULL);
+  CHECK_EQ(own_local_on_stack, 1);
+  CHECK_EQ(neighbour_on_stack, 0);
+  munmap(r, 256 << 10);
+  munmap(neighbour, 256 << 10);
 }
 
 int main(void)
@@ -265,5 +398,10 @@ int main(void)
   raw->p = B;
   t_drain(&lg);
   CHECK_EQ(t_count(&lg, WB_EV_REF, (uintptr_t)raw + 1, 0, (uintptr_t)B), 1);
+  test_counted_granules(A, B);
+  test_foreign_stack();
+#if defined(__x86_64__) && !defined(__ILP32__)
+  test_hooks(A, plain);
+#endif
   T_DONE();
 }
