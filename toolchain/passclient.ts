@@ -1,18 +1,25 @@
 // cc-wb's side of the resident pass (passserver.ts). Every failure here is silent and costs only
 // speed: the caller then runs the pass in its own process, exactly as with CC_WB_SERVER=0.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstrumentResult } from '../instrument/index.js';
+import { driveSocketPath, packageIdOf } from './drivewire.js';
 import { passDigest, receive, send, socketPath, type Header } from './passwire.js';
 import { ensurePrivateDir, privateServerDir, socketEntry } from './privatedir.js';
 
 type Env = NodeJS.ProcessEnv;
 
-const serverScript = join(dirname(fileURLToPath(import.meta.url)), 'passserver.js');
+const here = dirname(fileURLToPath(import.meta.url));
+const serverScript = join(here, 'passserver.js');
+
+/** This package's id in drive socket names (the launcher derives it from its own location). */
+function packageId(): string {
+  return packageIdOf(realpathSync(join(here, '..', '..')));
+}
 
 /** One request, one reply, or undefined on any error or after timeoutMs. */
 function ask(path: string, header: Header, body: Buffer | undefined, timeoutMs: number): Promise<{ header: Header; body: Buffer } | { error: string }> {
@@ -35,7 +42,7 @@ function ask(path: string, header: Header, body: Buffer | undefined, timeoutMs: 
 }
 
 /** Starts the server for this slot unless one is being started (a burst of parallel compiles). */
-function startServer(path: string, env: Env): void {
+function startServer(path: string, drivePath: string, env: Env): void {
   const lock = path + '.starting';
   try {
     if (Date.now() - statSync(lock).mtimeMs < 15_000) return;
@@ -48,7 +55,7 @@ function startServer(path: string, env: Env): void {
   } catch {
     return; // a sibling compile is starting it (or the folder cannot be made: no server then)
   }
-  const child = spawn(process.execPath, [serverScript, path], { detached: true, stdio: 'ignore', env: { ...env, CC_WB_SERVER_LOCK: lock } });
+  const child = spawn(process.execPath, [serverScript, path, drivePath], { detached: true, stdio: 'ignore', env: { ...env, CC_WB_SERVER_LOCK: lock } });
   child.on('error', () => {});
   child.unref();
 }
@@ -66,25 +73,28 @@ function slots(env: Env): number {
 export async function passViaServer(text: string, fileName: string, env: Env): Promise<InstrumentResult | undefined> {
   if (env.CC_WB_SERVER === '0' || env.CC_WB_PASS_MODULE) return undefined;
   let path: string;
+  let drivePath: string;
   try {
     // A folder another user could write, or a socket another user made, is never used: the unit
     // would be disclosed and the code it sends back would run in the user's program.
     const dir = privateServerDir(env);
     if (dir === undefined) return undefined;
-    path = socketPath(dir, passDigest(), process.pid % slots(env));
+    const slot = process.pid % slots(env);
+    path = socketPath(dir, passDigest(), slot);
+    drivePath = driveSocketPath(dir, packageId(), slot);
   } catch {
     return undefined;
   }
   const entry = socketEntry(path);
   if (entry === 'foreign') return undefined;
   if (entry !== 'own-socket') {
-    startServer(path, env); // it replaces what a killed server may have left
+    startServer(path, drivePath, env); // it replaces what a killed server may have left
     return undefined;
   }
   const timeoutMs = (Number(env.CC_WB_SERVER_TIMEOUT) || 600) * 1000;
   const r = await ask(path, { op: 'pass', fileName }, Buffer.from(text, 'utf8'), timeoutMs);
   if ('error' in r) {
-    if (r.error === 'ENOENT' || r.error === 'ECONNREFUSED') startServer(path, env);
+    if (r.error === 'ENOENT' || r.error === 'ECONNREFUSED') startServer(path, drivePath, env);
     return undefined;
   }
   if (r.header.op !== 'pass') return undefined;

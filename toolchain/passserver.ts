@@ -2,19 +2,20 @@
 // so a build that runs cc-wb once per file pays Node's start-up and the parse with cold code once per
 // server instead of once per unit (a cold pass is 3-5x slower than a warm one on the same text).
 //
-// It is a pure function server: text in, instrumented text out. Everything with side effects (the
-// real compiler, files, diagnostics, exit status) stays in the cc-wb process that make started, so
-// cwd, environment, signals, jobserver and terminal behave exactly as without it.
+// On its pass socket it is a pure function server: text in, instrumented text out, for a cc-wb
+// process that make started (the Node driver). On its drive socket it runs whole cc-wb commands for
+// the native launcher (driveserver.ts), with each command's own cwd, environment and stdio.
 //
 // Started by passclient.ts (detached, one per slot); exits after CC_WB_SERVER_IDLE seconds without
 // a request (default 120), after MAX_REQUESTS units (bounds any growth of the heap), after a unit
 // that left it above RSS_BOUND resident (V8 keeps the heap a big unit grew; the next compile starts
 // a fresh server), and on `stop`.
-import { createServer, connect, type Socket } from 'node:net';
-import { unlinkSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { instrumentPreprocessed } from '../instrument/index.js';
-import { receive, send, type Header } from './passwire.js';
+import { serveDrive } from './driveserver.js';
+import { passDigest, receive, send, type Header } from './passwire.js';
 import { ensurePrivateDir, socketEntry } from './privatedir.js';
 
 const MAX_REQUESTS = 2000;
@@ -45,14 +46,18 @@ function dropLock(): void {
 
 async function main(): Promise<void> {
   const path = process.argv[2];
+  const drivePath = process.argv[3];
   if (!path) {
-    process.stderr.write('usage: passserver SOCKET\n');
+    process.stderr.write('usage: passserver SOCKET [DRIVE-SOCKET]\n');
     process.exit(2);
   }
+  const digest = passDigest();
   const idleMs = Math.max(1, Number(process.env.CC_WB_SERVER_IDLE ?? 120)) * 1000;
   // The socket and anything else made here is for this user only; the folder's checks are the
   // client's (privatedir.ts), repeated because the folder could have changed since.
-  process.umask(0o077);
+  // The commands it drives create files with the umask of the compile that started it (a launcher
+  // with another one is not served).
+  const userMask = process.umask(0o077);
   if (!ensurePrivateDir(dirname(path))) {
     dropLock();
     process.exit(0);
@@ -78,17 +83,29 @@ async function main(): Promise<void> {
   let open = 0;
   let idle: NodeJS.Timeout | undefined;
   const server = createServer();
+  let driveServer: Server | undefined;
+  let driveIno: number | undefined;
   let finished = false;
   const finish = (): void => {
     if (finished) return;
     finished = true;
     if (idle) clearTimeout(idle);
     server.close();
+    driveServer?.close();
     try {
       unlinkSync(path);
     } catch {
       // already gone
     }
+    // A newer server may have taken the drive socket's name over: remove only our own.
+    try {
+      if (drivePath && driveIno !== undefined && lstatSync(drivePath).ino === driveIno) unlinkSync(drivePath);
+    } catch {
+      // already gone
+    }
+  };
+  const afterRequest = (): void => {
+    if (requests >= MAX_REQUESTS || process.memoryUsage.rss() > RSS_BOUND) finish();
   };
   const armIdle = (): void => {
     if (finished) return;
@@ -124,7 +141,7 @@ async function main(): Promise<void> {
         }
         send(socket, reply, code);
         socket.end();
-        if (requests >= MAX_REQUESTS || process.memoryUsage.rss() > RSS_BOUND) finish();
+        afterRequest();
       } else if (header.op === 'stats') {
         const cpu = process.cpuUsage();
         send(socket, { op: 'stats', cpuMs: (cpu.user + cpu.system) / 1000, requests, pid: process.pid });
@@ -148,7 +165,53 @@ async function main(): Promise<void> {
   server.listen(path, () => {
     dropLock();
     armIdle();
+    if (drivePath) listenForLaunchers(drivePath);
+    else process.umask(userMask);
   });
+
+  /**
+   * The launchers' socket. This server owns its slot's pass socket, so it is the current server of
+   * the slot: it takes the name over from an older one (whose code may differ), never from
+   * another user.
+   */
+  const listenForLaunchers = (at: string): void => {
+    const entry = socketEntry(at);
+    if (entry === 'foreign') {
+      process.umask(userMask);
+      return;
+    }
+    if (entry !== 'missing') {
+      try {
+        unlinkSync(at);
+      } catch {
+        // someone else removed it
+      }
+    }
+    const drive = createServer();
+    driveServer = drive;
+    drive.on('connection', (socket: Socket) => {
+      open++;
+      requests++;
+      armIdle();
+      socket.on('close', () => {
+        open--;
+      });
+      serveDrive(socket, { umask: userMask, current: () => !finished && passDigest() === digest, answered: afterRequest });
+    });
+    drive.on('error', () => {
+      // the pass socket still serves; launchers fall back to the Node driver
+      process.umask(userMask);
+    });
+    drive.listen(at, () => {
+      process.umask(userMask);
+      try {
+        driveIno = lstatSync(at).ino;
+      } catch {
+        // removed at once: launchers will not find it
+      }
+      if (finished) finish();
+    });
+  };
 }
 
 await main();
