@@ -15,7 +15,7 @@ import { expandResponseFiles, quoteResponseArg } from './responsefile.js';
 import { blankDefineLines } from '../instrument/comments.js';
 import { passViaServer } from './passclient.js';
 import { nonUtf8Refusal, sameFileRefusal } from './refusals.js';
-import { KilledBySignal, makeTempDir, NESTED_ENV, removeTempDir, run, say, signalNumber, type RunResult } from './run.js';
+import { KilledBySignal, killChildren, makeTempDir, NESTED_ENV, removeTempDir, run, say, signalNumber, type RunResult } from './run.js';
 import { CannotServe, cliInvocation, dieBySignal, type Invocation } from './invocation.js';
 
 type Env = NodeJS.ProcessEnv;
@@ -312,7 +312,7 @@ async function compileInstrumented(inv: Invocation, compiler: string[], a: Analy
       const fromStdin = input.path === '-' ? stdin : undefined;
       // The user's diagnostics: the real compiler on the original, while step 1 and the pass run
       // (a command that may compile only once starts it when the pass has found work to do).
-      const diagnose = (full: boolean) => runCompiler(inv, preprocessor, diagnosticsArgs(a, input, full, files.diag, color), verbose, tmp, true, fromStdin);
+      const diagnose = (full: boolean) => settled(runCompiler(inv, preprocessor, diagnosticsArgs(a, input, full, files.diag, color), verbose, tmp, true, fromStdin));
       let full = needsFullCompile(preprocessor, a);
       let diagnostics = once ? undefined : diagnose(full);
       let original = input.path;
@@ -328,7 +328,7 @@ async function compileInstrumented(inv: Invocation, compiler: string[], a: Analy
       let text = bytes.toString(encoding);
       if (!full && needsFullCompile(preprocessor, a, text)) {
         full = true;
-        if (diagnostics !== undefined) diagnostics = diagnostics.then(() => diagnose(true));
+        if (diagnostics !== undefined) diagnostics = settled(diagnostics.then(() => diagnose(true)));
       }
       let passed: InstrumentResult | undefined;
       if (once && (pp === undefined || pp.code === 0) && text.startsWith('# ')) {
@@ -421,6 +421,15 @@ async function compileInstrumented(inv: Invocation, compiler: string[], a: Analy
   } finally {
     removeTempDir(inv, tmp);
   }
+}
+
+/**
+ * A promise that runs alongside the command's other steps: if one of those fails first (a compiler
+ * killed by a signal), this one's rejection is no longer awaited and must not end the process.
+ */
+function settled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 /** The unit's host metadata, or nothing when even that cannot be had from the text. */
@@ -582,7 +591,10 @@ export async function drive(argv: readonly string[], inv: Invocation): Promise<O
     }
     return { code: await compileInstrumented(inv, compiler, a, args, wb, runtime, verbose) };
   } catch (err) {
-    if (err instanceof KilledBySignal) return { code: 128 + signalNumber(err.signal), signal: err.signal };
+    if (err instanceof KilledBySignal) {
+      killChildren(inv, err.signal); // a compiler that ran alongside the one killed
+      return { code: 128 + signalNumber(err.signal), signal: err.signal };
+    }
     if (err instanceof CannotServe) throw err;
     if (err instanceof UsageError) {
       say(inv, `cc-wb: error: ${err.message}\n`);

@@ -23,8 +23,8 @@ export interface DriveServerOptions {
   umask: number;
   /** Whether the code on disk is still the code this server runs. */
   current(): boolean;
-  /** Called when a request has been answered (the server's request count and memory bound). */
-  answered(): void;
+  /** Called when a request has been answered, run here or declined (counts, the memory bound). */
+  answered(served: boolean): void;
 }
 
 const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
@@ -84,7 +84,7 @@ export function serveDrive(socket: Socket, opts: DriveServerOptions): void {
     else if (outcome.signal !== undefined) send(u32Frame('s', signalNumber(outcome.signal)));
     else send(u32Frame('x', outcome.code));
     socket.end();
-    opts.answered();
+    opts.answered(outcome !== 'fallback');
   };
 
   const start = (r: DriveRequest): void => {

@@ -105,6 +105,9 @@ export async function passViaServer(text: string, fileName: string, env: Env): P
 export interface ServerUsage {
   servers: number;
   requests: number;
+  /** Launchers' commands the servers ran, and those they sent back to the Node driver. */
+  driven: number;
+  declined: number;
   cpuMs: number;
   /** Each server's own CPU so far, by process id. */
   cpuMsByPid: Map<number, number>;
@@ -116,11 +119,11 @@ export interface ServerUsage {
  * its compiles handed to the servers.
  */
 export async function serverUsage(dir: string, stop = false): Promise<ServerUsage> {
-  const usage: ServerUsage = { servers: 0, requests: 0, cpuMs: 0, cpuMsByPid: new Map() };
+  const usage: ServerUsage = { servers: 0, requests: 0, driven: 0, declined: 0, cpuMs: 0, cpuMsByPid: new Map() };
   let names: string[];
   try {
     if (!ensurePrivateDir(dir)) return usage;
-    names = readdirSync(dir).filter((f) => f.endsWith('.sock'));
+    names = readdirSync(dir).filter((f) => f.startsWith('pass-') && f.endsWith('.sock'));
   } catch {
     return usage;
   }
@@ -131,6 +134,8 @@ export async function serverUsage(dir: string, stop = false): Promise<ServerUsag
     if ('error' in stats) continue;
     usage.servers++;
     usage.requests += Number(stats.header.requests ?? 0);
+    usage.driven += Number(stats.header.driven ?? 0);
+    usage.declined += Number(stats.header.declined ?? 0);
     usage.cpuMs += Number(stats.header.cpuMs ?? 0);
     usage.cpuMsByPid.set(Number(stats.header.pid), Number(stats.header.cpuMs ?? 0));
     if (stop) await ask(path, { op: 'stop' }, undefined, 10_000);

@@ -45,6 +45,8 @@ function dropLock(): void {
 }
 
 async function main(): Promise<void> {
+  // Several launchers' commands run here at once: a defect in one must not end the others.
+  process.on('unhandledRejection', () => {});
   const path = process.argv[2];
   const drivePath = process.argv[3];
   if (!path) {
@@ -80,6 +82,9 @@ async function main(): Promise<void> {
   }
 
   let requests = 0;
+  /** Launchers' commands run here, and those answered 'fall back'. */
+  let driven = 0;
+  let declined = 0;
   let open = 0;
   let idle: NodeJS.Timeout | undefined;
   const server = createServer();
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
         afterRequest();
       } else if (header.op === 'stats') {
         const cpu = process.cpuUsage();
-        send(socket, { op: 'stats', cpuMs: (cpu.user + cpu.system) / 1000, requests, pid: process.pid });
+        send(socket, { op: 'stats', cpuMs: (cpu.user + cpu.system) / 1000, requests, driven, declined, pid: process.pid });
         socket.end();
       } else if (header.op === 'stop') {
         send(socket, { op: 'stopped' });
@@ -196,7 +201,15 @@ async function main(): Promise<void> {
       socket.on('close', () => {
         open--;
       });
-      serveDrive(socket, { umask: userMask, current: () => !finished && passDigest() === digest, answered: afterRequest });
+      serveDrive(socket, {
+        umask: userMask,
+        current: () => !finished && passDigest() === digest,
+        answered: (served) => {
+          if (served) driven++;
+          else declined++;
+          afterRequest();
+        },
+      });
     });
     drive.on('error', () => {
       // the pass socket still serves; launchers fall back to the Node driver
