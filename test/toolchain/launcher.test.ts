@@ -165,6 +165,43 @@ describe('the launcher with a server up', () => {
   });
 });
 
+describe('on a terminal', () => {
+  /** Runs cc-wb with stdin, stdout and stderr on a pseudo-terminal (util-linux script). */
+  async function onTerminal(how: 'launcher' | 'node', args: string[]): Promise<{ output: string; files: Record<string, string> }> {
+    const dir = freshFolder(`tty ${args.join(' ')}`);
+    writeTree(dir, FILES);
+    const words = (how === 'launcher' ? [CCWB, ...args] : [process.execPath, CCWB, ...args]).map((w) => `'${w}'`).join(' ');
+    const r = await execa('script', ['-qec', words, '/dev/null'], { cwd: dir, env: env(), extendEnv: false, reject: false });
+    return { output: `${r.exitCode} ${r.stdout}`, files: snapshot(dir) };
+  }
+
+  it('a compile is served with the colours the Node driver gives a terminal', async () => {
+    await serverUp();
+    const args = ['-Wall', '-c', 'warn.c'];
+    const viaNode = await onTerminal('node', args);
+    expect(viaNode.output).toContain('\x1b['); // gcc's colours
+    let viaLauncher: Awaited<ReturnType<typeof onTerminal>> | undefined;
+    const n = await counted(async () => {
+      viaLauncher = await onTerminal('launcher', args);
+    });
+    expect(n).toEqual({ driven: 1, declined: 0 });
+    expect(viaLauncher).toEqual(viaNode);
+  });
+
+  it('a command whose compiler writes to the terminal itself goes to the Node driver', async () => {
+    await serverUp();
+    for (const args of [['-Wall', 'conftest.c', '-o', 'conftest'], ['-Wall', '-fsyntax-only', 'warn.c']]) {
+      const viaNode = await onTerminal('node', args);
+      let viaLauncher: Awaited<ReturnType<typeof onTerminal>> | undefined;
+      const n = await counted(async () => {
+        viaLauncher = await onTerminal('launcher', args);
+      });
+      expect(n.driven, args.join(' ')).toBe(0);
+      expect(viaLauncher).toEqual(viaNode);
+    }
+  });
+});
+
 describe('what the server sends back to the Node driver', () => {
   const FALLBACK: [string, string[], Record<string, string>?, string?][] = [
     ['--version', ['--version']],
