@@ -109,7 +109,7 @@ export interface ServerUsage {
   driven: number;
   declined: number;
   cpuMs: number;
-  /** Each server's own CPU so far, by process id. */
+  /** Each server's CPU so far (its own and that of the compilers it ran for launchers), by process id. */
   cpuMsByPid: Map<number, number>;
 }
 

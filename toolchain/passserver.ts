@@ -11,7 +11,7 @@
 // that left it above RSS_BOUND resident (V8 keeps the heap a big unit grew; the next compile starts
 // a fresh server), and on `stop`.
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { instrumentPreprocessed } from '../instrument/index.js';
 import { serveDrive } from './driveserver.js';
@@ -31,6 +31,20 @@ function alive(path: string): Promise<boolean> {
     });
     s.on('error', () => resolve(false));
   });
+}
+
+/**
+ * CPU time of the compilers this server ran for launchers and has reaped (milliseconds): the
+ * cutime and cstime fields of /proc/self/stat, in USER_HZ (100 per second on Linux).
+ */
+function childrenCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 /** The client's "a server is starting" mark: gone once this one listens or gives way. */
@@ -149,7 +163,8 @@ async function main(): Promise<void> {
         afterRequest();
       } else if (header.op === 'stats') {
         const cpu = process.cpuUsage();
-        send(socket, { op: 'stats', cpuMs: (cpu.user + cpu.system) / 1000, requests, driven, declined, pid: process.pid });
+        const childMs = childrenCpuMs();
+        send(socket, { op: 'stats', cpuMs: (cpu.user + cpu.system) / 1000 + childMs, childCpuMs: childMs, requests, driven, declined, pid: process.pid });
         socket.end();
       } else if (header.op === 'stop') {
         send(socket, { op: 'stopped' });
