@@ -1,5 +1,5 @@
 #!/bin/sh
-":" //; l=$0; [ -L "$l" ] && l=$(readlink -f -- "$l"); l=${l%/*}/../launcher/build/cc-wb-launch; [ -x "$l" ] && exec "$l" "$@"; exec node "$0" "$@"
+":" //; l=$0; [ -L "$l" ] && l=$(readlink -f -- "$l" 2>/dev/null); l=${l%/*}/../launcher/build/cc-wb-launch; [ -x "$l" ] && exec "$l" "$@"; exec node "$0" "$@"
 // The `cc-wb` command, a file that is both a shell script and JavaScript. As a shell script (the line
 // above; to JavaScript it is a string and a comment) it runs the native launcher when it is built
 // (toolchain/launcher/: it hands the command to a running drive server, or else runs this file
