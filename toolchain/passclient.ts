@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstrumentResult } from '../instrument/index.js';
 import { driveSocketPath, packageIdOf } from './drivewire.js';
@@ -55,7 +55,8 @@ function startServer(path: string, drivePath: string, env: Env): void {
   } catch {
     return; // a sibling compile is starting it (or the folder cannot be made: no server then)
   }
-  const child = spawn(process.execPath, [serverScript, path, drivePath], { detached: true, stdio: 'ignore', env: { ...env, CC_WB_SERVER_LOCK: lock } });
+  // A daemon holds no user's folder as its cwd: the commands it drives name theirs.
+  const child = spawn(process.execPath, [serverScript, resolve(path), resolve(drivePath)], { cwd: '/', detached: true, stdio: 'ignore', env: { ...env, CC_WB_SERVER_LOCK: resolve(lock) } });
   child.on('error', () => {});
   child.unref();
 }

@@ -165,6 +165,29 @@ describe('the launcher with a server up', () => {
   });
 });
 
+describe('a compiler killed by a signal', () => {
+  it('ends the launcher by the same signal, as it ends the Node driver', async () => {
+    await serverUp();
+    const files = { ...FILES, 'killedcc': '#!/bin/sh\nkill -HUP $$\n' };
+    const run = async (how: 'launcher' | 'node') => {
+      const dir = freshFolder('killed');
+      writeTree(dir, files);
+      chmodSync(join(dir, 'killedcc'), 0o755);
+      const argv = how === 'launcher' ? [CCWB] : [process.execPath, CCWB];
+      const r = await execa(argv[0]!, [...argv.slice(1), '-c', 'list.c'], { cwd: dir, env: env({ CC_WB_CC: join(dir, 'killedcc') }), extendEnv: false, reject: false });
+      return { signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    };
+    const viaNode = await run('node');
+    let viaLauncher: Awaited<ReturnType<typeof run>> | undefined;
+    const n = await counted(async () => {
+      viaLauncher = await run('launcher');
+    });
+    expect(viaNode.signal).toBe('SIGHUP');
+    expect(n).toEqual({ driven: 1, declined: 0 });
+    expect(viaLauncher).toEqual(viaNode);
+  });
+});
+
 describe('on a terminal', () => {
   /** Runs cc-wb with stdin, stdout and stderr on a pseudo-terminal (util-linux script). */
   async function onTerminal(how: 'launcher' | 'node', args: string[]): Promise<{ output: string; files: Record<string, string> }> {
