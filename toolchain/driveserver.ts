@@ -23,6 +23,8 @@ export interface DriveServerOptions {
   umask: number;
   /** Whether the code on disk is still the code this server runs. */
   current(): boolean;
+  /** How long a launcher may take to send its whole request (a command may then run for hours). */
+  requestTimeoutMs: number;
   /** Called when a request has been answered, run here or declined (counts, the memory bound). */
   answered(served: boolean): void;
 }
@@ -124,6 +126,9 @@ export function serveDrive(socket: Socket, opts: DriveServerOptions): void {
     ).finally(() => removeTempDirs(command));
   };
 
+  socket.setTimeout(opts.requestTimeoutMs, () => {
+    if (inv === undefined && !done) socket.destroy();
+  });
   socket.on('data', (chunk: Buffer) => {
     if (inv !== undefined || done) {
       onFrame(chunk);
@@ -144,6 +149,7 @@ export function serveDrive(socket: Socket, opts: DriveServerOptions): void {
       finish('fallback');
       return;
     }
+    socket.setTimeout(0);
     start(request);
     if (rest.length > 0) onFrame(rest);
   });

@@ -7,9 +7,9 @@
 // the native launcher (driveserver.ts), with each command's own cwd, environment and stdio.
 //
 // Started by passclient.ts (detached, one per slot); exits after CC_WB_SERVER_IDLE seconds without
-// a request (default 120), after MAX_REQUESTS units (bounds any growth of the heap), after a unit
-// that left it above RSS_BOUND resident (V8 keeps the heap a big unit grew; the next compile starts
-// a fresh server), and on `stop`.
+// a request (default 120), after MAX_REQUESTS requests (bounds any growth of the heap), after a
+// request that left it above RSS_BOUND resident (V8 keeps the heap a big unit grew; the next
+// compile starts a fresh server), and on `stop`.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -218,6 +218,7 @@ async function main(): Promise<void> {
       });
       serveDrive(socket, {
         umask: userMask,
+        requestTimeoutMs: idleMs,
         current: () => !finished && passDigest() === digest,
         answered: (served) => {
           if (served) driven++;
