@@ -43,10 +43,11 @@ cc-wb options (removed before the real compiler runs; each has an environment va
 Other environment: CC_WB_CC="ccache gcc" (the real compiler, default cc), CC_WB_RUNTIME_DIR (libwbrt*),
   CC_WB_PASS_MODULE (a module exporting instrumentPreprocessed, used instead of instrument/).
 Resident pass: the first compile starts a server that keeps the pass loaded for the next ones (one per
-  CPU, each exits after 120 s idle). CC_WB_SERVER=0 disables it; CC_WB_SERVER_DIR (sockets' folder,
-  default $XDG_RUNTIME_DIR/cc-wb or $TMPDIR/ccwb-pass-servers-UID; used only if it is the user's own,
-  mode 0700, not a symlink), CC_WB_SERVER_SLOTS (servers), CC_WB_SERVER_IDLE (seconds),
-  CC_WB_SERVER_RSS_MB (a server exits after a unit leaves it above this size, default 512).
+  CPU, each exits after 120 s idle), and that runs whole compiles for cc-wb's native launcher, which
+  then starts no Node process (toolchain/launcher/). CC_WB_SERVER=0 disables both; CC_WB_SERVER_DIR
+  (sockets' folder, default $XDG_RUNTIME_DIR/cc-wb or $TMPDIR/ccwb-pass-servers-UID; used only if it
+  is the user's own, mode 0700, not a symlink), CC_WB_SERVER_SLOTS (servers), CC_WB_SERVER_IDLE
+  (seconds), CC_WB_SERVER_RSS_MB (a server exits after a unit leaves it above this size, default 512).
 `;
 
 class UsageError extends Error {}
