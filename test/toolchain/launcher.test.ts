@@ -146,6 +146,34 @@ describe('the launcher with a server up', () => {
     });
   }
 
+  it('concurrent commands keep their own cwd and environment', async () => {
+    await serverUp();
+    // gcc quotes with ‘’ in a UTF-8 locale and '' otherwise; each folder has its own warn.c
+    const cases = [
+      { locale: 'C', files: { ...FILES, 'warn.c': 'int f(int a) { int unused_c; return a; }\n' } },
+      { locale: 'C.UTF-8', files: { ...FILES, 'warn.c': 'int g(int a) { int unused_utf8; return a; }\n' } },
+    ];
+    const args = ['-Wall', '-c', 'warn.c'];
+    const dirs = cases.map(() => scratch('launch-concurrent'));
+    const run = (i: number, how: 'launcher' | 'node') => {
+      const dir = dirs[i]!;
+      for (const e of readdirSync(dir)) rmSync(join(dir, e), { recursive: true, force: true });
+      writeTree(dir, cases[i]!.files);
+      const argv = how === 'launcher' ? [CCWB, ...args] : [process.execPath, CCWB, ...args];
+      return execa(argv[0]!, argv.slice(1), { cwd: dir, env: env({ LC_ALL: cases[i]!.locale }), extendEnv: false, reject: false })
+        .then((r) => ({ exitCode: r.exitCode, stderr: r.stderr, files: snapshot(dir) }));
+    };
+    const viaNode = [await run(0, 'node'), await run(1, 'node')];
+    expect(viaNode[0]!.stderr).toContain("'unused_c'");
+    expect(viaNode[1]!.stderr).toContain('‘unused_utf8’');
+    let viaLauncher: Awaited<ReturnType<typeof run>>[] = [];
+    const n = await counted(async () => {
+      viaLauncher = await Promise.all([run(0, 'launcher'), run(1, 'launcher')]);
+    });
+    expect(n).toEqual({ driven: 2, declined: 0 });
+    expect(viaLauncher).toEqual(viaNode);
+  });
+
   it('make -j2 of a small project: the same files, and every compile and link served', async () => {
     await serverUp();
     const build = async (cc: string) => {
