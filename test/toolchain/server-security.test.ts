@@ -255,6 +255,7 @@ describe('the launcher on a multi-user machine', () => {
     mkdirSync(inner, { mode: 0o700 });
     const cases: [string, string, Record<string, string>][] = [
       ['symlink', target, { TMPDIR: tmp }],
+      ['symlink named with a trailing slash', target, { CC_WB_SERVER_DIR: join(tmp, `ccwb-pass-servers-${uid}`) + '/' }],
       ['open CC_WB_SERVER_DIR', open, { CC_WB_SERVER_DIR: open }],
       ['open parent', inner, { CC_WB_SERVER_DIR: inner }],
     ];

@@ -123,12 +123,19 @@ static const char *nonempty_env(const char *name) {
   return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+/* Drops trailing slashes, as Node's path.resolve does: "link/" would make lstat follow a symlink. */
+static void strip_slashes(char *path) {
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
+}
+
 /* The sockets' folder: $CC_WB_SERVER_DIR alone when set, else $XDG_RUNTIME_DIR/cc-wb, else
  * $TMPDIR/ccwb-pass-servers-UID (TMPDIR as Node's os.tmpdir() reads it). 0 when found. */
 static int server_dir(char *out, size_t size, uid_t uid) {
   const char *named = nonempty_env("CC_WB_SERVER_DIR");
   if (named != NULL) {
     snprintf(out, size, "%s", named);
+    strip_slashes(out);
     return check_dir(out, uid) == DIR_PRIVATE ? 0 : -1;
   }
   const char *xdg = nonempty_env("XDG_RUNTIME_DIR");
