@@ -3,7 +3,7 @@
 // exit status, files written); what the server cannot serve exactly goes to the Node driver; an
 // interrupted launcher stops the compilers the server started for it.
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,7 +21,9 @@ const driveSocket = drivewire.driveSocketPath(servers, drivewire.packageIdOf(rea
 
 beforeAll(async () => {
   await requireBuilt();
-  if (!existsSync(LAUNCHER)) throw new Error(`${LAUNCHER} is missing: run 'npm run build' first`);
+  if (!existsSync(LAUNCHER) || statSync(LAUNCHER).mtimeMs < statSync(join(root, 'toolchain', 'launcher', 'cc-wb-launch.c')).mtimeMs) {
+    throw new Error(`${LAUNCHER} is missing or older than its source: run 'npm run build' first`);
+  }
 }, 120_000);
 
 afterAll(async () => {
