@@ -5,7 +5,6 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { isatty } from 'node:tty';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { InstrumentResult } from '../instrument/index.js';
 import type { Item } from './options.js';
@@ -16,7 +15,8 @@ import { expandResponseFiles, quoteResponseArg } from './responsefile.js';
 import { blankDefineLines } from '../instrument/comments.js';
 import { passViaServer } from './passclient.js';
 import { nonUtf8Refusal, sameFileRefusal } from './refusals.js';
-import { dieBySignal, makeTempDir, NESTED_ENV, removeTempDir, run, say, type RunResult } from './run.js';
+import { KilledBySignal, killChildren, makeTempDir, NESTED_ENV, removeTempDir, run, say, signalNumber, type RunResult } from './run.js';
+import { CannotServe, cliInvocation, dieBySignal, type Invocation } from './invocation.js';
 
 type Env = NodeJS.ProcessEnv;
 type Input = Extract<Item, { kind: 'input' }>;
@@ -43,10 +43,11 @@ cc-wb options (removed before the real compiler runs; each has an environment va
 Other environment: CC_WB_CC="ccache gcc" (the real compiler, default cc), CC_WB_RUNTIME_DIR (libwbrt*),
   CC_WB_PASS_MODULE (a module exporting instrumentPreprocessed, used instead of instrument/).
 Resident pass: the first compile starts a server that keeps the pass loaded for the next ones (one per
-  CPU, each exits after 120 s idle). CC_WB_SERVER=0 disables it; CC_WB_SERVER_DIR (sockets' folder,
-  default $XDG_RUNTIME_DIR/cc-wb or $TMPDIR/ccwb-pass-servers-UID; used only if it is the user's own,
-  mode 0700, not a symlink), CC_WB_SERVER_SLOTS (servers), CC_WB_SERVER_IDLE (seconds),
-  CC_WB_SERVER_RSS_MB (a server exits after a unit leaves it above this size, default 512).
+  CPU, each exits after 120 s idle), and that runs whole compiles for cc-wb's native launcher, which
+  then starts no Node process (toolchain/launcher/). CC_WB_SERVER=0 disables both; CC_WB_SERVER_DIR
+  (sockets' folder, default $XDG_RUNTIME_DIR/cc-wb or $TMPDIR/ccwb-pass-servers-UID; used only if it
+  is the user's own, mode 0700, not a symlink), CC_WB_SERVER_SLOTS (servers), CC_WB_SERVER_IDLE
+  (seconds), CC_WB_SERVER_RSS_MB (a server exits after a unit leaves it above this size, default 512).
 `;
 
 class UsageError extends Error {}
@@ -112,8 +113,8 @@ function withoutWrappers(compiler: string[]): string[] {
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Where the runtime's files are (CC_WB_RUNTIME_DIR, or the package's runtime-c/build). */
-export function runtimeDir(env: Env): string {
-  return resolve(env.CC_WB_RUNTIME_DIR || join(packageRoot, 'runtime-c', 'build'));
+export function runtimeDir(env: Env, cwd = process.cwd()): string {
+  return resolve(cwd, env.CC_WB_RUNTIME_DIR || join(packageRoot, 'runtime-c', 'build'));
 }
 
 /** The make targets (in runtime-c's build folder) that links need: runtimeLink's files. */
@@ -126,8 +127,8 @@ export const RUNTIME_TARGETS = ['libwbrt.a', 'libwbrt_dso.a', 'libwbrt.so'] as c
  * libwbrt.so, found through a runpath to where it is (dropped, with the dependency, when nothing
  * in the library is instrumented). `files` must exist.
  */
-export function runtimeLink(shared: boolean, env: Env): { files: string[]; args: string[] } {
-  const dir = runtimeDir(env);
+export function runtimeLink(shared: boolean, env: Env, cwd = process.cwd()): { files: string[]; args: string[] } {
+  const dir = runtimeDir(env, cwd);
   if (!shared) {
     const archive = join(dir, 'libwbrt.a');
     return { files: [archive], args: [archive, '-Wl,--export-dynamic-symbol=__wb_*'] };
@@ -147,22 +148,22 @@ export function valgrindSuppressions(): string {
 const ARG_BYTES_LIMIT = 512 * 1024;
 
 /** @param trace print the command (-v), for commands that are not the user's own */
-async function runCompiler(compiler: string[], args: string[], trace: boolean, tmp?: string, captureStderr = false, stdin?: Buffer): Promise<RunResult> {
+async function runCompiler(inv: Invocation, compiler: string[], args: string[], trace: boolean, tmp?: string, captureStderr = false, stdin?: Buffer): Promise<RunResult> {
   let spawnArgs = args;
   if (args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0) > ARG_BYTES_LIMIT) {
-    const dir = tmp ?? makeTempDir();
+    const dir = tmp ?? makeTempDir(inv);
     const file = join(dir, 'args.rsp');
     writeFileSync(file, args.map(quoteResponseArg).join('\n') + '\n');
     spawnArgs = ['@' + file];
     try {
-      return await runCompiler(compiler, spawnArgs, trace, dir, captureStderr, stdin);
+      return await runCompiler(inv, compiler, spawnArgs, trace, dir, captureStderr, stdin);
     } finally {
-      if (tmp === undefined) removeTempDir(dir);
+      if (tmp === undefined) removeTempDir(inv, dir);
     }
   }
-  if (trace) say(`cc-wb: ${[...compiler, ...spawnArgs].map(shellQuote).join(' ')}\n`);
-  const result = await run(compiler, spawnArgs, { captureStderr, stdin });
-  if (result.signal !== undefined) dieBySignal(result.signal);
+  if (trace) say(inv, `cc-wb: ${[...compiler, ...spawnArgs].map(shellQuote).join(' ')}\n`);
+  const result = await run(inv, compiler, spawnArgs, { captureStderr, stdin });
+  if (result.signal !== undefined) throw new KilledBySignal(result.signal);
   return result;
 }
 
@@ -183,7 +184,7 @@ function readStdin(): Buffer {
 function looksInstrumented(path: string): boolean {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, 'r'); // absolute: the caller resolves it against the command's cwd
     const buf = Buffer.alloc(64 * 1024);
     const n = readSync(fd, buf, 0, buf.length, 0);
     return buf.subarray(0, n).includes('__wb_abi_version');
@@ -223,14 +224,23 @@ let instrumentFn: Instrument | undefined;
  * CC_WB_PASS_MODULE names another module with the same `instrumentPreprocessed` export (tests use
  * it to make the pass fail; pass developers to try a variant without rebuilding).
  */
-async function loadPass(env: Env): Promise<Instrument> {
+async function loadPass(env: Env, cwd: string): Promise<Instrument> {
   if (instrumentFn === undefined) {
     const alt = env.CC_WB_PASS_MODULE;
-    const mod = (alt ? await import(pathToFileURL(resolve(alt)).href) : await import('../instrument/index.js')) as { instrumentPreprocessed?: Instrument };
+    const mod = (alt ? await import(pathToFileURL(resolve(cwd, alt)).href) : await import('../instrument/index.js')) as { instrumentPreprocessed?: Instrument };
     if (typeof mod.instrumentPreprocessed !== 'function') throw new UsageError(`${alt}: does not export instrumentPreprocessed`);
     instrumentFn = mod.instrumentPreprocessed;
   }
   return instrumentFn;
+}
+
+/**
+ * The pass's result for a unit: from a resident server when one is up, else run here (always here
+ * in a server, which holds the pass itself).
+ */
+async function passFor(inv: Invocation, text: string, input: Input): Promise<InstrumentResult> {
+  const served = inv.served ? undefined : await passViaServer(text, input.path, inv.env);
+  return served ?? runPass(await loadPass(inv.env, inv.cwd), text, input);
 }
 
 function runPass(instrument: Instrument, text: string, input: Input): InstrumentResult {
@@ -280,8 +290,10 @@ function mayCompileOnce(a: Analysis): boolean {
   return a.linking && !a.shared && !a.relocatable && a.cInputs.length === 1 && a.cInputs[0]!.lang === 'c' && a.cInputs[0]!.path !== '-';
 }
 
-async function compileInstrumented(compiler: string[], a: Analysis, args: readonly string[], wb: WbOptions, runtime: string[], verbose: boolean, env: Env): Promise<number> {
-  const tmp = makeTempDir();
+async function compileInstrumented(inv: Invocation, compiler: string[], a: Analysis, args: readonly string[], wb: WbOptions, runtime: string[], verbose: boolean): Promise<number> {
+  const env = inv.env;
+  const at = (path: string) => resolve(inv.cwd, path);
+  const tmp = makeTempDir(inv);
   const once = mayCompileOnce(a);
   try {
     const replacement = new Map<Item, string | null>();
@@ -289,7 +301,7 @@ async function compileInstrumented(compiler: string[], a: Analysis, args: readon
     let failure = 0;
     const preprocessor = withoutWrappers(compiler);
 
-    const color = colorArgs(a, isatty(2));
+    const color = colorArgs(a, inv.tty.stderr);
     // stdin can be read once: a unit read from it goes to both of its compiler runs from memory.
     const stdin = a.cInputs.some((it) => it.path === '-') ? readStdin() : undefined;
 
@@ -301,43 +313,45 @@ async function compileInstrumented(compiler: string[], a: Analysis, args: readon
       const fromStdin = input.path === '-' ? stdin : undefined;
       // The user's diagnostics: the real compiler on the original, while step 1 and the pass run
       // (a command that may compile only once starts it when the pass has found work to do).
-      const diagnose = (full: boolean) => runCompiler(preprocessor, diagnosticsArgs(a, input, full, files.diag, color), verbose, tmp, true, fromStdin);
+      const diagnose = (full: boolean) => settled(runCompiler(inv, preprocessor, diagnosticsArgs(a, input, full, files.diag, color), verbose, tmp, true, fromStdin));
       let full = needsFullCompile(preprocessor, a);
       let diagnostics = once ? undefined : diagnose(full);
       let original = input.path;
       let pp: RunResult | undefined;
       if (input.lang === 'c') {
         // Its messages are the diagnostics compile's too: only its exit status and files count.
-        pp = await runCompiler(preprocessor, preprocessArgs(a, input, files.pp), verbose, tmp, true, fromStdin);
+        pp = await runCompiler(inv, preprocessor, preprocessArgs(a, input, files.pp), verbose, tmp, true, fromStdin);
         original = files.pp;
       }
-      const bytes = pp === undefined || pp.code === 0 ? readFileSync(original) : Buffer.alloc(0);
+      const bytes = pp === undefined || pp.code === 0 ? readFileSync(at(original)) : Buffer.alloc(0);
       // Text that is not UTF-8 (Latin-1 string literals...) goes through byte for byte.
       const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
       let text = bytes.toString(encoding);
       if (!full && needsFullCompile(preprocessor, a, text)) {
         full = true;
-        if (diagnostics !== undefined) diagnostics = diagnostics.then(() => diagnose(true));
+        if (diagnostics !== undefined) diagnostics = settled(diagnostics.then(() => diagnose(true)));
       }
       let passed: InstrumentResult | undefined;
       if (once && (pp === undefined || pp.code === 0) && text.startsWith('# ')) {
-        passed = (await passViaServer(text, input.path, env)) ?? runPass(await loadPass(env), text, input);
+        passed = await passFor(inv, text, input);
         if (changesNothing(passed)) {
-          // The program is the user's own compile: one run of their command is the whole job.
-          const code = (await runCompiler(compiler, withRuntime(a, args, runtime), verbose && runtime.length > 0)).code;
-          if (wb.stats) say(formatStats(input.path, passed));
+          // The program is the user's own compile: one run of their command is the whole job. Its
+          // stderr is the user's, so its compiler must see the real one when that is a terminal.
+          if (inv.served && (inv.tty.stderr || inv.tty.stdout)) throw new CannotServe('a compile that needs the terminal');
+          const code = (await runCompiler(inv, compiler, withRuntime(a, args, runtime), verbose && runtime.length > 0)).code;
+          if (wb.stats) say(inv, formatStats(input.path, passed));
           // what was compiled is the source itself: the pass's text is not kept as if it had been
-          if (wb.keep !== undefined) keepFiles(a, input, wb.keep, text, { ...passed, ok: false }, encoding);
-          if (wb.report !== undefined) appendReport(wb.report, unitReport(a, input, passed));
+          if (wb.keep !== undefined) keepFiles(inv, a, input, wb.keep, text, { ...passed, ok: false }, encoding);
+          if (wb.report !== undefined) appendReport(at(wb.report), unitReport(inv, a, input, passed));
           return code;
         }
       }
       const said = await (diagnostics ?? diagnose(full));
-      say(said.stderr ?? '');
+      say(inv, said.stderr ?? '');
       if (said.code !== 0 || (pp !== undefined && pp.code !== 0)) {
         // The compiler refused the user's code (its own messages, above), or step 1 failed where the
         // diagnostics compile did not (e.g. an unwritable dependency file): gcc's status either way.
-        if (said.code === 0) say(pp?.stderr ?? '');
+        if (said.code === 0) say(inv, pp?.stderr ?? '');
         failure ||= said.code || pp!.code;
         replacement.set(input, null);
         continue;
@@ -348,16 +362,16 @@ async function compileInstrumented(compiler: string[], a: Analysis, args: readon
         writeFileSync(original, anchorToSource(text, text, input.path), encoding);
       }
       // A resident server (passserver.ts) when one is up; else the pass runs here.
-      const result = passed ?? (await passViaServer(text, input.path, env)) ?? runPass(await loadPass(env), text, input);
+      const result = passed ?? (await passFor(inv, text, input));
       // An instrumented unit's remarks are warnings; a unit that is not instrumented fails only if --wb-strict.
       const severity = !result.ok && wb.strict ? 'error' : 'warning';
-      for (const d of result.diagnostics) say(formatDiagnostic(d, severity));
+      for (const d of result.diagnostics) say(inv, formatDiagnostic(d, severity));
       if (!result.ok && result.diagnostics.length === 0) {
-        say(`${input.path}: ${severity}: cc-wb: the pass could not instrument this unit\n`);
+        say(inv, `${input.path}: ${severity}: cc-wb: the pass could not instrument this unit\n`);
       }
-      if (!result.ok && !wb.strict) say(`${input.path}: note: cc-wb: compiled without write barriers\n`);
-      if (wb.stats) say(formatStats(input.path, result));
-      if (wb.keep !== undefined) keepFiles(a, input, wb.keep, text, result, encoding);
+      if (!result.ok && !wb.strict) say(inv, `${input.path}: note: cc-wb: compiled without write barriers\n`);
+      if (wb.stats) say(inv, formatStats(input.path, result));
+      if (wb.keep !== undefined) keepFiles(inv, a, input, wb.keep, text, result, encoding);
 
       if (input.lang === 'c') {
         // What a fallback compiles: the unit without its -dD lines, and with the host's metadata
@@ -374,7 +388,7 @@ async function compileInstrumented(compiler: string[], a: Analysis, args: readon
         writeFileSync(compiled, anchorToSource(result.code, text, input.path), encoding);
       }
       const saved = saveTempsPath(a, input);
-      if (saved !== undefined && !(wb.strict && !result.ok) && resolve(saved) !== resolve(compiled)) copyFileSync(compiled, saved);
+      if (saved !== undefined && !(wb.strict && !result.ok) && at(saved) !== at(compiled)) copyFileSync(at(compiled), at(saved));
       if (!result.ok && wb.strict) {
         failure ||= 1;
         replacement.set(input, null);
@@ -397,17 +411,26 @@ async function compileInstrumented(compiler: string[], a: Analysis, args: readon
         if (rest.length > 0) groups.push(new Set(rest));
       }
       for (const group of groups) {
-        const step2 = await compileGroup(compiler, a, wb, replacement, runtime, group, units, verbose, tmp);
+        const step2 = await compileGroup(inv, compiler, a, wb, replacement, runtime, group, units, verbose, tmp);
         code ||= step2;
       }
     }
     if (wb.report !== undefined) {
-      for (const { input, result } of units) appendReport(wb.report, unitReport(a, input, result));
+      for (const { input, result } of units) appendReport(at(wb.report), unitReport(inv, a, input, result));
     }
     return code;
   } finally {
-    removeTempDir(tmp);
+    removeTempDir(inv, tmp);
   }
+}
+
+/**
+ * A promise that runs alongside the command's other steps: if one of those fails first (a compiler
+ * killed by a signal), this one's rejection is no longer awaited and must not end the process.
+ */
+function settled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 /** The unit's host metadata, or nothing when even that cannot be had from the text. */
@@ -426,48 +449,49 @@ function metadataOrNothing(make: (text: string, fileName: string) => string, tex
  * count as not instrumented (a warning, as when the pass gives up), and if it fails too (the
  * assembler or the linker), the user sees that compile's messages. --wb-strict skips this.
  */
-async function compileGroup(compiler: string[], a: Analysis, wb: WbOptions, replacement: Map<Item, string | null>, runtime: string[], group: Set<Item>, units: Unit[], verbose: boolean, tmp: string): Promise<number> {
+async function compileGroup(inv: Invocation, compiler: string[], a: Analysis, wb: WbOptions, replacement: Map<Item, string | null>, runtime: string[], group: Set<Item>, units: Unit[], verbose: boolean, tmp: string): Promise<number> {
   // A group with a unit of ours compiles silently (its diagnostics were the diagnostics compile's),
   // unless another source in it still needs its warnings from this run.
   const ours = units.some((u) => group.has(u.input));
   const others = [...group].some((it) => it.kind === 'input' && it.lang !== 'linker' && !units.some((u) => u.input === it));
   const quiet = ours && !others ? [SILENT] : [];
-  const color = colorArgs(a, isatty(2));
+  const color = colorArgs(a, inv.tty.stderr);
   const step2 = async (files: Map<Item, string | null>) => {
-    const r = await runCompiler(compiler, [...quiet, ...color, ...compileArgs(a, files, runtime, group)], verbose, tmp, true);
+    const r = await runCompiler(inv, compiler, [...quiet, ...color, ...compileArgs(a, files, runtime, group)], verbose, tmp, true);
     return { code: r.code, stderr: quiet.length > 0 ? remainingOutput(String(r.stderr ?? '')) : String(r.stderr ?? '') };
   };
   const instrumented = units.filter((u) => group.has(u.input) && u.result.ok && replacement.get(u.input) === u.compiled);
   const first = await step2(replacement);
   if (first.code === 0 || instrumented.length === 0 || wb.strict) {
-    say(first.stderr);
+    say(inv, first.stderr);
     return first.code;
   }
   const fallback = new Map(replacement);
   for (const u of instrumented) fallback.set(u.input, u.original);
   const second = await step2(fallback);
   if (second.code !== 0) {
-    say(second.stderr);
+    say(inv, second.stderr);
     return second.code;
   }
   const why = firstError(first.stderr);
   for (const u of instrumented) {
-    say(`${u.input.path}: warning: cc-wb: the instrumented code failed to build; compiled without write barriers\n`);
-    if (why !== undefined) say(`${u.input.path}: note: cc-wb: the compiler said: ${why}\n`);
+    say(inv, `${u.input.path}: warning: cc-wb: the instrumented code failed to build; compiled without write barriers\n`);
+    if (why !== undefined) say(inv, `${u.input.path}: note: cc-wb: the compiler said: ${why}\n`);
     u.result = {
       ...u.result,
       ok: false,
       diagnostics: [...u.result.diagnostics, { file: u.input.path, line: 0, col: 0, severity: 'error', message: `instrumented code failed to build: ${why ?? `exit status ${first.code}`}` }],
     };
   }
-  say(second.stderr);
+  say(inv, second.stderr);
   return 0;
 }
 
-function unitReport(a: Analysis, input: Input, result: InstrumentResult): UnitReport {
+/** A unit's report line, its paths absolute. */
+function unitReport(inv: Invocation, a: Analysis, input: Input, result: InstrumentResult): UnitReport {
   return {
-    source: input.path,
-    output: outputOf(a, input),
+    source: input.path === '-' ? '-' : resolve(inv.cwd, input.path),
+    output: resolve(inv.cwd, outputOf(a, input)),
     instrumented: result.ok,
     stats: result.stats,
     sites: result.sites,
@@ -475,47 +499,87 @@ function unitReport(a: Analysis, input: Input, result: InstrumentResult): UnitRe
   };
 }
 
-function keepFiles(a: Analysis, input: Input, keep: string, text: string, result: InstrumentResult, encoding: BufferEncoding): void {
-  const dir = keep === '' ? keepDirFor(a, input) : keep;
+function keepFiles(inv: Invocation, a: Analysis, input: Input, keep: string, text: string, result: InstrumentResult, encoding: BufferEncoding): void {
+  const dir = resolve(inv.cwd, keep === '' ? keepDirFor(a, input) : keep);
   mkdirSync(dir, { recursive: true });
   const base = join(dir, gccBase(input.path));
-  if (resolve(base + '.i') !== resolve(input.path)) writeFileSync(base + '.i', text, encoding);
+  if (base + '.i' !== resolve(inv.cwd, input.path)) writeFileSync(base + '.i', text, encoding);
   if (result.ok) writeFileSync(base + '.wb.i', result.code, encoding);
 }
 
-/** Runs one cc-wb command line; resolves to the exit status. */
+/** How a command ended: its exit status, and the signal that ended it if a compiler was killed by one. */
+export interface Outcome {
+  code: number;
+  signal?: NodeJS.Signals;
+}
+
+/** Runs one cc-wb command line in this process; resolves to the exit status (or ends by a signal). */
 export async function main(argv: readonly string[], env: Env = process.env): Promise<number> {
+  const inv = cliInvocation(env);
+  const outcome = await drive(argv, inv);
+  if (outcome.signal !== undefined) dieBySignal(inv, outcome.signal);
+  return outcome.code;
+}
+
+/**
+ * What a served command cannot have exactly as the command-line driver would give it: its own
+ * stdin, or compilers that write to the client's terminal or print what they run. Throws CannotServe.
+ */
+function refuseUnservable(inv: Invocation, wb: WbOptions, a: Analysis, verbose: boolean): void {
+  const why = (() => {
+    if (wb.help || wb.printValgrindSupp) return 'prints to stdout';
+    if (inv.env.CC_WB_PASS_MODULE || inv.env.CC_WB_SERVER === '0') return 'a pass of its own, or no server wanted';
+    if (verbose || a.passThrough === 'info') return 'a request for information';
+    if (a.items.some((it) => it.kind === 'input' && it.path === '-')) return 'reads stdin';
+    if (a.items.some((it) => it.kind === 'option' && it.name.startsWith('-flto'))) return "-flto's jobserver";
+    const plain = a.passThrough !== undefined || wb.noInstrument;
+    if (plain && (inv.tty.stdout || inv.tty.stderr)) return 'the compiler writes to a terminal';
+    if (a.passThrough === 'preprocess-only' && a.output === undefined && a.items.some((it) => it.kind === 'option' && it.name === '-E')) return '-E to stdout';
+    return undefined;
+  })();
+  if (why !== undefined) throw new CannotServe(why);
+}
+
+/**
+ * Runs one cc-wb command line for an invocation (this process's, or one a server answers for a
+ * launcher). Throws CannotServe only for a served invocation, and then before it printed anything.
+ */
+export async function drive(argv: readonly string[], inv: Invocation): Promise<Outcome> {
+  const env = inv.env;
   try {
+    if (inv.served && argv.some((arg) => arg.startsWith('@'))) throw new CannotServe('response files');
     if (env[NESTED_ENV] !== undefined) {
       throw new UsageError('the real compiler started cc-wb again; set CC_WB_CC to the real compiler (e.g. CC_WB_CC=gcc)');
     }
-    const notUtf8 = nonUtf8Refusal(argv);
+    // A server took the words as bytes and serves only valid UTF-8.
+    const notUtf8 = inv.served ? undefined : nonUtf8Refusal(argv);
     if (notUtf8 !== undefined) {
-      say(notUtf8);
-      return 1;
+      say(inv, notUtf8);
+      return { code: 1 };
     }
     const expanded = expandResponseFiles(argv);
     const { compiler, rest } = splitCompiler(expanded, env);
     const { wb, rest: args } = extractWbOptions(rest, env);
+    const a = analyze(args, (path) => looksInstrumented(resolve(inv.cwd, path)));
+    const verbose = a.items.some((it) => it.kind === 'option' && it.name === '-v');
+    if (inv.served) refuseUnservable(inv, wb, a, verbose);
     if (wb.help) {
-      say(HELP, 1);
-      return 0;
+      say(inv, HELP, 1);
+      return { code: 0 };
     }
     if (wb.printValgrindSupp) {
-      say(`${valgrindSuppressions()}\n`, 1);
-      return 0;
+      say(inv, `${valgrindSuppressions()}\n`, 1);
+      return { code: 0 };
     }
-    const a = analyze(args, looksInstrumented);
-    const refusal = a.passThrough === 'info' ? undefined : sameFileRefusal(a, env);
+    const refusal = a.passThrough === 'info' ? undefined : sameFileRefusal(a, env, inv.cwd);
     if (refusal !== undefined) {
-      say(refusal);
-      return 1;
+      say(inv, refusal);
+      return { code: 1 };
     }
-    const verbose = a.items.some((it) => it.kind === 'option' && it.name === '-v');
     const gccWillFail = a.passThrough === 'info' || a.passThrough === 'preprocess-only' || a.passThrough === 'no-input' || a.passThrough === 'gcc-error';
     const runtime: string[] = [];
     if (a.linking && !a.relocatable && !gccWillFail) {
-      const link = runtimeLink(a.shared, env);
+      const link = runtimeLink(a.shared, env, inv.cwd);
       const missing = link.files.find((f) => !existsSync(f));
       if (missing !== undefined) {
         throw new UsageError(`runtime library ${missing} not found (build it with 'make -C runtime-c', or set CC_WB_RUNTIME_DIR)`);
@@ -524,19 +588,24 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
     }
     if (a.passThrough !== undefined || wb.noInstrument) {
       // -v output is parsed by configure and libtool: trace only a command the user did not write
-      return (await runCompiler(compiler, withRuntime(a, args, runtime), verbose && runtime.length > 0)).code;
+      return { code: (await runCompiler(inv, compiler, withRuntime(a, args, runtime), verbose && runtime.length > 0)).code };
     }
-    return await compileInstrumented(compiler, a, args, wb, runtime, verbose, env);
+    return { code: await compileInstrumented(inv, compiler, a, args, wb, runtime, verbose) };
   } catch (err) {
+    if (err instanceof KilledBySignal) {
+      killChildren(inv, err.signal); // a compiler that ran alongside the one killed
+      return { code: 128 + signalNumber(err.signal), signal: err.signal };
+    }
+    if (err instanceof CannotServe) throw err;
     if (err instanceof UsageError) {
-      say(`cc-wb: error: ${err.message}\n`);
-      return 1;
+      say(inv, `cc-wb: error: ${err.message}\n`);
+      return { code: 1 };
     }
     // One line saying what went wrong; the stack only on request.
     const message = err instanceof Error ? err.message : String(err);
-    say(`cc-wb: internal error: ${message.split('\n')[0]}\n`);
-    if (envFlag(env.CC_WB_DEBUG) && err instanceof Error) say(`${err.stack}\n`);
-    else say('cc-wb: note: CC_WB_DEBUG=1 shows where; CC_WB_CC=gcc builds without cc-wb meanwhile\n');
-    return 1;
+    say(inv, `cc-wb: internal error: ${message.split('\n')[0]}\n`);
+    if (envFlag(env.CC_WB_DEBUG) && err instanceof Error) say(inv, `${err.stack}\n`);
+    else say(inv, 'cc-wb: note: CC_WB_DEBUG=1 shows where; CC_WB_CC=gcc builds without cc-wb meanwhile\n');
+    return { code: 1 };
   }
 }

@@ -1,18 +1,25 @@
 // cc-wb's side of the resident pass (passserver.ts). Every failure here is silent and costs only
 // speed: the caller then runs the pass in its own process, exactly as with CC_WB_SERVER=0.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstrumentResult } from '../instrument/index.js';
+import { driveSocketPath, packageIdOf } from './drivewire.js';
 import { passDigest, receive, send, socketPath, type Header } from './passwire.js';
 import { ensurePrivateDir, privateServerDir, socketEntry } from './privatedir.js';
 
 type Env = NodeJS.ProcessEnv;
 
-const serverScript = join(dirname(fileURLToPath(import.meta.url)), 'passserver.js');
+const here = dirname(fileURLToPath(import.meta.url));
+const serverScript = join(here, 'passserver.js');
+
+/** This package's id in drive socket names (the launcher derives it from its own location). */
+function packageId(): string {
+  return packageIdOf(realpathSync(join(here, '..', '..')));
+}
 
 /** One request, one reply, or undefined on any error or after timeoutMs. */
 function ask(path: string, header: Header, body: Buffer | undefined, timeoutMs: number): Promise<{ header: Header; body: Buffer } | { error: string }> {
@@ -35,7 +42,7 @@ function ask(path: string, header: Header, body: Buffer | undefined, timeoutMs: 
 }
 
 /** Starts the server for this slot unless one is being started (a burst of parallel compiles). */
-function startServer(path: string, env: Env): void {
+function startServer(path: string, drivePath: string, env: Env): void {
   const lock = path + '.starting';
   try {
     if (Date.now() - statSync(lock).mtimeMs < 15_000) return;
@@ -48,7 +55,8 @@ function startServer(path: string, env: Env): void {
   } catch {
     return; // a sibling compile is starting it (or the folder cannot be made: no server then)
   }
-  const child = spawn(process.execPath, [serverScript, path], { detached: true, stdio: 'ignore', env: { ...env, CC_WB_SERVER_LOCK: lock } });
+  // A daemon holds no user's folder as its cwd: the commands it drives name theirs.
+  const child = spawn(process.execPath, [serverScript, resolve(path), resolve(drivePath)], { cwd: '/', detached: true, stdio: 'ignore', env: { ...env, CC_WB_SERVER_LOCK: resolve(lock) } });
   child.on('error', () => {});
   child.unref();
 }
@@ -66,25 +74,28 @@ function slots(env: Env): number {
 export async function passViaServer(text: string, fileName: string, env: Env): Promise<InstrumentResult | undefined> {
   if (env.CC_WB_SERVER === '0' || env.CC_WB_PASS_MODULE) return undefined;
   let path: string;
+  let drivePath: string;
   try {
     // A folder another user could write, or a socket another user made, is never used: the unit
     // would be disclosed and the code it sends back would run in the user's program.
     const dir = privateServerDir(env);
     if (dir === undefined) return undefined;
-    path = socketPath(dir, passDigest(), process.pid % slots(env));
+    const slot = process.pid % slots(env);
+    path = socketPath(dir, passDigest(), slot);
+    drivePath = driveSocketPath(dir, packageId(), slot);
   } catch {
     return undefined;
   }
   const entry = socketEntry(path);
   if (entry === 'foreign') return undefined;
   if (entry !== 'own-socket') {
-    startServer(path, env); // it replaces what a killed server may have left
+    startServer(path, drivePath, env); // it replaces what a killed server may have left
     return undefined;
   }
   const timeoutMs = (Number(env.CC_WB_SERVER_TIMEOUT) || 600) * 1000;
   const r = await ask(path, { op: 'pass', fileName }, Buffer.from(text, 'utf8'), timeoutMs);
   if ('error' in r) {
-    if (r.error === 'ENOENT' || r.error === 'ECONNREFUSED') startServer(path, env);
+    if (r.error === 'ENOENT' || r.error === 'ECONNREFUSED') startServer(path, drivePath, env);
     return undefined;
   }
   if (r.header.op !== 'pass') return undefined;
@@ -95,8 +106,11 @@ export async function passViaServer(text: string, fileName: string, env: Env): P
 export interface ServerUsage {
   servers: number;
   requests: number;
+  /** Launchers' commands the servers ran, and those they sent back to the Node driver. */
+  driven: number;
+  declined: number;
   cpuMs: number;
-  /** Each server's own CPU so far, by process id. */
+  /** Each server's CPU so far (its own and that of the compilers it ran for launchers), by process id. */
   cpuMsByPid: Map<number, number>;
 }
 
@@ -106,11 +120,11 @@ export interface ServerUsage {
  * its compiles handed to the servers.
  */
 export async function serverUsage(dir: string, stop = false): Promise<ServerUsage> {
-  const usage: ServerUsage = { servers: 0, requests: 0, cpuMs: 0, cpuMsByPid: new Map() };
+  const usage: ServerUsage = { servers: 0, requests: 0, driven: 0, declined: 0, cpuMs: 0, cpuMsByPid: new Map() };
   let names: string[];
   try {
     if (!ensurePrivateDir(dir)) return usage;
-    names = readdirSync(dir).filter((f) => f.endsWith('.sock'));
+    names = readdirSync(dir).filter((f) => f.startsWith('pass-') && f.endsWith('.sock'));
   } catch {
     return usage;
   }
@@ -121,6 +135,8 @@ export async function serverUsage(dir: string, stop = false): Promise<ServerUsag
     if ('error' in stats) continue;
     usage.servers++;
     usage.requests += Number(stats.header.requests ?? 0);
+    usage.driven += Number(stats.header.driven ?? 0);
+    usage.declined += Number(stats.header.declined ?? 0);
     usage.cpuMs += Number(stats.header.cpuMs ?? 0);
     usage.cpuMsByPid.set(Number(stats.header.pid), Number(stats.header.cpuMs ?? 0));
     if (stop) await ask(path, { op: 'stop' }, undefined, 10_000);

@@ -2,19 +2,20 @@
 // so a build that runs cc-wb once per file pays Node's start-up and the parse with cold code once per
 // server instead of once per unit (a cold pass is 3-5x slower than a warm one on the same text).
 //
-// It is a pure function server: text in, instrumented text out. Everything with side effects (the
-// real compiler, files, diagnostics, exit status) stays in the cc-wb process that make started, so
-// cwd, environment, signals, jobserver and terminal behave exactly as without it.
+// On its pass socket it is a pure function server: text in, instrumented text out, for a cc-wb
+// process that make started (the Node driver). On its drive socket it runs whole cc-wb commands for
+// the native launcher (driveserver.ts), with each command's own cwd, environment and stdio.
 //
 // Started by passclient.ts (detached, one per slot); exits after CC_WB_SERVER_IDLE seconds without
-// a request (default 120), after MAX_REQUESTS units (bounds any growth of the heap), after a unit
-// that left it above RSS_BOUND resident (V8 keeps the heap a big unit grew; the next compile starts
-// a fresh server), and on `stop`.
-import { createServer, connect, type Socket } from 'node:net';
-import { unlinkSync } from 'node:fs';
+// a request (default 120), after MAX_REQUESTS requests (bounds any growth of the heap), after a
+// request that left it above RSS_BOUND resident (V8 keeps the heap a big unit grew; the next
+// compile starts a fresh server), and on `stop`.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { instrumentPreprocessed } from '../instrument/index.js';
-import { receive, send, type Header } from './passwire.js';
+import { serveDrive } from './driveserver.js';
+import { passDigest, receive, send, type Header } from './passwire.js';
 import { ensurePrivateDir, socketEntry } from './privatedir.js';
 
 const MAX_REQUESTS = 2000;
@@ -32,6 +33,20 @@ function alive(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * CPU time of the compilers this server ran for launchers and has reaped (milliseconds): the
+ * cutime and cstime fields of /proc/self/stat, in USER_HZ (100 per second on Linux).
+ */
+function childrenCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** The client's "a server is starting" mark: gone once this one listens or gives way. */
 function dropLock(): void {
   const lock = process.env.CC_WB_SERVER_LOCK;
@@ -44,15 +59,21 @@ function dropLock(): void {
 }
 
 async function main(): Promise<void> {
+  // Several launchers' commands run here at once: a defect in one must not end the others.
+  process.on('unhandledRejection', () => {});
   const path = process.argv[2];
+  const drivePath = process.argv[3];
   if (!path) {
-    process.stderr.write('usage: passserver SOCKET\n');
+    process.stderr.write('usage: passserver SOCKET [DRIVE-SOCKET]\n');
     process.exit(2);
   }
+  const digest = passDigest();
   const idleMs = Math.max(1, Number(process.env.CC_WB_SERVER_IDLE ?? 120)) * 1000;
   // The socket and anything else made here is for this user only; the folder's checks are the
   // client's (privatedir.ts), repeated because the folder could have changed since.
-  process.umask(0o077);
+  // The commands it drives create files with the umask of the compile that started it (a launcher
+  // with another one is not served).
+  const userMask = process.umask(0o077);
   if (!ensurePrivateDir(dirname(path))) {
     dropLock();
     process.exit(0);
@@ -75,20 +96,35 @@ async function main(): Promise<void> {
   }
 
   let requests = 0;
+  /** Launchers' commands run here, and those answered 'fall back'. */
+  let driven = 0;
+  let declined = 0;
   let open = 0;
   let idle: NodeJS.Timeout | undefined;
   const server = createServer();
+  let driveServer: Server | undefined;
+  let driveIno: number | undefined;
   let finished = false;
   const finish = (): void => {
     if (finished) return;
     finished = true;
     if (idle) clearTimeout(idle);
     server.close();
+    driveServer?.close();
     try {
       unlinkSync(path);
     } catch {
       // already gone
     }
+    // A newer server may have taken the drive socket's name over: remove only our own.
+    try {
+      if (drivePath && driveIno !== undefined && lstatSync(drivePath).ino === driveIno) unlinkSync(drivePath);
+    } catch {
+      // already gone
+    }
+  };
+  const afterRequest = (): void => {
+    if (requests >= MAX_REQUESTS || process.memoryUsage.rss() > RSS_BOUND) finish();
   };
   const armIdle = (): void => {
     if (finished) return;
@@ -124,10 +160,11 @@ async function main(): Promise<void> {
         }
         send(socket, reply, code);
         socket.end();
-        if (requests >= MAX_REQUESTS || process.memoryUsage.rss() > RSS_BOUND) finish();
+        afterRequest();
       } else if (header.op === 'stats') {
         const cpu = process.cpuUsage();
-        send(socket, { op: 'stats', cpuMs: (cpu.user + cpu.system) / 1000, requests, pid: process.pid });
+        const childMs = childrenCpuMs();
+        send(socket, { op: 'stats', cpuMs: (cpu.user + cpu.system) / 1000 + childMs, childCpuMs: childMs, requests, driven, declined, pid: process.pid });
         socket.end();
       } else if (header.op === 'stop') {
         send(socket, { op: 'stopped' });
@@ -148,7 +185,62 @@ async function main(): Promise<void> {
   server.listen(path, () => {
     dropLock();
     armIdle();
+    if (drivePath) listenForLaunchers(drivePath);
+    else process.umask(userMask);
   });
+
+  /**
+   * The launchers' socket. This server owns its slot's pass socket, so it is the current server of
+   * the slot: it takes the name over from an older one (whose code may differ), never from
+   * another user.
+   */
+  const listenForLaunchers = (at: string): void => {
+    const entry = socketEntry(at);
+    if (entry === 'foreign') {
+      process.umask(userMask);
+      return;
+    }
+    if (entry !== 'missing') {
+      try {
+        unlinkSync(at);
+      } catch {
+        // someone else removed it
+      }
+    }
+    const drive = createServer();
+    driveServer = drive;
+    drive.on('connection', (socket: Socket) => {
+      open++;
+      requests++;
+      armIdle();
+      socket.on('close', () => {
+        open--;
+      });
+      serveDrive(socket, {
+        umask: userMask,
+        requestTimeoutMs: idleMs,
+        current: () => !finished && passDigest() === digest,
+        answered: (served) => {
+          if (served) driven++;
+          else declined++;
+          afterRequest();
+        },
+      });
+    });
+    drive.on('error', () => {
+      // the pass socket still serves; launchers fall back to the Node driver
+      process.umask(userMask);
+    });
+    drive.listen(at, () => {
+      process.umask(userMask);
+      try {
+        driveIno = lstatSync(at).ino;
+      } catch {
+        // removed at once: launchers will not find it
+      }
+      if (finished) finish();
+    });
+  };
 }
 
 await main();

@@ -2,14 +2,16 @@
 // underneath (clang, for one, overwrites the source with `clang foo.c -o foo.c`).
 import { isUtf8 } from 'node:buffer';
 import { readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Analysis } from './plan.js';
 
-/** gcc's lrealpath: the canonical name, or the name itself when it cannot be resolved. */
-function canonical(path: string): string {
+/** gcc's lrealpath: the canonical name, or the name itself (from cwd) when it cannot be resolved. */
+function canonical(path: string, cwd: string): string {
+  const abs = resolve(cwd, path);
   try {
-    return realpathSync(path);
+    return realpathSync(abs);
   } catch {
-    return path;
+    return abs;
   }
 }
 
@@ -24,13 +26,13 @@ export function quoted(text: string, env: NodeJS.ProcessEnv): string {
  * compiled or linked, that is the -o file, by name or through a link. The message is gcc's fatal
  * error, two lines, exit status 1.
  */
-export function sameFileRefusal(a: Analysis, env: NodeJS.ProcessEnv): string | undefined {
+export function sameFileRefusal(a: Analysis, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   const output = a.output;
   if (output === undefined || output === '-' || output === '/dev/null') return undefined;
-  const target = canonical(output);
+  const target = canonical(output, cwd);
   for (const it of a.items) {
     if (it.kind !== 'input' || it.path === '-') continue;
-    if (canonical(it.path) === target) {
+    if (canonical(it.path, cwd) === target) {
       return `cc-wb: fatal error: input file ${quoted(output, env)} is the same as output file\ncompilation terminated.\n`;
     }
   }

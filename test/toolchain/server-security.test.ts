@@ -1,19 +1,24 @@
 // The pass server on a shared machine (docs/security.md): cc-wb sends a unit only to a socket its
 // own user made in a folder only that user can write, and never takes code from anyone else's.
 // The attack: another user creates the predictable socket folder first and listens in it with a
-// fake server that answers every unit with code of its choosing.
+// fake server that answers every unit with code of its choosing (or, on the launcher's drive
+// socket, with a command's output and exit status of its choosing).
 import { execa } from 'execa';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopServers } from '../../toolchain/passclient.js';
+import { serverUsage, stopServers } from '../../toolchain/passclient.js';
 import { CCWB, removeScratch, requireBuilt, root, scratch, writeTree } from './helpers.js';
 
 type Wire = typeof import('../../toolchain/passwire.js');
 const wire = (await import(pathToFileURL(join(root, 'dist', 'toolchain', 'passwire.js')).href)) as Wire;
+type DriveWire = typeof import('../../toolchain/drivewire.js');
+const drivewire = (await import(pathToFileURL(join(root, 'dist', 'toolchain', 'drivewire.js')).href)) as DriveWire;
+const LAUNCHER = join(root, 'toolchain', 'launcher', 'build', 'cc-wb-launch');
+const driveSocket = (dir: string, slot = 0) => drivewire.driveSocketPath(dir, drivewire.packageIdOf(realpathSync(root)), slot);
 
 beforeAll(requireBuilt, 120_000);
 
@@ -59,8 +64,27 @@ function sharedTmp(): string {
   return dir;
 }
 
-async function buildAndRun(dir: string, env: Record<string, string>): Promise<{ build: number; stderr: string; output: string }> {
-  const cc = await execa('node', [CCWB, '-O1', 'prog.c', '-o', 'prog'], {
+/**
+ * A fake drive server: counts connections and tells every launcher that its command succeeded
+ * with output of its own, having built nothing.
+ */
+async function fakeDriveServer(path: string): Promise<{ server: Server; connections: () => number }> {
+  let n = 0;
+  const server = createServer((socket) => {
+    n++;
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(Buffer.concat([drivewire.frame('e', Buffer.from('attacker output\n')), drivewire.u32Frame('x', 0)])));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  return { server, connections: () => n };
+}
+
+async function buildAndRun(dir: string, env: Record<string, string>, how: 'node' | 'launcher' = 'node'): Promise<{ build: number; stderr: string; output: string }> {
+  const [command, ...args] = how === 'node' ? ['node', CCWB] : [CCWB];
+  const cc = await execa(command!, [...args, '-O1', 'prog.c', '-o', 'prog'], {
     cwd: dir,
     reject: false,
     env: { LC_ALL: 'C', CC_WB_SERVER: '1', CC_WB_SERVER_DIR: '', XDG_RUNTIME_DIR: '', CC_WB_SERVER_SLOTS: '1', ...env },
@@ -171,6 +195,116 @@ describe('the pass server on a multi-user machine', () => {
     expect(statSync(folder).mode & 0o777).toBe(0o700);
     expect(statSync(socket).mode & 0o077).toBe(0);
     expect(readdirSync(tmp)).toEqual([]); // nothing in the shared temp dir
+    await stopServers(folder);
+  });
+});
+
+// The native launcher (toolchain/launcher/) applies the same checks in C before it connects to a
+// drive socket; on any failure it runs the Node driver, which then refuses the folder too.
+describe('the launcher on a multi-user machine', () => {
+  beforeAll(() => {
+    if (!existsSync(LAUNCHER)) throw new Error(`${LAUNCHER} is missing: run 'npm run build' first`);
+  });
+
+  async function expectGenuine(dir: string, env: Record<string, string>, fake: { connections: () => number }): Promise<void> {
+    for (let i = 0; i < 2; i++) {
+      const r = await buildAndRun(dir, env, 'launcher');
+      expect(r.build, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.output).toBe('genuine');
+    }
+    expect(fake.connections()).toBe(0);
+  }
+
+  it(`refuses a drive socket in a folder made first by another user (${isRoot ? 'owned by nobody' : 'mode 0777'})`, async () => {
+    const tmp = sharedTmp();
+    const uid = process.getuid?.() ?? 0;
+    const trap = join(tmp, `ccwb-pass-servers-${uid}`);
+    mkdirSync(trap);
+    chmodSync(trap, 0o777);
+    const fake = await fakeDriveServer(driveSocket(trap));
+    if (isRoot) {
+      chownSync(trap, NOBODY, NOBODY);
+      chownSync(driveSocket(trap), NOBODY, NOBODY);
+    }
+    try {
+      const dir = scratch('lsec-trap');
+      writeTree(dir, { 'prog.c': PROGRAM });
+      await expectGenuine(dir, { TMPDIR: tmp }, fake);
+    } finally {
+      await new Promise<void>((r) => fake.server.close(() => r()));
+    }
+  });
+
+  it('refuses a symlinked folder, an open CC_WB_SERVER_DIR, and a private folder under an open parent', async () => {
+    const uid = process.getuid?.() ?? 0;
+    // a symbolic link to a private folder of ours
+    const tmp = sharedTmp();
+    const target = mkdtempSync(join(tmpdir(), 'ccwb-llink-target-'));
+    made.push(target);
+    symlinkSync(target, join(tmp, `ccwb-pass-servers-${uid}`));
+    // a folder others can write
+    const open = mkdtempSync(join(tmpdir(), 'ccwb-lopen-'));
+    made.push(open);
+    chmodSync(open, 0o777);
+    // a private folder whose parent anyone may rename entries of (not sticky)
+    const parent = mkdtempSync(join(tmpdir(), 'ccwb-lparent-'));
+    made.push(parent);
+    chmodSync(parent, 0o777);
+    const inner = join(parent, 'servers');
+    mkdirSync(inner, { mode: 0o700 });
+    const cases: [string, string, Record<string, string>][] = [
+      ['symlink', target, { TMPDIR: tmp }],
+      ['symlink named with a trailing slash', target, { CC_WB_SERVER_DIR: join(tmp, `ccwb-pass-servers-${uid}`) + '/' }],
+      ['open CC_WB_SERVER_DIR', open, { CC_WB_SERVER_DIR: open }],
+      ['open parent', inner, { CC_WB_SERVER_DIR: inner }],
+    ];
+    for (const [name, folder, env] of cases) {
+      const fake = await fakeDriveServer(driveSocket(folder));
+      try {
+        const dir = scratch(`lsec-${name.replace(/\W/g, '')}`);
+        writeTree(dir, { 'prog.c': PROGRAM });
+        await expectGenuine(dir, env, fake);
+      } finally {
+        await new Promise<void>((r) => fake.server.close(() => r()));
+      }
+    }
+  });
+
+  it.runIf(isRoot)('as root: refuses a drive socket someone else made in a private folder of ours, and leaves it', async () => {
+    const priv = mkdtempSync(join(tmpdir(), 'ccwb-lpriv-'));
+    made.push(priv);
+    const planted = driveSocket(priv);
+    const fake = await fakeDriveServer(planted);
+    chownSync(planted, NOBODY, NOBODY);
+    try {
+      const dir = scratch('lsec-planted');
+      writeTree(dir, { 'prog.c': PROGRAM });
+      await expectGenuine(dir, { CC_WB_SERVER_DIR: priv }, fake);
+      expect(existsSync(planted)).toBe(true);
+    } finally {
+      await new Promise<void>((r) => fake.server.close(() => r()));
+    }
+  });
+
+  it('a drive socket of its own is only reachable by its user (0700 folder, no group or other bits)', async () => {
+    const xdg = mkdtempSync(join(tmpdir(), 'ccwb-lxdg-'));
+    made.push(xdg);
+    const dir = scratch('lsec-own');
+    writeTree(dir, { 'prog.c': PROGRAM });
+    const r = await buildAndRun(dir, { XDG_RUNTIME_DIR: xdg }, 'launcher');
+    expect(r.output).toBe('genuine');
+    const folder = join(xdg, 'cc-wb');
+    const end = Date.now() + 20_000;
+    while (!existsSync(driveSocket(folder)) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(statSync(driveSocket(folder)).isSocket()).toBe(true);
+    expect(statSync(driveSocket(folder)).mode & 0o077).toBe(0);
+    // and the launcher uses it: the next build is the server's
+    const before = await serverUsage(folder);
+    const again = await buildAndRun(dir, { XDG_RUNTIME_DIR: xdg }, 'launcher');
+    expect(again.output).toBe('genuine');
+    expect((await serverUsage(folder)).driven).toBe(before.driven + 1);
     await stopServers(folder);
   });
 });

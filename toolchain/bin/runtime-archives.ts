@@ -34,7 +34,7 @@ function archivesIn(dir: string): string[] {
 
 /** Where a user who cannot write to the package keeps the archives (one folder per installed copy). */
 function userCacheDir(env: Env): string {
-  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
   const id = createHash('sha256').update(packageRoot).digest('hex').slice(0, 12);
   return join(base, 'cc-wb', `runtime-${id}`);
 }
@@ -78,24 +78,36 @@ function writable(err: unknown): boolean {
 }
 
 /**
- * The environment cc-wb's driver should run with, after making sure the runtime archives exist:
- * the package's own runtime-c/build, or (when the package folder is read-only, as in a system-wide
- * install) a per-user cache named by CC_WB_RUNTIME_DIR. Throws RuntimeBuildError with what to do.
+ * The environment cc-wb's driver should run with when the runtime archives are already built (the
+ * package's own, or a per-user cache named by CC_WB_RUNTIME_DIR), or undefined when a build is due.
  */
-export function withRuntime(args: readonly string[], env: Env): Env {
+export function builtRuntime(args: readonly string[], env: Env): Env | undefined {
   if (env.CC_WB_RUNTIME_DIR || (args.length > 0 && args.every((a) => INFO.test(a))) || args.includes('--help')) return env;
   const own = runtimeDir({});
   if (archivesIn(own).every(existsSync)) return env;
   const cache = userCacheDir(env);
   if (archivesIn(cache).every(existsSync)) return { ...env, CC_WB_RUNTIME_DIR: cache };
+  return undefined;
+}
+
+/**
+ * The environment cc-wb's driver should run with, after making sure the runtime archives exist:
+ * the package's own runtime-c/build, or (when the package folder is read-only, as in a system-wide
+ * install) a per-user cache named by CC_WB_RUNTIME_DIR. Throws RuntimeBuildError with what to do.
+ */
+export function withRuntime(args: readonly string[], env: Env): Env {
+  const built = builtRuntime(args, env);
+  if (built !== undefined) return built;
   if (env[BUILDING]) throw new RuntimeBuildError(`the C runtime's build invoked cc-wb itself (is CC=cc-wb in the environment?). ${HINT}`);
   if (!existsSync(join(sources, 'Makefile'))) throw new RuntimeBuildError(`${sources}/Makefile is missing: reinstall cc-wb. ${HINT}`);
+  const own = runtimeDir({});
   try {
     build(own, env);
     return env;
   } catch (err) {
     if (err instanceof RuntimeBuildError || writable(err)) throw err;
   }
+  const cache = userCacheDir(env);
   build(cache, env);
   return { ...env, CC_WB_RUNTIME_DIR: cache };
 }
