@@ -44,7 +44,10 @@ export async function compareCase(c: DiagnosticsCase, compiler: string, flags: s
   const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C.UTF-8' };
   for (const k of Object.keys(env)) if (k.startsWith('CC_WB_') && k !== 'CC_WB_CACHE') delete env[k];
   const plain = await runCapture([compiler, ...args, '-o', join(scratchDir, 'plain.o')], cwd, env);
-  const wbRan = await runCapture([...wb, compiler, ...args, '-o', join(scratchDir, 'wb.o')], cwd, env);
+  // `cc-wb gcc --wb-strict ...`: the compiler word must follow the driver itself, before its options.
+  const driver = wb.filter((w) => !w.startsWith('--wb-'));
+  const wbOptions = wb.filter((w) => w.startsWith('--wb-'));
+  const wbRan = await runCapture([...driver, compiler, ...wbOptions, ...args, '-o', join(scratchDir, 'wb.o')], cwd, env);
   if (plain.code === wbRan.code && plain.stderr === wbRan.stderr) return undefined;
   return { name: c.name, compiler, flags, plain, wb: wbRan };
 }
