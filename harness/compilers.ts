@@ -66,17 +66,20 @@ export function systemCompiler(command = 'cc', label = command): Compiler {
   };
 }
 
-/** cc-wb from this checkout (`npm run build` first: the driver runs from dist/, the runtime from runtime-c/build/). */
+/**
+ * cc-wb from this checkout (`npm run build` first: the driver runs from dist/, the runtime from
+ * runtime-c/build/), run as users run it: the bin, which is the native launcher when it is built.
+ */
 export function ccWb(): Compiler {
   const bin = join(repoRoot, 'toolchain', 'bin', 'cc-wb.js');
   return {
     label: 'cc-wb',
-    words: [process.execPath, bin],
+    words: [bin],
     fingerprint() {
       if (!existsSync(bin)) throw new Error(`${bin} does not exist: cc-wb is not built (npm run build)`);
       const h = createHash('sha256');
       h.update(`${process.version} ${process.env.CC_WB_CC ?? ''}\n`);
-      const parts = ['toolchain/bin', 'dist/instrument', 'dist/toolchain', 'runtime-c/include', 'runtime-c/build/libwbrt.a', 'runtime-c/build/libwbrt_dso.a', 'runtime-c/build/libwbrt.so'];
+      const parts = ['toolchain/bin', 'toolchain/launcher/build/cc-wb-launch', 'dist/instrument', 'dist/toolchain', 'runtime-c/include', 'runtime-c/build/libwbrt.a', 'runtime-c/build/libwbrt_dso.a', 'runtime-c/build/libwbrt.so'];
       for (const p of parts) {
         hashFiles(h, join(repoRoot, p));
       }

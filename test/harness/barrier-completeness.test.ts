@@ -105,7 +105,8 @@ describe('cc-wb on the reproducers of bugs it had (test/harness/fixtures/repro/)
       try {
         const report = join(out, 'report.jsonl');
         const args = ['-O2', '-c', file, '-o', join(out, 'repro.o')];
-        const r = await execa(process.execPath, [...ccWb().words.slice(1), ...args], {
+        const [cmd, ...prefix] = ccWb().words;
+        const r = await execa(cmd!, [...prefix, ...args], {
           cwd: reproDir,
           env: { CC_WB_REPORT: report },
           reject: false,
