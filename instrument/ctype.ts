@@ -64,7 +64,10 @@ export interface RecordInfo {
   at: number;
   /** The offset whose line map region says whether the record is a system header's. */
   sysAt: number;
-  /** The members in order, an anonymous struct/union member's own flattened in (C11 6.7.2.1p13); null while incomplete. */
+  /**
+   * The members in order, an anonymous struct/union member's own flattened in (C11 6.7.2.1p13);
+   * null while incomplete. Listed with host detail only (empty otherwise: the rewriter uses byName).
+   */
   fields: FieldInfo[] | null;
   /** The members by name, for the rewriter: also the members of any record member declared without a name. */
   byName: Map<string, FieldInfo> | null;
@@ -82,7 +85,7 @@ export interface EnumInfo {
   readonly firstAt: number;
   at: number;
   readonly sysAt: number;
-  /** The enumerators' names. */
+  /** The enumerators' names (read with host detail only). */
   values: string[];
   names: string[];
   cname: string | null;
@@ -283,9 +286,26 @@ export class TypeScope {
     };
   }
 
+  /** Offsets of the word `const` in the text (in `__const` too), to answer isConst without the tree where it is absent. */
+  private constAt: number[] | null = null;
+
   /** Whether the node's own qualifiers include `const` (host detail only). */
   isConst(n: Node): boolean {
-    return this.host && n.namedChildren.some((c) => c.type === 'type_qualifier' && c.text.trim() === 'const');
+    if (!this.host) return false;
+    if (!this.constAt) {
+      this.constAt = [];
+      for (let i = this.text.indexOf('const'); i >= 0; i = this.text.indexOf('const', i + 5)) this.constAt.push(i);
+    }
+    const at = this.constAt;
+    let lo = 0;
+    let hi = at.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (at[mid]! < n.startIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === at.length || at[lo]! >= n.endIndex) return false;
+    return n.namedChildren.some((c) => c.type === 'type_qualifier' && c.text.trim() === 'const');
   }
 
   /** The base type of a declaration-like node (declaration, field, parameter, typedef, function definition). */
@@ -318,6 +338,18 @@ export class TypeScope {
         if (this.src(spec) !== name) return { k: 'prim', spell: 'int', arith: false };
         const td = this.typedefs.get(name);
         if (!td) return { k: 'prim', spell: name, arith: arithmeticTypeNames.has(name) };
+        if (this.host) {
+          // The host writes the name; what it stands for is looked up when asked (its definition
+          // may be read on demand: the metadata's system-header definitions).
+          const typedefs = this.typedefs;
+          return {
+            k: 'typedef',
+            name,
+            get to() {
+              return arithmeticTypeNames.has(name) ? ARITH : (typedefs.get(name)?.type ?? UNKNOWN);
+            },
+          };
+        }
         const to = arithmeticTypeNames.has(name) ? ARITH : this.ambiguousTypedefs.has(name) ? UNKNOWN : td.type;
         return { k: 'typedef', name, to };
       }
@@ -405,7 +437,7 @@ export class TypeScope {
         // tagged one as anonymous too), so that a store through the name is never missed.
         const inner = this.resolveRecord(base);
         if (inner) for (const [name, info] of inner.byName!) rec.byName!.set(name, info);
-        if (base.k === 'record' && base.rec.tag === null && base.rec.fields) {
+        if (this.host && base.k === 'record' && base.rec.tag === null && base.rec.fields) {
           for (const f of base.rec.fields) rec.fields!.push(f);
           rec.hasFam ||= base.rec.hasFam;
         }
@@ -420,7 +452,7 @@ export class TypeScope {
         if (!list) this.fieldsByName.set(name, (list = []));
         list.push(info);
         // The pass names unnamed bit-fields `_` in its parse copy; the real text has none.
-        if (this.src(nameNode) !== name) continue;
+        if (!this.host || this.src(nameNode) !== name) continue;
         if (type.k === 'array' && !type.sized) rec.hasFam = true;
         rec.fields!.push(info);
       }
@@ -453,6 +485,8 @@ export class TypeScope {
     }
     if (body) {
       en.at = spec.startIndex;
+      // The enumerators' names are the host's concern: the rewriter only needs to know an enum is arithmetic.
+      if (!this.host) return en;
       for (const e of body.namedChildren) {
         if (e.type !== 'enumerator') continue;
         const name = e.childForFieldName('name')?.text;
@@ -495,13 +529,26 @@ export class TypeScope {
     return d ? this.declare(d, base).type : base;
   }
 
+  /**
+   * Defines a typedef name at offset `at`. A definition read after a later one of the same name
+   * (read on demand, see reserveTypedef) does not replace it.
+   */
   defineTypedef(name: string, type: CType, at: number): void {
     const prior = this.typedefs.get(name);
-    if (prior && kindShape(prior.type) !== kindShape(type)) this.ambiguousTypedefs.add(name);
+    if (prior && prior.at > at) return;
+    // Ambiguity is the rewriter's concern (host detail never asks, and reads some definitions late).
+    if (!this.host && prior && kindShape(prior.type) !== kindShape(type)) this.ambiguousTypedefs.add(name);
     if (prior) {
       prior.type = type;
       prior.at = at;
     } else this.typedefs.set(name, { type, at });
+  }
+
+  /** Declares a typedef name whose definition (at `at`) is read later, if at all; its type is unknown until then. */
+  reserveTypedef(name: string, at: number): void {
+    const prior = this.typedefs.get(name);
+    if (prior) prior.at = at;
+    else this.typedefs.set(name, { type: UNKNOWN, at });
   }
 
   /** The parameters of a function declarator (host detail). */

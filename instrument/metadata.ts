@@ -11,8 +11,9 @@ import { parseRegion, parseUnit } from './parse.js';
 import { INLINE_SYMBOL_PREFIX, kindGeneric, type RawEnum, type RawField, type RawFunction, type RawGlobal, type RawMacro, type RawRecord, type RawType, type RawTypedef, type RawUnit } from './schema.js';
 import { TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
 import { blankComments } from './comments.js';
-import { storageClassSpecifiers } from './declarators.js';
+import { applyDeclarator, storageClassSpecifiers, type DeclaratorLayers } from './declarators.js';
 import { IMPLICIT_INT, TypeScope, adjustParameter, type CType, type EnumInfo, type RecordInfo } from './ctype.js';
+import { textMarks, type TextMarks } from './text-marks.js';
 import { MacroTable, macroCandidates, type KnownIdentifiers, type MacroValue } from './macros.js';
 export { blankDefineLines } from './comments.js';
 
@@ -24,6 +25,8 @@ export interface UnitLines {
 }
 
 type FuncType = Extract<CType, { k: 'func' }>;
+
+const nameOnly: DeclaratorLayers<null> = { pointer: () => null, array: () => null, func: () => null, unknown: () => null };
 
 interface IFunction {
   name: string;
@@ -68,6 +71,7 @@ class Collector {
     private readonly inlineOutside: string | null = null,
   ) {
     this.types = new TypeScope(text, { host: true });
+    this.braces = textMarks(text, { chars: '{' });
   }
 
   /** The whole node comes from system headers (a return type spelled by a system macro does not count). */
@@ -80,24 +84,90 @@ class Collector {
     return `${p.file}:${p.line}:${p.col}`;
   }
 
+  /**
+   * Definitions from system headers not read yet: typedefs and tagged records and enums. Most
+   * units reach few of them (a configure test reaches none), so they are read only when the
+   * metadata needs one (readPending), all of them at once and in order, as if read in place.
+   */
+  private pending: Node[] = [];
+  /** Typedef names whose current definition is pending. */
+  private readonly pendingNames = new Set<string>();
+  /** Where the text has `{`: a declaration without one defines no type. */
+  private readonly braces: TextMarks;
+  /** How far nameAnonymous has looked (records, naming sites); -1 before it first runs. */
+  private named: [number, number] = [-1, -1];
+
   run(root: Node): void {
     for (const child of root.namedChildren) {
       if (child.hasError) continue; // a region the grammar could not parse is not trusted
-      this.topLevel(child);
+      const system = this.wholeSystem(child);
+      if (system && this.defer(child)) continue;
+      this.topLevel(child, system);
     }
+    this.named = [0, 0];
     this.nameAnonymous();
   }
 
-  private topLevel(n: Node): void {
+  /** Whether a system-header definition is left pending (it defines only types, read on demand). */
+  private defer(n: Node): boolean {
+    switch (n.type) {
+      case 'type_definition':
+        for (const d of n.childrenForFieldName('declarator')) {
+          const { name, nameNode } = applyDeclarator(d, null, nameOnly);
+          if (!name || !nameNode) continue;
+          this.types.reserveTypedef(name, nameNode.startIndex);
+          this.pendingNames.add(name);
+        }
+        break;
+      case 'struct_specifier':
+      case 'union_specifier':
+      case 'enum_specifier':
+        break;
+      case 'declaration': {
+        // `struct stat { ... };`: a tag's definition and nothing else the host can reach.
+        if (!this.braces.any(n.startIndex, n.endIndex)) return false;
+        const spec = n.childForFieldName('type');
+        if (!spec?.childForFieldName('body') || !spec.childForFieldName('name')) return false;
+        break;
+      }
+      default:
+        return false;
+    }
+    this.pending.push(n);
+    return true;
+  }
+
+  /** Whether some system-header definition has not been read yet. */
+  hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** Reads every pending definition, in order (and names what they make reachable). */
+  readPending(): void {
+    if (this.pending.length === 0) return;
+    const nodes = this.pending;
+    this.pending = [];
+    this.pendingNames.clear();
+    for (const n of nodes) this.topLevel(n, true);
+    if (this.named[0] >= 0) this.nameAnonymous();
+  }
+
+  /** Reads the pending definitions when `name`'s current definition is one of them. */
+  readTypedef(name: string): void {
+    if (this.pendingNames.has(name)) this.readPending();
+  }
+
+  /** @param system the node comes from system headers as a whole (wholeSystem) */
+  private topLevel(n: Node, system: boolean): void {
     switch (n.type) {
       case 'declaration':
-        this.declaration(n);
+        this.declaration(n, system);
         break;
       case 'function_definition':
-        this.functionDefinition(n);
+        this.functionDefinition(n, system);
         break;
       case 'type_definition':
-        this.typeDefinition(n);
+        this.typeDefinition(n, system);
         break;
       case 'struct_specifier':
       case 'union_specifier':
@@ -122,9 +192,10 @@ class Collector {
     return out;
   }
 
-  private declaration(n: Node): void {
-    if (this.wholeSystem(n) || this.storage(n).has('static')) {
+  private declaration(n: Node, system: boolean): void {
+    if (system || this.storage(n).has('static')) {
       // System prototypes and variables are not exported; only a type they define matters.
+      if (!this.braces.any(n.startIndex, n.endIndex)) return; // no body
       const spec = n.childForFieldName('type');
       if (!spec || !spec.childForFieldName('body')) return;
       if (spec.childForFieldName('name')) {
@@ -154,8 +225,8 @@ class Collector {
     }
   }
 
-  private functionDefinition(n: Node): void {
-    if (this.wholeSystem(n)) return;
+  private functionDefinition(n: Node, system: boolean): void {
+    if (system) return;
     const storage = this.storage(n);
     if (storage.has('static') && storage.has('inline')) return this.headerInline(n);
     if (storage.has('static')) return;
@@ -205,13 +276,14 @@ class Collector {
     this.functions.set(name, { name, type, params: type.sig!.params, def: true, loc: this.loc(n.startIndex), inline: true });
   }
 
-  private typeDefinition(n: Node): void {
+  private typeDefinition(n: Node, system: boolean): void {
     const base = this.types.declarationBase(n);
     const baseConst = this.types.isConst(n);
     for (const d of n.childrenForFieldName('declarator')) {
       const { name, nameNode, type } = this.types.declare(d, base, baseConst);
       if (!name || !nameNode) continue;
       this.types.defineTypedef(name, type, nameNode.startIndex);
+      if (!system) this.pendingNames.delete(name);
       if (d.type === 'type_identifier') {
         if (type.k === 'record') {
           type.rec.names.push(name);
@@ -249,11 +321,16 @@ class Collector {
           return;
       }
     };
-    for (const rec of this.types.records) {
+    // Every record (those read since the last time may complete a record mentioned before: the
+    // names given already stay), then the naming sites not looked at yet.
+    const sitesFrom = this.named[1];
+    const records = this.types.records;
+    for (const rec of records) {
       if (!rec.cname || !rec.fields || rec.proto) continue;
       for (const f of rec.fields) if (!f.bitfield) visit(f.type, `((${rec.cname} *)0)->${f.name}`, 0);
     }
-    for (const [t, expr] of this.namingSites) visit(t, expr, 0);
+    for (let i = sitesFrom; i < this.namingSites.length; i++) visit(this.namingSites[i]![0], this.namingSites[i]![1], 0);
+    this.named = [records.length, this.namingSites.length];
   }
 }
 
@@ -364,6 +441,7 @@ class Emitter {
   private typedef(name: string): void {
     if (this.doneTypedefs.has(name)) return;
     this.doneTypedefs.add(name);
+    this.c.readTypedef(name);
     const td = this.c.types.typedefs.get(name);
     if (!td) return;
     this.queue.push(() => {
@@ -388,6 +466,8 @@ class Emitter {
     if (this.doneRecords.has(r)) return;
     this.doneRecords.add(r);
     this.queue.push(() => {
+      // An incomplete tag may be completed by a system header's definition not read yet.
+      if (r.fields === null && r.tag !== null) this.c.readPending();
       const out: RawRecord = { key: this.recordKey(r), union: r.union ? 1 : 0, complete: 0, loc: this.c.loc(r.at), sys: this.c.lines.isSystem(r.sysAt) ? 1 : 0 };
       if (r.tag) out.tag = r.tag;
       if (r.names.length) out.names = [...r.names];
@@ -418,6 +498,7 @@ class Emitter {
     if (this.doneEnums.has(e)) return;
     this.doneEnums.add(e);
     this.queue.push(() => {
+      if (e.values.length === 0 && e.tag !== null) this.c.readPending();
       const out: RawEnum = {
         key: this.enumKey(e),
         kind: this.word(kindExpr(e.cname ?? 'int')),
@@ -531,21 +612,49 @@ function inlineInstances(c: Collector): string {
 
 /** What a macro expansion may refer to and still be a constant expression at the end of the unit. */
 function knownIdentifiers(c: Collector): KnownIdentifiers {
-  const enumerators = new Set<string>();
-  for (const en of c.types.enums) if (!en.proto) for (const v of en.values) enumerators.add(v);
-  const arithmeticTypedefs = new Set<string>();
+  // Asked of the identifiers in the unit's own macros only: a miss reads the pending definitions.
+  let enumerators: Set<string> | null = null;
+  const readEnumerators = (): Set<string> => {
+    const out = new Set<string>();
+    for (const en of c.types.enums) if (!en.proto) for (const v of en.values) out.add(v);
+    return out;
+  };
+  const arithmetic = new Map<string, boolean>();
   const isArith = (t: CType, depth: number): boolean => {
     if (depth > 16) return false;
     if (t.k === 'prim') return !t.spell.startsWith('__typeof__') && !t.spell.startsWith(TYPEOF_PLACEHOLDER_PREFIX) && !/^__builtin/.test(t.spell);
     if (t.k === 'enum') return true;
     if (t.k === 'typedef') {
+      c.readTypedef(t.name);
       const td = c.types.typedefs.get(t.name);
       return td ? isArith(td.type, depth + 1) : false;
     }
     return false;
   };
-  for (const [name, td] of c.types.typedefs) if (isArith(td.type, 0)) arithmeticTypedefs.add(name);
-  return { enumerators, arithmeticTypedefs };
+  return {
+    enumerators: {
+      has(name: string): boolean {
+        enumerators ??= readEnumerators();
+        if (enumerators.has(name) || !c.hasPending()) return enumerators.has(name);
+        c.readPending();
+        enumerators = readEnumerators();
+        return enumerators.has(name);
+      },
+    },
+    arithmeticTypedefs: {
+      has(name: string): boolean {
+        const td = c.types.typedefs.get(name);
+        if (!td) return false;
+        let known = arithmetic.get(name);
+        if (known === undefined) {
+          c.readTypedef(name);
+          known = isArith(c.types.typedefs.get(name)!.type, 0);
+          arithmetic.set(name, known);
+        }
+        return known;
+      },
+    },
+  };
 }
 
 function render(e: Emitter): string {

@@ -10,9 +10,10 @@ import type { LineMap } from './linemap.js';
 import { storageClassSpecifiers } from './declarators.js';
 import { assignmentBarrier, atomicStoreBarrier, temporaryPrefix, type AtomicBarrier, type StoreForm } from './barrier-text.js';
 import { Splicer, countNewlines, type Render } from './splice.js';
-import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayNameRenamed, mayStoreOrCall, meansLibcFunction, returnKindMatchesLibc, routedValue } from './rules/renames.js';
+import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayNameRenamed, mayRewrite, mayStoreOrCall, storeCallOrBlockMarks, meansLibcFunction, returnKindMatchesLibc, routedValue } from './rules/renames.js';
 import { implicitIntDefinition } from './rules/implicit-int.js';
 import { escapingLocals, type EscapeAnalysis } from './rules/address-taken.js';
+import type { TextMarks } from './text-marks.js';
 import { decideStore, type Decision, type StoreScope, type VarInfo } from './rules/store-decision.js';
 import { valueUnused } from './rules/value-use.js';
 import { isUpdateOf, ompAtomicPragma, type AtomicPragma } from './rules/omp-atomic.js';
@@ -75,6 +76,12 @@ export class Rewriter {
   }
 
   run(root: Node): RewriteResult {
+    // Code outside system headers with no store, no `++`/`--` and no renamed name (a configure
+    // test that includes headers and calls a function) has nothing to rewrite or count: its
+    // declarations need not be read at all.
+    if (!this.lines.userRegions().some(([start, end]) => mayRewrite.test(this.text.slice(start, end)))) {
+      return { code: this.text, sites: this.sites, stats: this.stats, diagnostics: this.diagnostics };
+    }
     // Functions the unit defines itself keep their names: a program's own `free` is not libc's.
     // So do names the unit declares itself with a return type unlike libc's (autoconf's
     // `char strdup ();` link checks): the call is to something else.
@@ -227,6 +234,8 @@ export class Rewriter {
     const outerScopes = this.scopes;
     const outerEscaping = this.escaping;
     this.scopes = outerScopes.length ? [...outerScopes, params] : [params];
+    const outerMarks = this.marks;
+    this.marks = storeCallOrBlockMarks(this.text, body.startIndex, body.endIndex);
     const own = escapingLocals(this.text, body, {
       resolve: (name) => this.lookup(name)?.declaredAt,
       mayBeArrayMember: (name) => {
@@ -243,6 +252,7 @@ export class Rewriter {
       () => {
         this.scopes = outerScopes;
         this.escaping = outerEscaping;
+        this.marks = outerMarks;
       },
     ]);
   }
@@ -314,7 +324,7 @@ export class Rewriter {
         // Initialisers are visited before the names come into scope, as far as stores go.
         const scope = this.scopes[this.scopes.length - 1]!;
         stack.push(() => this.declaration(n, scope, true));
-        this.pushChildren(n, stack, () => 'expression');
+        if (this.mayMatter(n)) this.pushChildren(n, stack, () => 'expression');
         return;
       }
       case 'type_definition':
@@ -337,8 +347,16 @@ export class Rewriter {
           this.pushChildren(n, stack, () => 'statement');
           return;
         }
-        this.expression(n, stack);
+        if (this.mayMatter(n)) this.expression(n, stack); // a condition, a for clause, a case value
     }
+  }
+
+  /** Where the function body being walked holds a store, `++`/`--`, a renamed name or a block. */
+  private marks: TextMarks | null = null;
+
+  /** Whether walking the node can find anything (only asked inside a function body). */
+  private mayMatter(n: Node): boolean {
+    return this.marks?.any(n.startIndex, n.endIndex) ?? true;
   }
 
   /** Cheap text test: can this statement contain a store or a renamed name at all? */
@@ -347,6 +365,9 @@ export class Rewriter {
   }
 
   private expression(n: Node, stack: Task[]): void {
+    // Nothing below a node without a store, a renamed name or a block can change (a declaration
+    // reached here declares a name, whatever its text).
+    if (n.type !== 'declaration' && !this.mayMatter(n)) return;
     switch (n.type) {
       case 'assignment_expression': {
         const lhs = n.childForFieldName('left')!;

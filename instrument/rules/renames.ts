@@ -9,6 +9,7 @@
 import type { Node } from '../parse.js';
 import { kindOf, resolved, type CType } from '../ctype.js';
 import type { VarInfo } from './store-decision.js';
+import { textMarks, type TextMarks } from '../text-marks.js';
 
 /** libc (and GCC builtin) names whose uses in user code go through the runtime. */
 export const RENAMED_FUNCTIONS: ReadonlyMap<string, string> = new Map(
@@ -44,6 +45,15 @@ const renamedNames = [...RENAMED_FUNCTIONS.keys()].filter((n) => !n.startsWith('
 // An assignment operator (not ==, <=, >=, !=), ++, --, or a name the pass renames.
 /** Cheap text test for a statement: can it contain a store or a renamed name at all? */
 export const mayStoreOrCall = new RegExp(`(?:^|[^=!<>])=(?!=)|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
+/**
+ * Where walking an expression, a declaration or a condition can find something: a store of any
+ * operator, `++`/`--`, a renamed name, a statement expression's block.
+ */
+export function storeCallOrBlockMarks(text: string, start: number, end: number): TextMarks {
+  return textMarks(text, { chars: '={', doubled: '+-', words: RENAMED_FUNCTIONS.keys() }, start, end);
+}
+/** Cheap text test for a stretch of code: can it hold anything to rewrite (a store of any operator, `++`/`--`, a renamed name)? */
+export const mayRewrite = new RegExp(`=|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
 /** Cheap text test for an initializer: can it name a renamed function at all? */
 export const mayNameRenamed = new RegExp(`\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
 
