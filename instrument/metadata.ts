@@ -94,8 +94,8 @@ class Collector {
   private readonly pendingNames = new Set<string>();
   /** Where the text has `{`: a declaration without one defines no type. */
   private readonly braces: TextMarks;
-  /** How far nameAnonymous has looked (records, naming sites); -1 before it first runs. */
-  private named: [number, number] = [-1, -1];
+  /** How many naming sites nameAnonymous has looked at; -1 before it first runs. */
+  private namedSites = -1;
 
   run(root: Node): void {
     for (const child of root.namedChildren) {
@@ -104,7 +104,7 @@ class Collector {
       if (system && this.defer(child)) continue;
       this.topLevel(child, system);
     }
-    this.named = [0, 0];
+    this.namedSites = 0;
     this.nameAnonymous();
   }
 
@@ -149,7 +149,7 @@ class Collector {
     this.pending = [];
     this.pendingNames.clear();
     for (const n of nodes) this.topLevel(n, true);
-    if (this.named[0] >= 0) this.nameAnonymous();
+    if (this.namedSites >= 0) this.nameAnonymous();
   }
 
   /** Reads the pending definitions when `name`'s current definition is one of them. */
@@ -323,14 +323,12 @@ class Collector {
     };
     // Every record (those read since the last time may complete a record mentioned before: the
     // names given already stay), then the naming sites not looked at yet.
-    const sitesFrom = this.named[1];
-    const records = this.types.records;
-    for (const rec of records) {
+    for (const rec of this.types.records) {
       if (!rec.cname || !rec.fields || rec.proto) continue;
       for (const f of rec.fields) if (!f.bitfield) visit(f.type, `((${rec.cname} *)0)->${f.name}`, 0);
     }
-    for (let i = sitesFrom; i < this.namingSites.length; i++) visit(this.namingSites[i]![0], this.namingSites[i]![1], 0);
-    this.named = [records.length, this.namingSites.length];
+    for (let i = this.namedSites; i < this.namingSites.length; i++) visit(this.namingSites[i]![0], this.namingSites[i]![1], 0);
+    this.namedSites = this.namingSites.length;
   }
 }
 
