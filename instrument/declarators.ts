@@ -1,5 +1,5 @@
-// The declarator walk both readers of declarations share: the rewriter's type environment
-// (types.ts) and the metadata extraction (metadata.ts). A declarator wraps the declared name in
+// The declarator walk of the type model (ctype.ts), and the storage-class and bit-field readers
+// of declarations. A declarator wraps the declared name in
 // pointer, array and function layers, outermost layer applied last in C's reading (`*a[3]`: a is
 // an array of pointers); the walk goes from the outside in, handing each layer to the caller's
 // type model, and stops at the name.

@@ -103,6 +103,19 @@ export class LineMap {
     return this.markerAt(offset).system;
   }
 
+  /** The byte ranges [start, end) of the text that are not from system headers, in order. */
+  userRegions(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    this.markers.forEach((m, i) => {
+      const end = i + 1 < this.markers.length ? this.markers[i + 1]!.offset : this.text.length;
+      if (m.system || end <= m.offset) return;
+      const last = out[out.length - 1];
+      if (last && last[1] === m.offset) last[1] = end;
+      else out.push([m.offset, end]);
+    });
+    return out;
+  }
+
   /** The first marker line of the unit (`# 0 "foo.c"`), which names the main file. */
   firstLineEnd(): number {
     const first = this.directiveLines[0];

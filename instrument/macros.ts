@@ -7,8 +7,8 @@ import type { UnitLines } from './metadata.js';
 
 /** What a macro expansion may refer to and still be a constant expression at the end of the unit. */
 export interface KnownIdentifiers {
-  enumerators: Set<string>;
-  arithmeticTypedefs: Set<string>;
+  enumerators: { has(name: string): boolean };
+  arithmeticTypedefs: { has(name: string): boolean };
 }
 
 export type MacroValue = { kind: 'arith' | 'string'; expr: string };

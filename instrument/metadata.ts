@@ -1,17 +1,19 @@
 // Metadata for the TypeScript host: what a unit defines (functions, globals, records, enums,
 // typedefs, macros), written as C text appended to the instrumented unit. The *shape* of each
-// declaration comes from the syntax tree; every number (sizes, alignments, field offsets,
-// bit-field positions, enum and macro values, which arithmetic type a name denotes) is left to
-// the compiler as a constant expression, so the layout is right for any ABI, packing or
-// attribute. The result is one `static const` blob per unit in the `wb_meta` section; the
-// linker concatenates the blobs of all units and runtime-ts/meta.ts reads them back.
-// The format is described in instrument/schema.ts.
+// declaration comes from the syntax tree, read into the pass's type model (ctype.ts); every
+// number (sizes, alignments, field offsets, bit-field positions, enum and macro values, which
+// arithmetic type a name denotes) is left to the compiler as a constant expression, so the layout
+// is right for any ABI, packing or attribute. The result is one `static const` blob per unit in
+// the `wb_meta` section; the linker concatenates the blobs of all units and runtime-ts/meta.ts
+// reads them back. The format is described in instrument/schema.ts.
 import type { Node } from './parse.js';
 import { parseRegion, parseUnit } from './parse.js';
 import { INLINE_SYMBOL_PREFIX, kindGeneric, type RawEnum, type RawField, type RawFunction, type RawGlobal, type RawMacro, type RawRecord, type RawType, type RawTypedef, type RawUnit } from './schema.js';
 import { TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
 import { blankComments } from './comments.js';
-import { applyDeclarator, isBitfield, storageClassSpecifiers } from './declarators.js';
+import { applyDeclarator, storageClassSpecifiers, type DeclaratorLayers } from './declarators.js';
+import { IMPLICIT_INT, TypeScope, adjustParameter, type CType, type EnumInfo, type RecordInfo } from './ctype.js';
+import { textMarks, type TextMarks } from './text-marks.js';
 import { MacroTable, macroCandidates, type KnownIdentifiers, type MacroValue } from './macros.js';
 export { blankDefineLines } from './comments.js';
 
@@ -22,57 +24,15 @@ export interface UnitLines {
   map(offset: number): { file: string; line: number; col: number };
 }
 
-type IType =
-  | { k: 'void' }
-  | { k: 'prim'; spell: string }
-  | { k: 'typedef'; name: string }
-  | { k: 'record'; rec: IRecord }
-  | { k: 'enum'; en: IEnum }
-  | { k: 'ptr'; to: IType; constTo: boolean }
-  | { k: 'array'; of: IType; sized: boolean }
-  | { k: 'func'; ret: IType; params: IType[]; names: string[]; variadic: boolean; unproto: boolean }
-  | { k: 'opaque'; spell: string };
+type FuncType = Extract<CType, { k: 'func' }>;
 
-interface IField {
-  name: string;
-  type: IType;
-  bitfield: boolean;
-}
-
-interface IRecord {
-  key: string;
-  union: boolean;
-  tag: string | null;
-  names: string[];
-  /** A C type name denoting the record at the end of the unit, or null if it cannot be named. */
-  cname: string | null;
-  fields: IField[] | null;
-  fileScope: boolean;
-  hasFam: boolean;
-  loc: string;
-  sys: boolean;
-}
-
-interface IEnum {
-  key: string;
-  tag: string | null;
-  names: string[];
-  cname: string | null;
-  values: string[];
-  fileScope: boolean;
-  loc: string;
-  sys: boolean;
-}
-
-interface ITypedef {
-  name: string;
-  type: IType;
-  sys: boolean;
-}
+const nameOnly: DeclaratorLayers<null> = { pointer: () => null, array: () => null, func: () => null, unknown: () => null };
 
 interface IFunction {
   name: string;
-  type: Extract<IType, { k: 'func' }>;
+  type: FuncType;
+  /** The parameters, as the definition or declaration gives them (the type's signature, or a K&R definition's). */
+  params: CType[];
   def: boolean;
   loc: string;
   /** A `static inline` function of one of the library's own headers (schema.ts, INLINE_SYMBOL_PREFIX). */
@@ -81,7 +41,7 @@ interface IFunction {
 
 interface IGlobal {
   name: string;
-  type: IType;
+  type: CType;
   def: boolean;
   ro: boolean;
   initialized: boolean;
@@ -93,31 +53,25 @@ function kindExpr(typeName: string): string {
   return kindGeneric(`*(${typeName} *)0`);
 }
 
-const COMPLEX = /\b(?:_Complex|__complex__|__complex)\b/;
-
+/** What the unit declares at file scope, read with the type model (ctype.ts) at host detail. */
 class Collector {
-  readonly tags = new Map<string, IRecord | IEnum>();
-  readonly records: IRecord[] = [];
-  readonly enums: IEnum[] = [];
-  readonly typedefs = new Map<string, ITypedef>();
+  readonly types: TypeScope;
   readonly functions = new Map<string, IFunction>();
   readonly globals = new Map<string, IGlobal>();
   /** (type, C lvalue expression) pairs through which anonymous records get a name. */
-  private readonly namingSites: Array<[IType, string]> = [];
-
-  /** Whether the unit spells a complex type at all (most do not: skip looking for it). */
-  private readonly mayHaveComplex: boolean;
+  private readonly namingSites: Array<[CType, string]> = [];
 
   constructor(
     private readonly text: string,
-    private readonly lines: UnitLines,
+    readonly lines: UnitLines,
     /**
      * The main file, when the `static inline` functions of the unit's own headers (any other file
      * that is not a system header) are to be recorded (a unit of a shared object); null otherwise.
      */
     private readonly inlineOutside: string | null = null,
   ) {
-    this.mayHaveComplex = COMPLEX.test(text);
+    this.types = new TypeScope(text, { host: true });
+    this.braces = textMarks(text, { chars: '{' });
   }
 
   /** The whole node comes from system headers (a return type spelled by a system macro does not count). */
@@ -125,305 +79,168 @@ class Collector {
     return this.lines.isSystem(n.startIndex) && this.lines.isSystem(Math.max(n.startIndex, n.endIndex - 1));
   }
 
-  src(n: Node): string {
-    return this.text.slice(n.startIndex, n.endIndex);
+  loc(at: number): string {
+    const p = this.lines.map(at);
+    return `${p.file}:${p.line}:${p.col}`;
   }
 
   /**
-   * The original spelling of a type specifier. The parse copy renames GNU keywords to shorter
-   * ISO ones (`__int128` → `long`), so the node may end inside a word of the original text.
+   * Definitions from system headers not read yet: typedefs and tagged records and enums. Most
+   * units reach few of them (a configure test reaches none), so they are read only when the
+   * metadata needs one (readPending), all of them at once and in order, as if read in place.
    */
-  spelling(n: Node): string {
-    let end = n.endIndex;
-    while (end < this.text.length && /[\w$]/.test(this.text[end]!)) end++;
-    return cleanSpelling(this.text.slice(n.startIndex, end));
-  }
-
-  loc(n: Node): string {
-    const p = this.lines.map(n.startIndex);
-    return `${p.file}:${p.line}:${p.col}`;
-  }
+  private pending: Node[] = [];
+  /** Typedef names whose current definition is pending. */
+  private readonly pendingNames = new Set<string>();
+  /** Where the text has `{`: a declaration without one defines no type. */
+  private readonly braces: TextMarks;
+  /** How many naming sites nameAnonymous has looked at; -1 before it first runs. */
+  private namedSites = -1;
 
   run(root: Node): void {
     for (const child of root.namedChildren) {
       if (child.hasError) continue; // a region the grammar could not parse is not trusted
-      this.topLevel(child);
+      const system = this.wholeSystem(child);
+      if (system && this.defer(child)) continue;
+      this.topLevel(child, system);
     }
+    this.namedSites = 0;
     this.nameAnonymous();
   }
 
-  private topLevel(n: Node): void {
+  /** Whether a system-header definition is left pending (it defines only types, read on demand). */
+  private defer(n: Node): boolean {
     switch (n.type) {
-      case 'declaration':
-        this.declaration(n);
-        break;
-      case 'function_definition':
-        this.functionDefinition(n);
-        break;
       case 'type_definition':
-        this.typeDefinition(n);
+        for (const d of n.childrenForFieldName('declarator')) {
+          const { name, nameNode } = applyDeclarator(d, null, nameOnly);
+          if (!name || !nameNode) continue;
+          this.types.reserveTypedef(name, nameNode.startIndex);
+          this.pendingNames.add(name);
+        }
         break;
       case 'struct_specifier':
       case 'union_specifier':
       case 'enum_specifier':
-        this.specifier(n, false);
+        break;
+      case 'declaration': {
+        // `struct stat { ... };`: a tag's definition and nothing else the host can reach.
+        if (!this.braces.any(n.startIndex, n.endIndex)) return false;
+        const spec = n.childForFieldName('type');
+        if (!spec?.childForFieldName('body') || !spec.childForFieldName('name')) return false;
+        break;
+      }
+      default:
+        return false;
+    }
+    this.pending.push(n);
+    return true;
+  }
+
+  /** Whether some system-header definition has not been read yet. */
+  hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** Reads every pending definition, in order (and names what they make reachable). */
+  readPending(): void {
+    if (this.pending.length === 0) return;
+    const nodes = this.pending;
+    this.pending = [];
+    this.pendingNames.clear();
+    for (const n of nodes) this.topLevel(n, true);
+    if (this.namedSites >= 0) this.nameAnonymous();
+  }
+
+  /** Reads the pending definitions when `name`'s current definition is one of them. */
+  readTypedef(name: string): void {
+    if (this.pendingNames.has(name)) this.readPending();
+  }
+
+  /** @param system the node comes from system headers as a whole (wholeSystem) */
+  private topLevel(n: Node, system: boolean): void {
+    switch (n.type) {
+      case 'declaration':
+        this.declaration(n, system);
+        break;
+      case 'function_definition':
+        this.functionDefinition(n, system);
+        break;
+      case 'type_definition':
+        this.typeDefinition(n, system);
+        break;
+      case 'struct_specifier':
+      case 'union_specifier':
+      case 'enum_specifier':
+        this.types.specifier(n);
         break;
       default:
         break;
     }
   }
 
+  /**
+   * The storage classes of a declaration, for what it exports. The parse copy may have turned a
+   * storage class into a type name (K&R implicit int after `static`): the words before the
+   * declarator in the text count as well.
+   */
   private storage(n: Node): Set<string> {
     const out = storageClassSpecifiers(n);
-    // The parse copy may have turned a storage class into a type name (K&R implicit int after
-    // `static`): read the words before the declarator in the text as well.
     const d = n.childForFieldName('declarator');
     const head = this.text.slice(n.startIndex, d ? d.startIndex : n.startIndex);
     for (const m of head.matchAll(/\b(static|extern|inline|__inline|__inline__|_Thread_local|__thread)\b/g)) out.add(m[1]!.startsWith('__inline') ? 'inline' : m[1] === '_Thread_local' || m[1] === '__thread' ? 'static' : m[1]!);
     return out;
   }
 
-  private isConst(n: Node): boolean {
-    return n.namedChildren.some((c) => c.type === 'type_qualifier' && c.text.trim() === 'const');
-  }
-
-  /** The base type of a declaration-like node (declaration, field, parameter, typedef). */
-  private base(n: Node, protoScope: boolean): IType {
-    const spec = n.childForFieldName('type');
-    if (this.mayHaveComplex) {
-      // The parse copy blanks `_Complex`, so the node may start after it: look back to the previous token.
-      const first = n.childForFieldName('declarator');
-      const from = n.previousSibling?.endIndex ?? n.parent?.startIndex ?? n.startIndex;
-      const head = this.text.slice(Math.min(from, n.startIndex), first ? first.startIndex : n.endIndex);
-      if (COMPLEX.test(head)) return { k: 'opaque', spell: head.trim() };
-    }
-    return this.specifier(spec, protoScope);
-  }
-
-  specifier(spec: Node | null, protoScope: boolean): IType {
-    if (!spec) return { k: 'prim', spell: 'int' };
-    switch (spec.type) {
-      case 'primitive_type':
-        return spec.text.trim() === 'void' && this.spelling(spec) === 'void' ? { k: 'void' } : { k: 'prim', spell: this.spelling(spec) };
-      case 'sized_type_specifier':
-        return { k: 'prim', spell: this.spelling(spec) };
-      case 'type_identifier': {
-        const name = spec.text;
-        if (name.startsWith(TYPEOF_PLACEHOLDER_PREFIX)) return { k: 'prim', spell: this.src(spec).trim() };
-        // The parse copy invents a type name for K&R implicit int (`main () {`): the text has none.
-        if (this.src(spec) !== name) return { k: 'prim', spell: 'int' };
-        if (this.typedefs.has(name)) return { k: 'typedef', name };
-        return { k: 'prim', spell: name };
-      }
-      case 'struct_specifier':
-      case 'union_specifier':
-        return { k: 'record', rec: this.record(spec, protoScope) };
-      case 'enum_specifier':
-        return { k: 'enum', en: this.enumeration(spec, protoScope) };
-      default:
-        return { k: 'opaque', spell: this.src(spec).trim() };
-    }
-  }
-
-  private record(spec: Node, protoScope: boolean): IRecord {
-    const union = spec.type === 'union_specifier';
-    const kw = union ? 'union' : 'struct';
-    const tag = spec.childForFieldName('name')?.text ?? null;
-    const body = spec.childForFieldName('body');
-    const sys = this.lines.isSystem((spec.childForFieldName('name') ?? body ?? spec).startIndex);
-    // A tag named in a parameter list without a body is taken as the file-scope tag (C would
-    // make a new prototype-scope type when none is declared yet; for calls it is the same).
-    const fileScopeTag = tag !== null && (!protoScope || !body);
-    protoScope = protoScope && !fileScopeTag;
-    let rec: IRecord | undefined;
-    if (fileScopeTag) {
-      const existing = this.tags.get(`${kw} ${tag}`) as IRecord | undefined;
-      if (existing && (!body || existing.fields === null)) rec = existing;
-    }
-    if (!rec) {
-      const loc = this.loc(spec);
-      rec = {
-        key: tag ? `${kw} ${tag}` : `anon ${kw} ${loc}`,
-        union,
-        tag,
-        names: [],
-        cname: tag && !protoScope ? `${kw} ${tag}` : null,
-        fields: null,
-        fileScope: !protoScope,
-        hasFam: false,
-        loc,
-        sys,
-      };
-      if (protoScope) rec.key = `proto ${kw} ${loc}`;
-      this.records.push(rec);
-      if (tag && !protoScope) this.tags.set(rec.key, rec);
-    }
-    if (body) {
-      rec.loc = this.loc(spec);
-      rec.sys = sys;
-      rec.fields = [];
-      this.fields(body, rec, protoScope);
-    }
-    return rec;
-  }
-
-  private fields(body: Node, rec: IRecord, protoScope: boolean): void {
-    const decls = body.namedChildren.filter((d) => d.type === 'field_declaration');
-    for (const decl of decls) {
-      const base = this.base(decl, protoScope);
-      const baseConst = this.isConst(decl);
-      const bitfield = isBitfield(decl);
-      const declarators = decl.childrenForFieldName('declarator');
-      if (declarators.length === 0) {
-        // An anonymous struct/union member: its fields are the outer record's (C11 6.7.2.1p13).
-        if (base.k === 'record' && base.rec.tag === null && base.rec.fields) {
-          for (const f of base.rec.fields) rec.fields!.push(f);
-          rec.hasFam ||= base.rec.hasFam;
-        }
-        continue;
-      }
-      for (const d of declarators) {
-        const { name, nameNode, type } = this.declare(d, base, baseConst, protoScope);
-        // The pass names unnamed bit-fields `_` in its parse copy; the real text has none.
-        if (!name || !nameNode || this.src(nameNode) !== name) continue;
-        if (type.k === 'array' && !type.sized) rec.hasFam = true;
-        rec.fields!.push({ name, type, bitfield });
-      }
-    }
-  }
-
-  private enumeration(spec: Node, protoScope: boolean): IEnum {
-    const tag = spec.childForFieldName('name')?.text ?? null;
-    const body = spec.childForFieldName('body');
-    protoScope = protoScope && !(tag !== null && !body);
-    let en: IEnum | undefined;
-    if (tag && !protoScope) {
-      const existing = this.tags.get(`enum ${tag}`) as IEnum | undefined;
-      if (existing && (!body || existing.values.length === 0)) en = existing;
-    }
-    if (!en) {
-      const loc = this.loc(spec);
-      en = {
-        key: tag ? `enum ${tag}` : `anon enum ${loc}`,
-        tag,
-        names: [],
-        cname: tag && !protoScope ? `enum ${tag}` : null,
-        values: [],
-        fileScope: !protoScope,
-        loc,
-        sys: this.lines.isSystem((spec.childForFieldName('name') ?? body ?? spec).startIndex),
-      };
-      if (protoScope) en.key = `proto enum ${loc}`;
-      this.enums.push(en);
-      if (tag && !protoScope) this.tags.set(en.key, en);
-    }
-    if (body) {
-      en.loc = this.loc(spec);
-      for (const e of body.namedChildren) {
-        if (e.type !== 'enumerator') continue;
-        const name = e.childForFieldName('name')?.text;
-        if (name) en.values.push(name);
-      }
-    }
-    return en;
-  }
-
-  /** Applies a declarator to a base type; names the declared entity. */
-  declare(d: Node | null, base: IType, baseConst: boolean, protoScope: boolean): { name: string | null; nameNode: Node | null; type: IType; isConst: boolean } {
-    // `isConst`: whether the object the layers so far describe is const-qualified.
-    const { name, nameNode, type } = applyDeclarator<{ type: IType; isConst: boolean }>(d, { type: base, isConst: baseConst }, {
-      pointer: (to, node) => ({ type: { k: 'ptr', to: to.type, constTo: to.isConst }, isConst: this.isConst(node) }),
-      array: (of, node) => ({ type: { k: 'array', of: of.type, sized: node.childForFieldName('size') !== null }, isConst: of.isConst }),
-      func: (ret, node) => ({ type: this.functionType(node, ret.type), isConst: false }),
-      unknown: (sofar, node) => ({ type: { k: 'opaque', spell: this.src(node) }, isConst: sofar.isConst }),
-    });
-    return { name, nameNode, type: type.type, isConst: type.isConst };
-  }
-
-  private functionType(fd: Node, ret: IType): Extract<IType, { k: 'func' }> {
-    const params: IType[] = [];
-    const names: string[] = [];
-    let variadic = false;
-    let unproto = false;
-    const list = fd.childForFieldName('parameters');
-    const children = list?.namedChildren ?? [];
-    if (children.length === 0) unproto = true; // `f()`: no prototype
-    for (const p of children) {
-      if (p.type === 'variadic_parameter') {
-        variadic = true;
-        continue;
-      }
-      if (p.type === 'identifier') {
-        // K&R identifier list: types come from the declarations before the body.
-        unproto = true;
-        params.push({ k: 'prim', spell: 'int' });
-        names.push(p.text);
-        continue;
-      }
-      if (p.type !== 'parameter_declaration') continue;
-      const spec = p.childForFieldName('type');
-      if (spec?.type === 'type_identifier' && !p.childForFieldName('declarator') && !this.typedefs.has(spec.text) && !spec.text.startsWith(TYPEOF_PLACEHOLDER_PREFIX)) {
-        // `f(a, b)`: the grammar cannot tell an identifier list from unnamed typedef'd parameters.
-        unproto = true;
-        params.push({ k: 'prim', spell: 'int' });
-        names.push(spec.text);
-        continue;
-      }
-      const base = this.base(p, true);
-      const { name, type } = this.declare(p.childForFieldName('declarator'), base, this.isConst(p), true);
-      if (type.k === 'void' && !name) continue; // (void)
-      params.push(adjustParameter(type));
-      names.push(name ?? '');
-    }
-    return { k: 'func', ret, params, names, variadic, unproto };
-  }
-
-  private declaration(n: Node): void {
-    if (this.wholeSystem(n) || this.storage(n).has('static')) {
+  private declaration(n: Node, system: boolean): void {
+    if (system || this.storage(n).has('static')) {
       // System prototypes and variables are not exported; only a type they define matters.
+      if (!this.braces.any(n.startIndex, n.endIndex)) return; // no body
       const spec = n.childForFieldName('type');
       if (!spec || !spec.childForFieldName('body')) return;
       if (spec.childForFieldName('name')) {
-        this.specifier(spec, false);
+        this.types.specifier(spec);
         return;
       }
     }
     const storage = this.storage(n);
-    const base = this.base(n, false);
-    const baseConst = this.isConst(n);
+    const base = this.types.declarationBase(n);
+    const baseConst = this.types.isConst(n);
     for (const d of n.childrenForFieldName('declarator')) {
-      const { name, nameNode, type, isConst } = this.declare(d, base, baseConst, false);
+      const { name, nameNode, type, isConst } = this.types.declare(d, base, baseConst);
       if (!name || !nameNode) continue;
       this.namingSites.push([type, name]);
       if (this.lines.isSystem(nameNode.startIndex) || storage.has('static')) continue;
       if (type.k === 'func') {
         if (storage.has('inline') && !storage.has('extern')) continue;
         const prior = this.functions.get(name);
-        if (!prior) this.functions.set(name, { name, type, def: false, loc: this.loc(d) });
+        if (!prior) this.functions.set(name, { name, type, params: type.sig!.params, def: false, loc: this.loc(d.startIndex) });
         continue;
       }
       const initialized = d.type === 'init_declarator';
       const def = !storage.has('extern') || initialized;
       const prior = this.globals.get(name);
       if (prior && (prior.def || !def) && !(type.k === 'array' && initialized)) continue;
-      this.globals.set(name, { name, type, def, ro: isConst, initialized, loc: this.loc(d) });
+      this.globals.set(name, { name, type, def, ro: isConst, initialized, loc: this.loc(d.startIndex) });
     }
   }
 
-  private functionDefinition(n: Node): void {
-    if (this.wholeSystem(n)) return;
+  private functionDefinition(n: Node, system: boolean): void {
+    if (system) return;
     const storage = this.storage(n);
     if (storage.has('static') && storage.has('inline')) return this.headerInline(n);
     if (storage.has('static')) return;
-    const base = this.base(n, false);
-    const { name, nameNode, type } = this.declare(n.childForFieldName('declarator'), base, this.isConst(n), false);
+    const base = this.types.declarationBase(n);
+    const { name, nameNode, type } = this.types.declare(n.childForFieldName('declarator'), base, this.types.isConst(n));
     // Judge by the name: a return type spelled by a system macro (`bool`) starts in a system region.
     if (!name || !nameNode || type.k !== 'func' || this.lines.isSystem(nameNode.startIndex) || storage.has('static')) return;
     if (storage.has('inline') && !storage.has('extern')) return;
-    if (type.unproto && type.names.length > 0) {
+    const sig = type.sig!;
+    let params = sig.params;
+    if (sig.unproto && sig.names.length > 0) {
       // K&R definition: the declarations between the declarator and the body give the types;
       // callers pass promoted arguments, so that is what the function reads.
-      const declared = new Map<string, IType>();
+      const declared = new Map<string, CType>();
       let decls = n.namedChildren.filter((c) => c.type === 'declaration');
       const body = n.childForFieldName('body');
       const declarator = n.childForFieldName('declarator');
@@ -433,15 +250,15 @@ class Collector {
         decls = parseRegion(this.text, declarator.endIndex, body.startIndex).namedChildren.filter((c) => c.type === 'declaration' && !c.hasError);
       }
       for (const c of decls) {
-        const b = this.base(c, true);
+        const b = this.types.declarationBase(c, true);
         for (const d of c.childrenForFieldName('declarator')) {
-          const r = this.declare(d, b, this.isConst(c), true);
+          const r = this.types.declare(d, b, this.types.isConst(c), true);
           if (r.name) declared.set(r.name, promote(adjustParameter(r.type)));
         }
       }
-      type.params = type.names.map((p) => declared.get(p) ?? { k: 'prim', spell: 'int' });
+      params = sig.names.map((p) => declared.get(p) ?? IMPLICIT_INT);
     }
-    this.functions.set(name, { name, type, def: true, loc: this.loc(n) });
+    this.functions.set(name, { name, type, params, def: true, loc: this.loc(n.startIndex) });
   }
 
   /**
@@ -452,28 +269,28 @@ class Collector {
    */
   private headerInline(n: Node): void {
     if (this.inlineOutside === null) return;
-    const { name, nameNode, type } = this.declare(n.childForFieldName('declarator'), this.base(n, false), this.isConst(n), false);
-    if (!name || !nameNode || type.k !== 'func' || type.unproto || this.lines.isSystem(nameNode.startIndex)) return;
+    const { name, nameNode, type } = this.types.declare(n.childForFieldName('declarator'), this.types.declarationBase(n), this.types.isConst(n));
+    if (!name || !nameNode || type.k !== 'func' || type.sig!.unproto || this.lines.isSystem(nameNode.startIndex)) return;
     if (this.lines.map(nameNode.startIndex).file === this.inlineOutside) return;
     if (this.functions.get(name)?.def) return;
-    this.functions.set(name, { name, type, def: true, loc: this.loc(n), inline: true });
+    this.functions.set(name, { name, type, params: type.sig!.params, def: true, loc: this.loc(n.startIndex), inline: true });
   }
 
-  private typeDefinition(n: Node): void {
-    const base = this.base(n, false);
-    const baseConst = this.isConst(n);
+  private typeDefinition(n: Node, system: boolean): void {
+    const base = this.types.declarationBase(n);
+    const baseConst = this.types.isConst(n);
     for (const d of n.childrenForFieldName('declarator')) {
-      const { name, nameNode, type } = this.declare(d, base, baseConst, false);
+      const { name, nameNode, type } = this.types.declare(d, base, baseConst);
       if (!name || !nameNode) continue;
-      const sys = this.lines.isSystem(nameNode.startIndex);
-      this.typedefs.set(name, { name, type, sys });
+      this.types.defineTypedef(name, type, nameNode.startIndex);
+      if (!system) this.pendingNames.delete(name);
       if (d.type === 'type_identifier') {
         if (type.k === 'record') {
           type.rec.names.push(name);
-          if (!type.rec.cname && type.rec.fileScope) type.rec.cname = name;
+          if (!type.rec.cname && !type.rec.proto) type.rec.cname = name;
         } else if (type.k === 'enum') {
           type.en.names.push(name);
-          if (!type.en.cname && type.en.fileScope) type.en.cname = name;
+          if (!type.en.cname && !type.en.proto) type.en.cname = name;
         }
       }
       this.namingSites.push([type, `(*(${name} *)0)`]);
@@ -482,17 +299,17 @@ class Collector {
 
   /** Gives anonymous records and enums a C name through the lvalues that have their type. */
   private nameAnonymous(): void {
-    const visit = (t: IType, expr: string, depth: number): void => {
+    const visit = (t: CType, expr: string, depth: number): void => {
       if (depth > 8) return;
       switch (t.k) {
         case 'record':
-          if (!t.rec.cname && t.rec.fileScope && t.rec.fields) {
+          if (!t.rec.cname && !t.rec.proto && t.rec.fields) {
             t.rec.cname = `__typeof__(${expr})`;
             for (const f of t.rec.fields) if (!f.bitfield) visit(f.type, `((${t.rec.cname} *)0)->${f.name}`, depth + 1);
           }
           return;
         case 'enum':
-          if (!t.en.cname && t.en.fileScope) t.en.cname = `__typeof__(${expr})`;
+          if (!t.en.cname && !t.en.proto) t.en.cname = `__typeof__(${expr})`;
           return;
         case 'ptr':
           if (t.to.k !== 'func' && t.to.k !== 'void') visit(t.to, `(*(${expr}))`, depth + 1);
@@ -504,56 +321,27 @@ class Collector {
           return;
       }
     };
-    for (const rec of this.records) {
-      if (!rec.cname || !rec.fields || !rec.fileScope) continue;
+    // Every record (those read since the last time may complete a record mentioned before: the
+    // names given already stay), then the naming sites not looked at yet.
+    for (const rec of this.types.records) {
+      if (!rec.cname || !rec.fields || rec.proto) continue;
       for (const f of rec.fields) if (!f.bitfield) visit(f.type, `((${rec.cname} *)0)->${f.name}`, 0);
     }
-    for (const [t, expr] of this.namingSites) visit(t, expr, 0);
+    for (let i = this.namedSites; i < this.namingSites.length; i++) visit(this.namingSites[i]![0], this.namingSites[i]![1], 0);
+    this.namedSites = this.namingSites.length;
   }
-}
-
-const NOT_TYPE_WORDS = /\b(?:static|extern|inline|__inline|__inline__|register|auto|typedef|_Thread_local|__thread|_Noreturn|const|__const|__const__|volatile|__volatile|__volatile__|restrict|__restrict|__restrict__|__extension__)\b/g;
-
-/** A type specifier's text as a type name: without alignment, attributes, storage classes and qualifiers. */
-function cleanSpelling(spell: string): string {
-  let out = spell;
-  for (const word of ['_Alignas', 'alignas', '__attribute__', '__attribute', '__declspec']) {
-    for (let i = out.indexOf(word); i >= 0; i = out.indexOf(word)) {
-      const open = out.indexOf('(', i);
-      if (open < 0) {
-        out = out.slice(0, i) + out.slice(i + word.length);
-        continue;
-      }
-      let depth = 0;
-      let j = open;
-      for (; j < out.length; j++) {
-        if (out[j] === '(') depth++;
-        else if (out[j] === ')' && --depth === 0) break;
-      }
-      out = out.slice(0, i) + ' ' + out.slice(j + 1);
-    }
-  }
-  out = out.replace(NOT_TYPE_WORDS, ' ').replace(/\s+/g, ' ').trim();
-  return out === '' ? 'int' : out;
-}
-
-/** Parameters of array type are pointers; of function type, function pointers. */
-function adjustParameter(t: IType): IType {
-  if (t.k === 'array') return { k: 'ptr', to: t.of, constTo: false };
-  if (t.k === 'func') return { k: 'ptr', to: t, constTo: false };
-  return t;
 }
 
 /** Default argument promotions, for K&R parameters. */
-function promote(t: IType): IType {
+function promote(t: CType): CType {
   if (t.k === 'prim') {
     const words = t.spell.split(/\s+/).filter((w) => w !== 'int' && w !== 'signed' && w !== 'const' && w !== 'volatile');
-    if (words.length === 1 && words[0] === 'float') return { k: 'prim', spell: 'double' };
-    if (words.every((w) => w === 'char' || w === 'short' || w === 'unsigned' || w === '_Bool') && !(words.length === 1 && words[0] === 'unsigned')) return { k: 'prim', spell: 'int' };
+    if (words.length === 1 && words[0] === 'float') return { k: 'prim', spell: 'double', arith: true };
+    if (words.every((w) => w === 'char' || w === 'short' || w === 'unsigned' || w === '_Bool') && !(words.length === 1 && words[0] === 'unsigned')) return { k: 'prim', spell: 'int', arith: true };
     if (words.length === 0 || words.every((w) => w === 'long' || w === 'unsigned' || w === 'double')) return t;
-    return { k: 'prim', spell: `__typeof__(+*(${t.spell} *)0)` };
+    return { k: 'prim', spell: `__typeof__(+*(${t.spell} *)0)`, arith: t.arith };
   }
-  if (t.k === 'enum' && t.en.cname) return { k: 'prim', spell: `__typeof__(+*(${t.en.cname} *)0)` };
+  if (t.k === 'enum' && t.en.cname) return { k: 'prim', spell: `__typeof__(+*(${t.en.cname} *)0)`, arith: true };
   return t;
 }
 
@@ -565,8 +353,8 @@ class Emitter {
   readonly strings: string[] = [];
   readonly doubles: string[] = [];
   private readonly queue: Array<() => void> = [];
-  private readonly doneRecords = new Set<IRecord>();
-  private readonly doneEnums = new Set<IEnum>();
+  private readonly doneRecords = new Set<RecordInfo>();
+  private readonly doneEnums = new Set<EnumInfo>();
   private readonly doneTypedefs = new Set<string>();
   readonly unit: RawUnit;
 
@@ -599,22 +387,23 @@ class Emitter {
 
   run(macros: Array<{ name: string; value: MacroValue; loc: string }>): void {
     for (const f of this.c.functions.values()) {
-      const t = this.type(f.type, null) as RawFunction['t'];
-      this.unit.functions.push({ n: f.name, t, pn: f.type.names, def: f.def ? 1 : 0, loc: f.loc, ...(f.inline ? { inl: 1 as const } : {}) });
+      const t = this.type({ ...f.type, sig: { ...f.type.sig!, params: f.params } }, null) as RawFunction['t'];
+      this.unit.functions.push({ n: f.name, t, pn: f.type.sig!.names, def: f.def ? 1 : 0, loc: f.loc, ...(f.inline ? { inl: 1 as const } : {}) });
     }
     for (const g of this.c.globals.values()) {
       const t = this.type(g.type, g.name, g.initialized);
       this.unit.globals.push({ n: g.name, t, def: g.def ? 1 : 0, ro: g.ro ? 1 : 0, loc: g.loc } satisfies RawGlobal);
     }
-    for (const [name, td] of this.c.typedefs) if (!td.sys) this.typedef(name);
-    for (const r of this.c.records) if (!r.sys && r.fileScope) this.record(r);
-    for (const e of this.c.enums) if (!e.sys && e.fileScope) this.enumeration(e);
+    const isSystem = (at: number) => this.c.lines.isSystem(at);
+    for (const [name, td] of this.c.types.typedefs) if (!isSystem(td.at)) this.typedef(name);
+    for (const r of this.c.types.records) if (!isSystem(r.sysAt) && !r.proto) this.record(r);
+    for (const e of this.c.types.enums) if (!isSystem(e.sysAt) && !e.proto) this.enumeration(e);
     for (const m of macros) this.macro(m.name, m.value, m.loc);
     while (this.queue.length > 0) this.queue.shift()!();
   }
 
   /** @param ctx a C lvalue of this type (array lengths, anonymous records), or null. */
-  type(t: IType, ctx: string | null, completedArray = false): RawType {
+  type(t: CType, ctx: string | null, completedArray = false): RawType {
     switch (t.k) {
       case 'void':
         return ['v'];
@@ -625,10 +414,10 @@ class Emitter {
         return ['t', t.name];
       case 'record':
         this.record(t.rec);
-        return ['r', t.rec.key];
+        return ['r', this.recordKey(t.rec)];
       case 'enum':
         this.enumeration(t.en);
-        return ['e', t.en.key];
+        return ['e', this.enumKey(t.en)];
       case 'ptr':
         return ['*', this.type(t.to, ctx && t.to.k !== 'func' && t.to.k !== 'void' ? `(*(${ctx}))` : null), t.constTo ? 1 : 0];
       case 'array': {
@@ -637,8 +426,11 @@ class Emitter {
         const len = known ? this.word(`sizeof(${ctx}) / (sizeof((${ctx})[0]) + !sizeof((${ctx})[0]))`) : null;
         return ['[', this.type(t.of, known ? `(${ctx})[0]` : null), len];
       }
-      case 'func':
-        return ['f', this.type(t.ret, null), t.params.map((p) => this.type(p, null)), t.variadic ? 1 : 0, t.unproto ? 1 : 0];
+      case 'func': {
+        const ret = this.type(t.ret, null);
+        const sig = t.sig ?? { params: [], variadic: false, unproto: true };
+        return ['f', ret, sig.params.map((p) => this.type(p, null)), sig.variadic ? 1 : 0, sig.unproto ? 1 : 0];
+      }
       case 'opaque':
         return ['o', t.spell];
     }
@@ -647,23 +439,37 @@ class Emitter {
   private typedef(name: string): void {
     if (this.doneTypedefs.has(name)) return;
     this.doneTypedefs.add(name);
-    const td = this.c.typedefs.get(name);
+    this.c.readTypedef(name);
+    const td = this.c.types.typedefs.get(name);
     if (!td) return;
     this.queue.push(() => {
       // An arithmetic typedef is classified by its own name, so attributes such as mode() count.
       const t: RawType = td.type.k === 'prim' ? ['p', this.word(kindExpr(name)), td.type.spell] : this.type(td.type, `(*(${name} *)0)`);
-      this.unit.typedefs.push({ n: name, t, sys: td.sys ? 1 : 0 } satisfies RawTypedef);
+      this.unit.typedefs.push({ n: name, t, sys: this.c.lines.isSystem(td.at) ? 1 : 0 } satisfies RawTypedef);
     });
   }
 
-  private record(r: IRecord): void {
+  private recordKey(r: RecordInfo): string {
+    const kw = r.union ? 'union' : 'struct';
+    if (r.proto) return `proto ${kw} ${this.c.loc(r.firstAt)}`;
+    return r.tag ? `${kw} ${r.tag}` : `anon ${kw} ${this.c.loc(r.firstAt)}`;
+  }
+
+  private enumKey(e: EnumInfo): string {
+    if (e.proto) return `proto enum ${this.c.loc(e.firstAt)}`;
+    return e.tag ? `enum ${e.tag}` : `anon enum ${this.c.loc(e.firstAt)}`;
+  }
+
+  private record(r: RecordInfo): void {
     if (this.doneRecords.has(r)) return;
     this.doneRecords.add(r);
     this.queue.push(() => {
-      const out: RawRecord = { key: r.key, union: r.union ? 1 : 0, complete: 0, loc: r.loc, sys: r.sys ? 1 : 0 };
+      // An incomplete tag may be completed by a system header's definition not read yet.
+      if (r.fields === null && r.tag !== null) this.c.readPending();
+      const out: RawRecord = { key: this.recordKey(r), union: r.union ? 1 : 0, complete: 0, loc: this.c.loc(r.at), sys: this.c.lines.isSystem(r.sysAt) ? 1 : 0 };
       if (r.tag) out.tag = r.tag;
       if (r.names.length) out.names = [...r.names];
-      if (r.fields && r.cname && r.fileScope) {
+      if (r.fields && r.cname && !r.proto) {
         const cn = r.cname;
         out.complete = 1;
         out.size = this.word(`sizeof(${cn})`);
@@ -686,16 +492,17 @@ class Emitter {
     });
   }
 
-  private enumeration(e: IEnum): void {
+  private enumeration(e: EnumInfo): void {
     if (this.doneEnums.has(e)) return;
     this.doneEnums.add(e);
     this.queue.push(() => {
+      if (e.values.length === 0 && e.tag !== null) this.c.readPending();
       const out: RawEnum = {
-        key: e.key,
+        key: this.enumKey(e),
         kind: this.word(kindExpr(e.cname ?? 'int')),
-        values: e.fileScope ? e.values.map((v): [string, number, number] => [v, this.word(`(unsigned long long)(${v})`), this.word(`((${v}) < 0)`)]) : [],
-        loc: e.loc,
-        sys: e.sys ? 1 : 0,
+        values: !e.proto ? e.values.map((v): [string, number, number] => [v, this.word(`(unsigned long long)(${v})`), this.word(`((${v}) < 0)`)]) : [],
+        loc: this.c.loc(e.at),
+        sys: this.c.lines.isSystem(e.sysAt) ? 1 : 0,
       };
       if (e.tag) out.tag = e.tag;
       if (e.names.length) out.names = [...e.names];
@@ -803,21 +610,49 @@ function inlineInstances(c: Collector): string {
 
 /** What a macro expansion may refer to and still be a constant expression at the end of the unit. */
 function knownIdentifiers(c: Collector): KnownIdentifiers {
-  const enumerators = new Set<string>();
-  for (const en of c.enums) if (en.fileScope) for (const v of en.values) enumerators.add(v);
-  const arithmeticTypedefs = new Set<string>();
-  const isArith = (t: IType, depth: number): boolean => {
+  // Asked of the identifiers in the unit's own macros only: a miss reads the pending definitions.
+  let enumerators: Set<string> | null = null;
+  const readEnumerators = (): Set<string> => {
+    const out = new Set<string>();
+    for (const en of c.types.enums) if (!en.proto) for (const v of en.values) out.add(v);
+    return out;
+  };
+  const arithmetic = new Map<string, boolean>();
+  const isArith = (t: CType, depth: number): boolean => {
     if (depth > 16) return false;
     if (t.k === 'prim') return !t.spell.startsWith('__typeof__') && !t.spell.startsWith(TYPEOF_PLACEHOLDER_PREFIX) && !/^__builtin/.test(t.spell);
     if (t.k === 'enum') return true;
     if (t.k === 'typedef') {
-      const td = c.typedefs.get(t.name);
+      c.readTypedef(t.name);
+      const td = c.types.typedefs.get(t.name);
       return td ? isArith(td.type, depth + 1) : false;
     }
     return false;
   };
-  for (const [name, td] of c.typedefs) if (isArith(td.type, 0)) arithmeticTypedefs.add(name);
-  return { enumerators, arithmeticTypedefs };
+  return {
+    enumerators: {
+      has(name: string): boolean {
+        enumerators ??= readEnumerators();
+        if (enumerators.has(name) || !c.hasPending()) return enumerators.has(name);
+        c.readPending();
+        enumerators = readEnumerators();
+        return enumerators.has(name);
+      },
+    },
+    arithmeticTypedefs: {
+      has(name: string): boolean {
+        const td = c.types.typedefs.get(name);
+        if (!td) return false;
+        let known = arithmetic.get(name);
+        if (known === undefined) {
+          c.readTypedef(name);
+          known = isArith(c.types.typedefs.get(name)!.type, 0);
+          arithmetic.set(name, known);
+        }
+        return known;
+      },
+    },
+  };
 }
 
 function render(e: Emitter): string {

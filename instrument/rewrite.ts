@@ -5,14 +5,15 @@
 // through the runtime (rules/renames.ts). Each decision becomes an edit on a node (splice.ts)
 // whose text barrier-text.ts writes; all other bytes stay as they were.
 import type { Node } from './parse.js';
-import { ARITH, TypeEnv, UNKNOWN, isArithmetic, isRecord, pointee, sameType, type CType, type FieldInfo } from './types.js';
+import { ARITH, TypeScope, UNKNOWN, adjustParameter, isArithmetic, isRecord, kindOf, pointee, pointerTo, resolved, sameType, type CType, type FieldInfo } from './ctype.js';
 import type { LineMap } from './linemap.js';
 import { storageClassSpecifiers } from './declarators.js';
 import { assignmentBarrier, atomicStoreBarrier, temporaryPrefix, type AtomicBarrier, type StoreForm } from './barrier-text.js';
 import { Splicer, countNewlines, type Render } from './splice.js';
-import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayNameRenamed, mayStoreOrCall, meansLibcFunction, returnKindMatchesLibc, routedValue } from './rules/renames.js';
+import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayNameRenamed, mayRewrite, mayStoreOrCall, storeCallOrBlockMarks, meansLibcFunction, returnKindMatchesLibc, routedValue } from './rules/renames.js';
 import { implicitIntDefinition } from './rules/implicit-int.js';
 import { escapingLocals, type EscapeAnalysis } from './rules/address-taken.js';
+import type { TextMarks } from './text-marks.js';
 import { decideStore, type Decision, type StoreScope, type VarInfo } from './rules/store-decision.js';
 import { valueUnused } from './rules/value-use.js';
 import { isUpdateOf, ompAtomicPragma, type AtomicPragma } from './rules/omp-atomic.js';
@@ -33,7 +34,7 @@ const MAX_TYPE_DEPTH = 64;
 type Task = { node: Node; as: 'statement' | 'expression' } | (() => void);
 
 export class Rewriter {
-  private readonly env = new TypeEnv();
+  private readonly env: TypeScope;
   private readonly globals = new Map<string, VarInfo>();
   private readonly definedFunctions = new Set<string>();
   private scopes: Array<Map<string, VarInfo>> = [];
@@ -70,10 +71,17 @@ export class Rewriter {
     private readonly storeForm: StoreForm = 'call',
   ) {
     this.splicer = new Splicer(text, this.parentOf);
+    this.env = new TypeScope(text, { host: false });
     this.prefix = temporaryPrefix(text);
   }
 
   run(root: Node): RewriteResult {
+    // Code outside system headers with no store, no `++`/`--` and no renamed name (a configure
+    // test that includes headers and calls a function) has nothing to rewrite or count: its
+    // declarations need not be read at all.
+    if (!this.lines.userRegions().some(([start, end]) => mayRewrite.test(this.text.slice(start, end)))) {
+      return { code: this.text, sites: this.sites, stats: this.stats, diagnostics: this.diagnostics };
+    }
     // Functions the unit defines itself keep their names: a program's own `free` is not libc's.
     // So do names the unit declares itself with a return type unlike libc's (autoconf's
     // `char strdup ();` link checks): the call is to something else.
@@ -81,14 +89,14 @@ export class Rewriter {
       if (child.type !== 'function_definition' && child.type !== 'declaration') continue;
       if (this.lines.isSystem(child.startIndex)) continue;
       for (const d of child.type === 'function_definition' ? [child.childForFieldName('declarator')] : child.childrenForFieldName('declarator')) {
-        const { name, type } = this.env.applyDeclarator(d, ARITH);
+        const { name, type } = this.env.declare(d, ARITH);
         if (!name || !RENAMED_FUNCTIONS.has(name)) continue;
-        if (type.k !== 'func') {
+        if (kindOf(type) !== 'func') {
           // A variable of that name (a function pointer called `free`) is the program's own.
           this.definedFunctions.add(name);
           continue;
         }
-        const declared = this.env.applyDeclarator(d, this.env.typeOfSpecifier(child.childForFieldName('type'))).type;
+        const declared = this.env.declare(d, this.env.specifier(child.childForFieldName('type'))).type;
         if (child.type === 'function_definition' || !returnKindMatchesLibc(name, declared)) this.definedFunctions.add(name);
       }
     }
@@ -128,7 +136,7 @@ export class Rewriter {
       case 'struct_specifier':
       case 'union_specifier':
       case 'enum_specifier':
-        this.env.typeOfSpecifier(node);
+        this.env.specifier(node);
         break;
       default:
         for (const c of node.namedChildren) {
@@ -140,30 +148,29 @@ export class Rewriter {
   }
 
   private typedef(node: Node): void {
-    const base = this.env.typeOfSpecifier(node.childForFieldName('type'));
+    const base = this.env.specifier(node.childForFieldName('type'));
     for (const d of node.childrenForFieldName('declarator')) {
-      const { name, type } = this.env.applyDeclarator(d, base);
-      if (name) this.env.defineTypedef(name, type);
+      const { name, nameNode, type } = this.env.declare(d, base);
+      if (name) this.env.defineTypedef(name, type, nameNode!.startIndex);
     }
   }
 
   private declaration(node: Node, into: Map<string, VarInfo>, inFunction: boolean): void {
-    const base = this.env.typeOfSpecifier(node.childForFieldName('type'));
+    const base = this.env.specifier(node.childForFieldName('type'));
     const storage = this.storageOf(node);
     const local = inFunction && !storage.has('static') && !storage.has('extern');
     const autoType = node.childForFieldName('type')?.text === '__auto_type';
     for (const d of node.childrenForFieldName('declarator')) {
-      const declared = this.env.applyDeclarator(d, base);
+      const declared = this.env.declare(d, base);
       const { name, nameNode } = declared;
       let type = declared.type;
       const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
       if (autoType && value) {
         // `__auto_type v = e;`: e's type, arrays and functions decayed to pointers.
-        const t = this.typeOf(value);
-        type = t.k === 'array' ? { k: 'ptr', to: t.of } : t.k === 'func' ? { k: 'ptr', to: t } : t;
+        type = adjustParameter(resolved(this.typeOf(value)));
       }
       if (!name) continue;
-      into.set(name, { type, local: local && type.k !== 'func', register: storage.has('register'), declaredAt: nameNode?.startIndex });
+      into.set(name, { type, local: local && kindOf(type) !== 'func', register: storage.has('register'), declaredAt: nameNode?.startIndex });
     }
   }
 
@@ -191,7 +198,7 @@ export class Rewriter {
 
   private functionDefinition(fn: Node): void {
     const declarator = fn.childForFieldName('declarator');
-    const { name, type } = this.env.applyDeclarator(declarator, this.env.typeOfSpecifier(fn.childForFieldName('type')));
+    const { name, type } = this.env.declare(declarator, this.env.specifier(fn.childForFieldName('type')));
     if (name) this.globals.set(name, { type, local: false, register: false });
     const body = fn.childForFieldName('body');
     if (!body || this.lines.isSystem(fn.startIndex)) return;
@@ -212,9 +219,9 @@ export class Rewriter {
         params.set(ptypeNode.text, { type: UNKNOWN, local: true, register: false, declaredAt: ptypeNode.startIndex });
         continue;
       }
-      const { name: pname, nameNode: pnameNode, type: ptype } = this.env.applyDeclarator(pdecl, this.env.typeOfSpecifier(ptypeNode));
+      const { name: pname, nameNode: pnameNode, type: ptype } = this.env.declare(pdecl, this.env.specifier(ptypeNode));
       // A parameter declared as an array or function is a pointer.
-      const adjusted: CType = ptype.k === 'array' ? { k: 'ptr', to: ptype.of } : ptype.k === 'func' ? { k: 'ptr', to: ptype } : ptype;
+      const adjusted = adjustParameter(resolved(ptype));
       if (pname) params.set(pname, { type: adjusted, local: true, register: this.storageOf(p).has('register'), declaredAt: pnameNode?.startIndex });
     }
     // K&R parameter declarations sit between the declarator and the body.
@@ -227,11 +234,13 @@ export class Rewriter {
     const outerScopes = this.scopes;
     const outerEscaping = this.escaping;
     this.scopes = outerScopes.length ? [...outerScopes, params] : [params];
+    const outerMarks = this.marks;
+    this.marks = storeCallOrBlockMarks(this.text, body.startIndex, body.endIndex);
     const own = escapingLocals(this.text, body, {
       resolve: (name) => this.lookup(name)?.declaredAt,
       mayBeArrayMember: (name) => {
         const fields = this.env.fieldsByName.get(name);
-        return !fields || fields.some((f) => f.type.k === 'array' || f.type.k === 'unknown');
+        return !fields || fields.some((f) => kindOf(f.type) === 'array' || kindOf(f.type) === 'unknown');
       },
     });
     // A nested function's escapes are its enclosing function's too (one frame reaches the other's).
@@ -243,6 +252,7 @@ export class Rewriter {
       () => {
         this.scopes = outerScopes;
         this.escaping = outerEscaping;
+        this.marks = outerMarks;
       },
     ]);
   }
@@ -253,7 +263,7 @@ export class Rewriter {
    */
   private implicitIntFunction(call: Node, body: Node): void {
     const name = call.childForFieldName('function')!.text;
-    this.globals.set(name, { type: { k: 'func', ret: ARITH }, local: false, register: false });
+    this.globals.set(name, { type: { k: 'func', ret: ARITH, sig: null }, local: false, register: false });
     if (this.lines.isSystem(call.startIndex)) return;
     const params = new Map<string, VarInfo>();
     for (const a of call.childForFieldName('arguments')?.namedChildren ?? []) params.set(a.text, { type: UNKNOWN, local: true, register: false });
@@ -314,7 +324,7 @@ export class Rewriter {
         // Initialisers are visited before the names come into scope, as far as stores go.
         const scope = this.scopes[this.scopes.length - 1]!;
         stack.push(() => this.declaration(n, scope, true));
-        this.pushChildren(n, stack, () => 'expression');
+        if (this.mayMatter(n)) this.pushChildren(n, stack, () => 'expression');
         return;
       }
       case 'type_definition':
@@ -326,7 +336,7 @@ export class Rewriter {
       case 'struct_specifier':
       case 'union_specifier':
       case 'enum_specifier':
-        this.env.typeOfSpecifier(n);
+        this.env.specifier(n);
         return;
       case 'expression_statement':
       case 'return_statement':
@@ -337,8 +347,16 @@ export class Rewriter {
           this.pushChildren(n, stack, () => 'statement');
           return;
         }
-        this.expression(n, stack);
+        if (this.mayMatter(n)) this.expression(n, stack); // a condition, a for clause, a case value
     }
+  }
+
+  /** Where the function body being walked holds a store, `++`/`--`, a renamed name or a block. */
+  private marks: TextMarks | null = null;
+
+  /** Whether walking the node can find anything (only asked inside a function body). */
+  private mayMatter(n: Node): boolean {
+    return this.marks?.any(n.startIndex, n.endIndex) ?? true;
   }
 
   /** Cheap text test: can this statement contain a store or a renamed name at all? */
@@ -347,6 +365,9 @@ export class Rewriter {
   }
 
   private expression(n: Node, stack: Task[]): void {
+    // Nothing below a node without a store, a renamed name or a block can change (a declaration
+    // reached here declares a name, whatever its text).
+    if (n.type !== 'declaration' && !this.mayMatter(n)) return;
     switch (n.type) {
       case 'assignment_expression': {
         const lhs = n.childForFieldName('left')!;
@@ -408,7 +429,7 @@ export class Rewriter {
   private fieldOf(fe: Node, depth = 0): FieldInfo | null {
     const base = this.typeOf(fe.childForFieldName('argument'), depth);
     const rec = this.env.resolveRecord(fe.child(1)?.type === '->' ? pointee(base) : base);
-    return rec?.fields.get(fe.childForFieldName('field')?.text ?? '') ?? null;
+    return rec?.byName!.get(fe.childForFieldName('field')?.text ?? '') ?? null;
   }
 
   /**
@@ -426,23 +447,23 @@ export class Rewriter {
         return this.fieldOf(n, depth + 1)?.type ?? UNKNOWN;
       case 'subscript_expression': {
         const a = typeOf(n.childForFieldName('argument'));
-        if (a.k === 'ptr' || a.k === 'array') return pointee(a);
+        if (kindOf(a) === 'ptr' || kindOf(a) === 'array') return pointee(a);
         const i = typeOf(n.childForFieldName('index'));
-        return i.k === 'ptr' || i.k === 'array' ? pointee(i) : UNKNOWN;
+        return kindOf(i) === 'ptr' || kindOf(i) === 'array' ? pointee(i) : UNKNOWN;
       }
       case 'pointer_expression': {
         const arg = typeOf(n.childForFieldName('argument'));
-        if (n.child(0)?.type === '&') return { k: 'ptr', to: arg };
-        return arg.k === 'func' ? arg : pointee(arg);
+        if (n.child(0)?.type === '&') return pointerTo(arg);
+        return kindOf(arg) === 'func' ? arg : pointee(arg);
       }
       case 'cast_expression':
       case 'compound_literal_expression': {
         const t = n.childForFieldName('type');
-        return t ? this.env.typeOfDescriptor(t) : UNKNOWN;
+        return t ? this.env.descriptor(t) : UNKNOWN;
       }
       case 'call_expression': {
-        let f = typeOf(n.childForFieldName('function'));
-        if (f.k === 'ptr') f = f.to;
+        let f = resolved(typeOf(n.childForFieldName('function')));
+        if (f.k === 'ptr') f = resolved(f.to);
         return f.k === 'func' ? f.ret : UNKNOWN;
       }
       case 'assignment_expression':
@@ -467,8 +488,8 @@ export class Rewriter {
         const a = typeOf(n.childForFieldName('left'));
         const b = typeOf(n.childForFieldName('right'));
         if (isArithmetic(a) && isArithmetic(b)) return ARITH;
-        if ((a.k === 'ptr' || a.k === 'array') && isArithmetic(b)) return { k: 'ptr', to: pointee(a) };
-        if (op === '+' && isArithmetic(a) && (b.k === 'ptr' || b.k === 'array')) return { k: 'ptr', to: pointee(b) };
+        if ((kindOf(a) === 'ptr' || kindOf(a) === 'array') && isArithmetic(b)) return pointerTo(pointee(a));
+        if (op === '+' && isArithmetic(a) && (kindOf(b) === 'ptr' || kindOf(b) === 'array')) return pointerTo(pointee(b));
         return UNKNOWN;
       }
       case 'comma_expression':
@@ -579,7 +600,7 @@ export class Rewriter {
         return n.child(1)?.type === '->' || this.addressable(n.childForFieldName('argument'), depth + 1);
       case 'subscript_expression': {
         const a = n.childForFieldName('argument')!;
-        return this.typeOf(a).k === 'ptr' || this.addressable(a, depth + 1);
+        return kindOf(this.typeOf(a)) === 'ptr' || this.addressable(a, depth + 1);
       }
       case 'pointer_expression':
         return n.child(0)?.type === '*';

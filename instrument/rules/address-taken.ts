@@ -13,6 +13,7 @@
 // A `register` variable never escapes: C forbids taking its address.
 import type { Node } from '../parse.js';
 import { applyDeclarator, type DeclaratorLayers } from '../declarators.js';
+import { textMarks, type TextMarks } from '../text-marks.js';
 
 /** Where a variable is declared: the offset of its name in the declarator. */
 export type DeclKey = number;
@@ -42,10 +43,21 @@ export function declaredName(d: Node | null): Node | null {
 type Step = { n: Node; parent: Node | null } | 'pop';
 
 const scopeMatters = new Set(['compound_statement', 'for_statement', 'declaration', 'init_declarator', 'function_definition', 'field_declaration']);
-const mayEscapeText = /[&.{]/;
+
+/** Where in a unit's text a local can escape: `&`, `.`, `{` (a nested function); for a block without nested functions, `&`, `.`, a record. */
+export interface EscapeMarks {
+  node: TextMarks;
+  block: TextMarks;
+}
+
+/** The escape marks of text[start, end). */
+export function escapeMarks(text: string, start: number, end: number): EscapeMarks {
+  return { node: textMarks(text, { chars: '&.{' }, start, end), block: textMarks(text, { chars: '&.', words: ['struct', 'union'] }, start, end) };
+}
 
 /** The escape analysis of a function body; `text` is the unit's text (the tree's offsets are into it). */
 export function escapingLocals(text: string, body: Node, outer: EnclosingScope): EscapeAnalysis {
+  const marks = escapeMarks(text, body.startIndex, body.endIndex);
   const taken = new Set<DeclKey>();
   let nestedFunction = false;
   const scopes: Array<Map<string, DeclKey>> = [new Map()];
@@ -66,6 +78,9 @@ export function escapingLocals(text: string, body: Node, outer: EnclosingScope):
     if (k !== undefined) taken.add(k);
   };
   const mayBeArrayMember = (name: string): boolean => localArrayMembers.has(name) || outer.mayBeArrayMember(name);
+  // Without a nested function, a block (or the whole body) with no `&`, `.` or record in its text
+  // makes nothing escape, and the names it declares are its own: it need not be read at all.
+  const anyNested = body.descendantsOfType('function_definition').length > 0;
 
   const stack: Step[] = [{ n: body, parent: null }];
   const visitAll = (nodes: Node[], parent: Node): void => {
@@ -78,10 +93,11 @@ export function escapingLocals(text: string, body: Node, outer: EnclosingScope):
     }
     const { n, parent } = step;
     // Only `&`, `.` and nested functions make a local escape; scopes come from the rest.
-    if (!scopeMatters.has(n.type) && !mayEscapeText.test(text.slice(n.startIndex, n.endIndex))) continue;
+    if (!scopeMatters.has(n.type) && !marks.node.any(n.startIndex, n.endIndex)) continue;
     switch (n.type) {
       case 'compound_statement':
       case 'for_statement':
+        if (!anyNested && !marks.block.any(n.startIndex, n.endIndex)) continue;
         scopes.push(new Map());
         stack.push('pop');
         visitAll(n.namedChildren, n);

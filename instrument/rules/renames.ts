@@ -7,8 +7,9 @@
 // something else and keep their names: an undeclared `strdup` must stay an implicit declaration,
 // as it is for gcc, or configure's declaration checks would answer differently under cc-wb.
 import type { Node } from '../parse.js';
-import type { CType } from '../types.js';
+import { kindOf, resolved, type CType } from '../ctype.js';
 import type { VarInfo } from './store-decision.js';
+import { textMarks, type TextMarks } from '../text-marks.js';
 
 /** libc (and GCC builtin) names whose uses in user code go through the runtime. */
 export const RENAMED_FUNCTIONS: ReadonlyMap<string, string> = new Map(
@@ -44,6 +45,15 @@ const renamedNames = [...RENAMED_FUNCTIONS.keys()].filter((n) => !n.startsWith('
 // An assignment operator (not ==, <=, >=, !=), ++, --, or a name the pass renames.
 /** Cheap text test for a statement: can it contain a store or a renamed name at all? */
 export const mayStoreOrCall = new RegExp(`(?:^|[^=!<>])=(?!=)|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
+/**
+ * Where walking an expression, a declaration or a condition can find something: a store of any
+ * operator, `++`/`--`, a renamed name, a statement expression's block.
+ */
+export function storeCallOrBlockMarks(text: string, start: number, end: number): TextMarks {
+  return textMarks(text, { chars: '={', doubled: '+-', words: RENAMED_FUNCTIONS.keys() }, start, end);
+}
+/** Cheap text test for a stretch of code: can it hold anything to rewrite (a store of any operator, `++`/`--`, a renamed name)? */
+export const mayRewrite = new RegExp(`=|\\+\\+|--|\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
 /** Cheap text test for an initializer: can it name a renamed function at all? */
 export const mayNameRenamed = new RegExp(`\\b(?:__builtin_)?(?:${renamedNames.join('|')})\\b`);
 
@@ -58,7 +68,8 @@ export function meansLibcFunction(name: string, declared: VarInfo | undefined): 
   if (name.startsWith('__builtin_')) return true;
   if (!declared || declared.local) return false;
   // 'unknown': declared through something the type model does not read (`__typeof__(free) free;`).
-  return declared.type.k === 'func' || declared.type.k === 'unknown';
+  const kind = kindOf(declared.type);
+  return kind === 'func' || kind === 'unknown';
 }
 
 /** Whether `id` is what a call calls, through parentheses: `free(p)`, `(free)(p)`. */
@@ -93,9 +104,10 @@ function libcReturnKind(name: string): 'ptr' | 'void' | 'int' {
 
 /** Whether a declaration of a renamed name can be libc's (its return type, where known, has libc's shape). */
 export function returnKindMatchesLibc(name: string, declared: CType): boolean {
-  if (declared.k !== 'func') return false;
-  const ret = declared.ret;
-  const kind = ret.k === 'ptr' ? 'ptr' : ret.k === 'void' ? 'void' : ret.k === 'arith' ? 'int' : 'unknown';
+  const fn = resolved(declared);
+  if (fn.k !== 'func') return false;
+  const ret = kindOf(fn.ret);
+  const kind = ret === 'ptr' ? 'ptr' : ret === 'void' ? 'void' : ret === 'arith' ? 'int' : 'unknown';
   return kind === 'unknown' || kind === libcReturnKind(name);
 }
 

@@ -4,7 +4,7 @@
 // and an error where a wrong guess could miss a pointer store the compiler cannot catch (a
 // bit-field, which has no address, sharing its name with a possible pointer field).
 import type { Node } from '../parse.js';
-import { UNKNOWN, isArithmetic, type CType, type FieldInfo } from '../types.js';
+import { UNKNOWN, isArithmetic, kindOf, type CType, type FieldInfo } from '../ctype.js';
 
 export interface VarInfo {
   type: CType;
@@ -39,7 +39,7 @@ export function decideStore(lhs: Node, scope: StoreScope): Decision {
   while (l.type === 'parenthesized_expression' && l.namedChildren.length === 1) l = l.namedChildren[0]!;
   if (l.type === 'identifier') {
     const v = scope.lookup(l.text);
-    if (v?.local && v.type.k !== 'array' && !scope.addressTaken(l.text)) return { action: 'skip', why: 'local' };
+    if (v?.local && kindOf(v.type) !== 'array' && !scope.addressTaken(l.text)) return { action: 'skip', why: 'local' };
     if (v?.register && !v.local) return { action: 'skip', why: 'non-pointer' };
     return isArithmetic(v?.type ?? UNKNOWN) ? { action: 'skip', why: 'non-pointer' } : { action: 'barrier' };
   }
@@ -48,7 +48,7 @@ export function decideStore(lhs: Node, scope: StoreScope): Decision {
     if (isDot) {
       const root = rootIdentifier(l, false);
       const v = root ? scope.lookup(root) : undefined;
-      if (root && v?.local && v.type.k !== 'array' && !scope.addressTaken(root)) return { action: 'skip', why: 'local' };
+      if (root && v?.local && kindOf(v.type) !== 'array' && !scope.addressTaken(root)) return { action: 'skip', why: 'local' };
     }
     const field = l.childForFieldName('field')?.text ?? '';
     const known = scope.fieldOf(l);

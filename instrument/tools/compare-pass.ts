@@ -8,9 +8,10 @@
 // `git worktree` of the base commit built with tsc); this build is the one the script is part of.
 // Every `*.i` file found under the other arguments is a unit. `--form` forces the store barrier's
 // form (by default each unit's target decides). Exit status 1 when any unit differs.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { preprocessedUnits } from './units.js';
 
 interface Pass {
   instrumentPreprocessed(input: Buffer, options?: { fileName?: string; storeForm?: string }): unknown;
@@ -24,16 +25,6 @@ async function loadPass(dir: string): Promise<Pass> {
   const meta = metadata.metadataForPreprocessed ?? index.metadataForPreprocessed;
   if (!instrument || !meta) throw new Error(`${dir}: no instrumentPreprocessed/metadataForPreprocessed exports`);
   return { instrumentPreprocessed: instrument, metadataForPreprocessed: meta };
-}
-
-function units(paths: string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
-    else if (p.endsWith('.i')) out.push(p);
-  };
-  for (const p of paths) walk(resolve(p));
-  return out;
 }
 
 /** Everything the pass produces for a unit, as one string per aspect (errors count as output). */
@@ -78,7 +69,7 @@ async function main(): Promise<number> {
   }
   const other = await loadPass(resolve(otherDir));
   const self = await loadPass(resolve(import.meta.dirname, '..'));
-  const files = units(paths);
+  const files = preprocessedUnits(paths);
   let differing = 0;
   const counts = { units: 0, instrumented: 0, sites: 0, metadataBytes: 0 };
   for (const file of files) {

@@ -3,37 +3,13 @@
 // the per-round ratios is reported, which keeps a shared machine's noise out of the ratio.
 //
 //   npx tsc -p . && node dist/runtime-ts/bench/call-overhead.js [--rounds 31] [--calls 1000000] [--json]
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { load } from '../index.js';
+import { buildLibrary, jsonRequested, numberOption, median } from './common.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..', '..');
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-function build(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cc-wb-bench-'));
-  const src = join(dir, 'add.c');
-  writeFileSync(
-    src,
-    'int add(int a, int b) { return a + b; }\n' +
-      'struct node { int value; struct node *next; };\n' +
-      'int node_value(const struct node *n) { return n->value; }\n',
-  );
-  const out = join(dir, 'libadd.so');
-  // Until the pass appends metadata itself, the test suite's pass module does.
-  const passModule = join(root, 'test', 'runtime-ts', 'fixtures', 'pass-with-metadata.mjs');
-  const env = { ...process.env, ...(existsSync(passModule) ? { CC_WB_PASS_MODULE: passModule } : {}) };
-  execFileSync(process.execPath, [join(root, 'toolchain', 'bin', 'cc-wb.js'), '-O2', '-shared', '-fPIC', src, '-o', out], { env, stdio: 'inherit' });
-  return out;
-}
+const SOURCE =
+  'int add(int a, int b) { return a + b; }\n' +
+  'struct node { int value; struct node *next; };\n' +
+  'int node_value(const struct node *n) { return n->value; }\n';
 
 /** A timing loop of its own per function, so each call site stays monomorphic. */
 function timer(): (f: (a: number, b: number) => unknown, n: number) => number {
@@ -49,14 +25,9 @@ function timer(): (f: (a: number, b: number) => unknown, n: number) => number {
   ) as (f: (a: number, b: number) => unknown, n: number) => number;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-const rounds = arg('--rounds', 31);
-const n = arg('--calls', 1_000_000);
-const lib = load(build());
+const rounds = numberOption('--rounds', 31);
+const n = numberOption('--calls', 1_000_000);
+const lib = load(buildLibrary('add', SOURCE));
 const host = lib.add as (a: number, b: number) => number;
 const raw = lib.$lib.handle.func('int add(int, int)') as unknown as (a: number, b: number) => number;
 if (host(2, 3) !== 5 || raw(2, 3) !== 5) throw new Error('add is broken');
@@ -103,7 +74,7 @@ const secondary = {
 };
 if (acc === -1) console.log(acc);
 Object.assign(result, secondary);
-if (process.argv.includes('--json')) console.log(JSON.stringify(result));
+if (jsonRequested()) console.log(JSON.stringify(result));
 else
   console.log(
     `int add(int,int): raw koffi ${result.rawNs.toFixed(1)} ns/call, host ${result.hostNs.toFixed(1)} ns/call, ` +

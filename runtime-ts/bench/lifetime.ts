@@ -8,23 +8,11 @@
 //   npx tsc -p . && node dist/runtime-ts/bench/lifetime.js [--stores 2000000] [--cycles 1000000] [--rounds 5] [--json]
 //
 // Times are CPU time of the process (user + system), which a loaded machine inflates far less than wall time.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { collect, configure, load, scope, stats } from '../index.js';
 import { clock } from '../heap/log.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..', '..');
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+import { buildLibrary, jsonRequested, numberOption, median } from './common.js';
 
 const SOURCE = `
 #include <stdlib.h>
@@ -43,22 +31,6 @@ struct box **slots_new(int n) { return calloc(n, sizeof(struct box *)); }
 void slots_clear(struct box **s, int n) { for (int i = 0; i < n; i++) s[i] = 0; }
 void link3(struct box *a, struct box *b, struct box *c) { a->next = b; b->next = c; c->next = a; }
 `;
-
-function build(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cc-wb-bench-'));
-  const src = join(dir, 'lifetime.c');
-  writeFileSync(src, SOURCE);
-  const out = join(dir, 'liblifetime.so');
-  const passModule = join(root, 'test', 'runtime-ts', 'fixtures', 'pass-with-metadata.mjs');
-  const env = { ...process.env, ...(existsSync(passModule) ? { CC_WB_PASS_MODULE: passModule } : {}) };
-  execFileSync(process.execPath, [join(root, 'toolchain', 'bin', 'cc-wb.js'), '-O2', '-shared', '-fPIC', src, '-o', out], { env, stdio: 'inherit' });
-  return out;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 // CPU time of this (single-threaded) process, not wall time: the figures must survive a shared, loaded machine.
 const now = () => process.cpuUsage();
 const ns = (t0: NodeJS.CpuUsage) => {
@@ -73,10 +45,10 @@ clock.now = () => {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
-const lib = load(build()) as Any;
-const rounds = arg('--rounds', 5);
-const nStores = arg('--stores', 2_000_000);
-const nCycles = arg('--cycles', 1_000_000);
+const lib = load(buildLibrary('lifetime', SOURCE)) as Any;
+const rounds = numberOption('--rounds', 5);
+const nStores = numberOption('--stores', 2_000_000);
+const nCycles = numberOption('--cycles', 1_000_000);
 
 // ---- managed stores -------------------------------------------------------------------------
 const NSLOTS = 1024;
@@ -199,7 +171,7 @@ if (cycleResult.cyclesFound !== nCycles || cycleResult.freed < 3 * nCycles || cy
 
 configure(lib, { collectThreshold: null });
 const result = { store: storeResult, cycles: cycleResult, cyclesAmortized: amortized };
-if (process.argv.includes('--json')) console.log(JSON.stringify(result));
+if (jsonRequested()) console.log(JSON.stringify(result));
 else
   console.log(
     `managed pointer store (C barrier slow path + event + host accounting): ${storeResult.managedStoreNs.toFixed(1)} ns/store ` +

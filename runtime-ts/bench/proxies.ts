@@ -7,22 +7,10 @@
 // proxy, and the host's live counts.
 //
 //   npx tsc -p . && node dist/runtime-ts/bench/proxies.js [--proxies 600000] [--json]
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { load, scope, stats } from '../index.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..', '..');
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+import { buildLibrary, jsonRequested, numberOption } from './common.js';
 
 const SOURCE = `
 #include <stdlib.h>
@@ -30,17 +18,6 @@ struct item { long value; struct item *next; };
 struct item *item_new(long v) { struct item *p = malloc(sizeof *p); p->value = v; p->next = 0; return p; }
 void item_free(struct item *p) { free(p); }
 `;
-
-function build(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cc-wb-bench-'));
-  const src = join(dir, 'items.c');
-  writeFileSync(src, SOURCE);
-  const out = join(dir, 'libitems.so');
-  const passModule = join(root, 'test', 'runtime-ts', 'fixtures', 'pass-with-metadata.mjs');
-  const env = { ...process.env, ...(existsSync(passModule) ? { CC_WB_PASS_MODULE: passModule } : {}) };
-  execFileSync(process.execPath, [join(root, 'toolchain', 'bin', 'cc-wb.js'), '-O2', '-shared', '-fPIC', src, '-o', out], { env, stdio: 'inherit' });
-  return out;
-}
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -51,9 +28,9 @@ const cpuNs = () => {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const lib = load(build()) as any;
+const lib = load(buildLibrary('items', SOURCE)) as any;
 lib.item_new.returns({ owned: lib.item_free });
-const n = arg('--proxies', 600_000);
+const n = numberOption('--proxies', 600_000);
 
 interface Result {
   proxies: number;
@@ -111,7 +88,7 @@ const released = measure(() => {
 });
 
 const result = { scoped, released };
-if (process.argv.includes('--json')) console.log(JSON.stringify(result));
+if (jsonRequested()) console.log(JSON.stringify(result));
 else {
   const line = (name: string, r: Result) =>
     `${name}: ${r.proxies} proxies in one job: heap ${r.heapBeforeMiB.toFixed(1)} → ${r.heapAfterMiB.toFixed(1)} MiB after a full GC ` +

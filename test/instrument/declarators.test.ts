@@ -1,4 +1,4 @@
-// instrument/declarators.ts: the declarator walk both type models share.
+// instrument/declarators.ts: the declarator walk of the type model, and the declaration readers.
 import { describe, expect, it } from 'vitest';
 import { applyDeclarator, isBitfield, storageClassSpecifiers, type DeclaratorLayers } from '../../instrument/declarators.js';
 import { parseC, type Node } from '../../instrument/parse.js';

@@ -229,3 +229,46 @@ describe('the appendix adds no diagnostics', () => {
     });
   }
 });
+
+describe('system-header definitions read on demand', () => {
+  // A system header's typedefs and tagged records are read only when the unit's own declarations
+  // or macros reach them; what they reach must be described as if all had been read in place.
+  const unit = [
+    '# 0 "u.c"',
+    '# 1 "/usr/include/sys.h" 1 3 4',
+    'typedef unsigned long sys_size;',
+    'struct sys_rec { int a; struct { int b; } in; };',
+    'enum sys_e { SYS_A = 1 };',
+    'typedef struct { int q; } sys_anon;',
+    'typedef int sys_unused;',
+    '# 2 "u.c" 2',
+    '#define USES_ENUM (SYS_A + 1)',
+    '#define USES_TYPEDEF ((sys_size)4)',
+    'struct sys_rec g;',
+    'sys_anon h;',
+    '',
+  ].join('\n');
+  /** The unit's description as the host reads it (the JSON literal of the appendix). */
+  const described = (appendix: string): { records: Array<{ key: string; complete: number; names?: string[] }>; typedefs: Array<{ n: string }>; macros: Array<{ n: string }> } => {
+    const literal = appendix.slice(appendix.indexOf('char __wb_json[sizeof(') + 'char __wb_json[sizeof('.length, appendix.indexOf(')];'));
+    return JSON.parse(JSON.parse(`[${literal.replace(/"\s*\n\s*"/g, '')}]`)[0]);
+  };
+
+  it('describes what the unit reaches, complete, and nothing else', () => {
+    const unitMeta = described(metadataForPreprocessed(unit, 'u.c'));
+    const byKey = new Map(unitMeta.records.map((r) => [r.key, r]));
+    expect(byKey.get('struct sys_rec')?.complete).toBe(1);
+    expect(byKey.get('anon struct /usr/include/sys.h:2:25')?.complete).toBe(1); // named through g's record
+    expect([...byKey.values()].find((r) => r.names?.includes('sys_anon'))?.complete).toBe(1);
+    expect(unitMeta.typedefs.map((t) => t.n)).toEqual(['sys_anon']);
+    // Macros over a system enumerator and a system arithmetic typedef are constants.
+    expect(unitMeta.macros.map((m) => m.n)).toEqual(['USES_ENUM', 'USES_TYPEDEF']);
+  });
+
+  it('lets a unit redefine a system typedef name', () => {
+    const redefined = unit.replace('sys_anon h;', 'typedef long sys_size;\nsys_size k;');
+    const unitMeta = described(metadataForPreprocessed(redefined, 'u.c'));
+    expect(unitMeta.typedefs.map((t) => t.n)).toEqual(['sys_size']);
+    expect(metadataForPreprocessed(redefined, 'u.c')).toMatch(/\\"n\\":\\"sys_size\\",\\"t\\":\[\\"p\\",\d+,\\"long\\"\],\\"sys\\":0/);
+  });
+});

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseC, type Node } from '../../../instrument/parse.js';
 import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayNameRenamed, mayStoreOrCall, meansLibcFunction, returnKindMatchesLibc, routedValue } from '../../../instrument/rules/renames.js';
-import { ARITH, UNKNOWN, type CType } from '../../../instrument/types.js';
+import { ARITH, UNKNOWN, VOID, pointerTo, type CType } from '../../../instrument/ctype.js';
 
 /** The first identifier node spelled `name` in the parse of `src`. */
 function identifier(src: string, name: string): Node {
@@ -35,10 +35,10 @@ describe('renamed functions', () => {
   });
 
   it('routes a plain name only where it is declared as a function; a builtin always', () => {
-    const fn: CType = { k: 'func', ret: { k: 'ptr', to: { k: 'void' } } };
+    const fn: CType = { k: 'func', ret: pointerTo(VOID), sig: null };
     expect(meansLibcFunction('malloc', { type: fn, local: false, register: false })).toBe(true);
     expect(meansLibcFunction('malloc', undefined)).toBe(false); // undeclared: an implicit declaration
-    expect(meansLibcFunction('free', { type: { k: 'ptr', to: fn }, local: false, register: false })).toBe(false); // a variable
+    expect(meansLibcFunction('free', { type: pointerTo(fn), local: false, register: false })).toBe(false); // a variable
     expect(meansLibcFunction('free', { type: fn, local: true, register: false })).toBe(false);
     expect(meansLibcFunction('__builtin_memcpy', undefined)).toBe(true);
   });
@@ -51,10 +51,10 @@ describe('renamed functions', () => {
   });
 
   it("accepts a declaration as libc's only when its return type has libc's shape", () => {
-    const fn = (ret: CType): CType => ({ k: 'func', ret });
-    expect(returnKindMatchesLibc('malloc', fn({ k: 'ptr', to: { k: 'void' } }))).toBe(true);
+    const fn = (ret: CType): CType => ({ k: 'func', ret, sig: null });
+    expect(returnKindMatchesLibc('malloc', fn(pointerTo(VOID)))).toBe(true);
     expect(returnKindMatchesLibc('strdup', fn(ARITH))).toBe(false); // autoconf's `char strdup ();`
-    expect(returnKindMatchesLibc('free', fn({ k: 'void' }))).toBe(true);
+    expect(returnKindMatchesLibc('free', fn(VOID))).toBe(true);
     expect(returnKindMatchesLibc('posix_memalign', fn(ARITH))).toBe(true);
     expect(returnKindMatchesLibc('free', fn(UNKNOWN))).toBe(true);
     expect(returnKindMatchesLibc('free', ARITH)).toBe(false);

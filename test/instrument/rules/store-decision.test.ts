@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseC, type Node } from '../../../instrument/parse.js';
 import { decideStore, rootIdentifier, type StoreScope, type VarInfo } from '../../../instrument/rules/store-decision.js';
-import { ARITH, UNKNOWN, type FieldInfo } from '../../../instrument/types.js';
+import { ARITH, UNKNOWN, pointerTo, type FieldInfo } from '../../../instrument/ctype.js';
 
 /** The left operand of the first assignment in `body`. */
 function lhsOf(body: string): Node {
@@ -21,7 +21,7 @@ function scope(vars: Record<string, VarInfo>, opts: { taken?: string[]; fields?:
   };
 }
 
-const ptr: VarInfo = { type: { k: 'ptr', to: ARITH }, local: false, register: false };
+const ptr: VarInfo = { type: pointerTo(ARITH), local: false, register: false };
 const localPtr: VarInfo = { ...ptr, local: true };
 
 describe('store decisions', () => {
@@ -38,9 +38,9 @@ describe('store decisions', () => {
   });
 
   it('judges an unknown record field by every field of that name', () => {
-    const arith: FieldInfo = { type: ARITH, bitfield: false };
-    const bits: FieldInfo = { type: ARITH, bitfield: true };
-    const pointer: FieldInfo = { type: { k: 'ptr', to: ARITH }, bitfield: false };
+    const arith: FieldInfo = { name: 'n', type: ARITH, bitfield: false };
+    const bits: FieldInfo = { name: 'n', type: ARITH, bitfield: true };
+    const pointer: FieldInfo = { name: 'n', type: pointerTo(ARITH), bitfield: false };
     expect(decideStore(lhsOf('q->n = 0;'), scope({}, { fields: { n: [arith, bits] } }))).toEqual({ action: 'skip', why: 'non-pointer' });
     expect(decideStore(lhsOf('q->n = 0;'), scope({}, { fields: { n: [pointer] } }))).toEqual({ action: 'barrier' });
     expect(decideStore(lhsOf('q->n = 0;'), scope({}, { fields: { n: [pointer, bits] } }))).toMatchObject({ action: 'error' });
