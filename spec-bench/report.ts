@@ -261,7 +261,7 @@ export function renderTable(s: SuiteResult): string {
           Object.entries(b.hosted).map(([c, h]) => [b.name, c, String(h.processes), String(h.held), h.slowStores.toLocaleString('en-US'), h.countedStores.toLocaleString('en-US'), h.rangeOps.toLocaleString('en-US'), h.rangeWords.toLocaleString('en-US'), h.events.toLocaleString('en-US')]),
         ),
       ),
-      '"slow stores": pointer stores that passed the hook\'s shadow test (their slot lies in a 1 MiB granule holding a host object) and ran the C filter; every other store stopped at the shadow test.',
+      '"slow stores": pointer stores that passed the hook\'s shadow test (the slot\'s 1 MiB granule holds counted slots, or the new value\'s granule holds host objects) and ran the C filter; every other store stopped at the shadow test.',
     );
   }
   if (s.driven?.length) lines.push('', ...renderDriven(s.driven, s.runs));
