@@ -21,19 +21,27 @@ export interface Profile {
 }
 
 /**
- * Parses callgrind's output format (positions: line; events: Ir first) with name and position
- * compression. Cost lines after `calls=` are the call's inclusive cost and are not self cost.
+ * Callgrind's name compression: `(id) name` defines an id for a file, object or function name
+ * (`kind`), a later `(id)` refers to it. Returns the resolver for one file's lines.
  */
-export function parseCallgrind(text: string, into?: Profile): Profile {
-  const p: Profile = into ?? { total: 0, byFunction: new Map(), byLine: new Map() };
+function nameCompression(): (v: string, kind: string) => string {
   const names = new Map<string, string>();
-  const name = (v: string, kind: string): string => {
+  return (v, kind) => {
     const m = /^\((\d+)\)(?: (.*))?$/.exec(v.trim());
     if (!m) return v.trim();
     const key = `${kind}${m[1]}`;
     if (m[2] !== undefined) names.set(key, m[2]);
     return names.get(key) ?? v;
   };
+}
+
+/**
+ * Parses callgrind's output format (positions: line; events: Ir first) with name and position
+ * compression. Cost lines after `calls=` are the call's inclusive cost and are not self cost.
+ */
+export function parseCallgrind(text: string, into?: Profile): Profile {
+  const p: Profile = into ?? { total: 0, byFunction: new Map(), byLine: new Map() };
+  const name = nameCompression();
   let fl = '???';
   let file = '???';
   let fn = '???';
@@ -92,14 +100,7 @@ export function parseCallgrind(text: string, into?: Profile): Profile {
  */
 export function preludeCosts(text: string, binary: string): Map<number, { ir: number; line: number }> {
   const out = new Map<number, { ir: number; line: number }>();
-  const names = new Map<string, string>();
-  const name = (v: string, kind: string): string => {
-    const m = /^\((\d+)\)(?: (.*))?$/.exec(v.trim());
-    if (!m) return v.trim();
-    const key = `${kind}${m[1]}`;
-    if (m[2] !== undefined) names.set(key, m[2]);
-    return names.get(key) ?? v;
-  };
+  const name = nameCompression();
   let ob = '';
   let fl = '';
   let file = '';
