@@ -112,6 +112,8 @@ export interface ServerUsage {
   cpuMs: number;
   /** Each server's CPU so far (its own and that of the compilers it ran for launchers), by process id. */
   cpuMsByPid: Map<number, number>;
+  /** Each server's launcher commands run, by the name of its pass socket. */
+  drivenBySocket: Map<string, number>;
 }
 
 /**
@@ -120,7 +122,7 @@ export interface ServerUsage {
  * its compiles handed to the servers.
  */
 export async function serverUsage(dir: string, stop = false): Promise<ServerUsage> {
-  const usage: ServerUsage = { servers: 0, requests: 0, driven: 0, declined: 0, cpuMs: 0, cpuMsByPid: new Map() };
+  const usage: ServerUsage = { servers: 0, requests: 0, driven: 0, declined: 0, cpuMs: 0, cpuMsByPid: new Map(), drivenBySocket: new Map() };
   let names: string[];
   try {
     if (!ensurePrivateDir(dir)) return usage;
@@ -139,6 +141,7 @@ export async function serverUsage(dir: string, stop = false): Promise<ServerUsag
     usage.declined += Number(stats.header.declined ?? 0);
     usage.cpuMs += Number(stats.header.cpuMs ?? 0);
     usage.cpuMsByPid.set(Number(stats.header.pid), Number(stats.header.cpuMs ?? 0));
+    usage.drivenBySocket.set(name, Number(stats.header.driven ?? 0));
     if (stop) await ask(path, { op: 'stop' }, undefined, 10_000);
   }
   return usage;

@@ -349,3 +349,42 @@ describe('an interrupted launcher', () => {
     });
   }
 });
+
+describe('choosing a server', () => {
+  it('a launcher takes a slot whose lock is free, so that concurrent commands do not queue on one server', async () => {
+    // Two slots, a server in each, slot 0's lock held by another process (as a running command
+    // holds it): every command, whatever its pid's parity, must go to slot 1's server.
+    const dir = mkdtempSync(join(tmpdir(), 'ccwb-launch-slots-'));
+    chmodSync(dir, 0o700);
+    const slotEnv = (extra: Record<string, string> = {}) => env({ CC_WB_SERVER_DIR: dir, CC_WB_SERVER_SLOTS: '2', ...extra });
+    const passwire = (await import(pathToFileURL(join(root, 'dist', 'toolchain', 'passwire.js')).href)) as typeof import('../../toolchain/passwire.js');
+    const id = drivewire.packageIdOf(realpathSync(root));
+    const passSocket = (slot: number) => passwire.socketPath(dir, passwire.passDigest(), slot);
+    // One process holds the lock (sh execs sleep with the locked descriptor: killing it frees the lock).
+    const holder = execa('sh', ['-c', 'exec 9>"$1" && flock -x 9 && echo locked && exec sleep 600', 'sh', join(dir, `drive-${id}-0.lock`)], { reject: false });
+    let locked = false;
+    holder.stdout?.on('data', () => (locked = true));
+    try {
+      for (const slot of [0, 1]) {
+        const server = execa(process.execPath, [join(root, 'dist', 'toolchain', 'passserver.js'), passSocket(slot), drivewire.driveSocketPath(dir, id, slot)], { cwd: '/', env: slotEnv(), detached: true, stdio: 'ignore', reject: false });
+        server.unref();
+      }
+      await waitFor(() => locked && [0, 1].every((slot) => existsSync(drivewire.driveSocketPath(dir, id, slot))));
+      const work = freshFolder('slots');
+      writeTree(work, FILES);
+      for (let i = 0; i < 8; i++) {
+        const done = await execa(CCWB, ['-O2', '-c', 'list.c', '-o', `list${i}.o`], { cwd: work, env: slotEnv(), extendEnv: false, reject: false });
+        expect(done.exitCode, String(done.stderr)).toBe(0);
+      }
+      const usage = await serverUsage(dir);
+      const name = (slot: number) => passSocket(slot).slice(dir.length + 1);
+      expect(usage.drivenBySocket.get(name(1))).toBe(8);
+      expect(usage.drivenBySocket.get(name(0))).toBe(0);
+    } finally {
+      holder.kill('SIGTERM');
+      await holder;
+      await stopServers(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -180,24 +182,52 @@ static uint64_t package_id(void) {
   return h;
 }
 
-/* A connected socket to this package's drive server for this process's slot, or -1. */
+/* The slot to ask first: the first, from pid % n on, whose lock file this process can take. A
+ * server runs the pass of one command at a time (one Node thread), so two commands of a make -j2
+ * that land on one server wait for each other while another server idles. The lock is held until
+ * the process exits (the descriptor is never closed; exec of the Node driver drops it); when every
+ * slot is taken, pid % n. The lock files live in the private folder beside the sockets. */
+static long pick_slot(const char *dir, unsigned long long id, long n) {
+  long start = (long)getpid() % n;
+  for (long i = 0; i < n; i++) {
+    long slot = (start + i) % n;
+    char path[PATH_MAX];
+    int len = snprintf(path, sizeof path, "%s/drive-%016llx-%ld.lock", dir, id, slot);
+    if (len < 0 || (size_t)len >= sizeof path) break;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+    if (fd < 0) break;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return slot;
+    close(fd);
+  }
+  return start;
+}
+
+/* A connected socket to this package's drive server, or -1: the picked slot's server, else any
+ * other slot's that is up (a running server beats starting Node). When the picked slot is this
+ * process's own (pid % n) and has no server, -1: the Node driver, run with this pid, starts that
+ * slot's server, so that a make -j gets a server per slot rather than queueing on the first. */
 static int connect_server(void) {
   uid_t uid = getuid();
   char dir[PATH_MAX];
   if (server_dir(dir, sizeof dir, uid) != 0) return -1;
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/drive-%016llx-%ld.sock", dir, (unsigned long long)package_id(),
-                   (long)getpid() % slot_count());
-  if (n < 0 || (size_t)n >= sizeof addr.sun_path) return -1;
-  struct stat st;
-  if (lstat(addr.sun_path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != uid) return -1;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+  unsigned long long id = (unsigned long long)package_id();
+  long n = slot_count();
+  long first = pick_slot(dir, id, n);
+  for (long i = 0; i < n; i++) {
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int len = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/drive-%016llx-%ld.sock", dir, id, (first + i) % n);
+    if (len < 0 || (size_t)len >= sizeof addr.sun_path) return -1;
+    struct stat st;
+    if (lstat(addr.sun_path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != uid) {
+      if (i == 0 && first == (long)getpid() % n) return -1;
+      continue;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) return fd;
     close(fd);
-    return -1;
   }
-  return fd;
+  return -1;
 }
 
 /* ---- the request ---- */
