@@ -167,6 +167,11 @@ const makeJ = (jobs: number, ...args: string[]) => ['make', `-j${jobs}`, ...args
 // makeinfo is not installed.
 const automakeJ = (jobs: number, ...args: string[]) => makeJ(jobs, 'MAKEINFO=true', ...args);
 const configureStep = (cc: string, ...args: string[]): NamedStep => ({ name: 'configure', argv: ['./configure', `CC=${cc}`, ...args] });
+/** A CMake project at the top of the tree: configure into build/ with these definitions, then build. */
+const cmakeBuild = (cc: string, jobs: number, ...defines: string[]): NamedStep[] => [
+  { name: 'configure', argv: ['cmake', '-S', '.', '-B', 'build', `-DCMAKE_C_COMPILER=${cc}`, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', ...defines] },
+  { name: 'build', argv: ['cmake', '--build', 'build', `-j${jobs}`] },
+];
 
 const benchConfigure = (cc: string, ...args: string[]): Step => ({
   argv: ['./configure', `CC=${cc}`, `CFLAGS=${CFLAGS}`, '--disable-dependency-tracking', ...args],
@@ -598,8 +603,7 @@ export const PROGRAMS: Program[] = [
     conformance: {
       // Its CMake build: the Debian tarball ships no configure script (Debian runs autoreconf).
       steps: (cc, j) => [
-        { name: 'configure', argv: ['cmake', '-S', '.', '-B', 'build', `-DCMAKE_C_COMPILER=${cc}`, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DJANSSON_BUILD_DOCS=OFF'] },
-        { name: 'build', argv: ['cmake', '--build', 'build', `-j${j}`] },
+        ...cmakeBuild(cc, j, '-DJANSSON_BUILD_DOCS=OFF'),
         { name: 'check', argv: ['ctest', '--test-dir', 'build', '--output-on-failure', `-j${j}`] },
       ],
       parse: ctest,
@@ -613,8 +617,7 @@ export const PROGRAMS: Program[] = [
       // example and regression input, and the dumper round-trips them (it exits non-zero on a
       // mismatch), so that the library's real work is compared under cc and cc-wb.
       steps: (cc, j) => [
-        { name: 'configure', argv: ['cmake', '-S', '.', '-B', 'build', `-DCMAKE_C_COMPILER=${cc}`, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DBUILD_TESTING=ON'] },
-        { name: 'build', argv: ['cmake', '--build', 'build', `-j${j}`] },
+        ...cmakeBuild(cc, j, '-DBUILD_TESTING=ON'),
         {
           name: 'check',
           argv: [
