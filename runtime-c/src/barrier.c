@@ -93,6 +93,7 @@ void wb_range_hook_slow(void *dst, const void *src, size_t n)
 void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n)
 {
   uintptr_t d = (uintptr_t)dst;
+  if (!wb_range_hook_filter(d, (uintptr_t)src, n)) return; /* nothing counted here, nothing brought */
   wb_slotmask m;
   int counts = wb_slots_snapshot(d, (uintptr_t)src, n, &m);
   wb_range_kill(d, n, WB_ORIGIN_RANGE_ASSIGN);
@@ -105,6 +106,7 @@ void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n)
 static inline void *copy_accounted(void *dst, const void *src, size_t n, int move, uint32_t origin)
 {
   uintptr_t d = (uintptr_t)dst;
+  if (!wb_range_hook_filter(d, (uintptr_t)src, n)) return move ? memmove(dst, src, n) : memcpy(dst, src, n);
   /* Taken before the kill, which clears the bits of words src may share with dst. */
   wb_slotmask m;
   int counts = wb_slots_snapshot(d, (uintptr_t)src, n, &m);
@@ -140,6 +142,7 @@ void *__wb_memset_slow(void *dst, int c, __wb_size_t n)
 void __wb_memcpy_before(void *dst, const void *src, __wb_size_t n)
 {
   uintptr_t d = (uintptr_t)dst;
+  if (!wb_range_hook_filter(d, (uintptr_t)src, n)) return;
   wb_slotmask m;
   int counts = wb_slots_snapshot(d, (uintptr_t)src, n, &m);
   wb_range_kill(d, n, WB_ORIGIN_MEMCPY);
