@@ -52,6 +52,19 @@ void __wb_store_before(__wb_word_t *slot, void *new_value)
   store_counted((void *)slot, old_value, new_value);
 }
 
+/* A record assignment's accounting, for callers that ran wb_range_hook_filter already. */
+static void range_assign(void *dst, const void *src, size_t n)
+{
+  uintptr_t d = (uintptr_t)dst;
+  wb_slotmask m;
+  int counts = wb_slots_snapshot(d, (uintptr_t)src, n, &m);
+  wb_range_kill(d, n, WB_ORIGIN_RANGE_ASSIGN);
+  if (counts) {                               /* the copy has not happened: read the source */
+    wb_range_create(d, src, n, &m, WB_ORIGIN_RANGE_ASSIGN);
+    wb_slotmask_release(&m);
+  }
+}
+
 #if defined(__x86_64__) && !defined(__ILP32__)
 /* What a vector-using libc routine (memcpy's AVX2 variant ends in vzeroupper) would do to the
  * caller's registers: lets a test prove the store hook restores them. (Not the x87 stack: no code
@@ -85,22 +98,15 @@ void wb_store_hook_slow(__wb_word_t *slot, void *new_value)
 /* The x86-64 range hook's C half (store_hook.c), past its filter with every register saved. */
 void wb_range_hook_slow(void *dst, const void *src, size_t n)
 {
-  __wb_range_assign_slow(dst, src, n);
+  range_assign(dst, src, n);
   if (wb_unlikely(wb_config.poison_vectors)) poison_vectors();
 }
 #endif
 
+/* The portable form's entry: the same filter the x86-64 hook runs first, then the accounting. */
 void __wb_range_assign_slow(void *dst, const void *src, __wb_size_t n)
 {
-  uintptr_t d = (uintptr_t)dst;
-  if (!wb_range_hook_filter(d, (uintptr_t)src, n)) return; /* nothing counted here, nothing brought */
-  wb_slotmask m;
-  int counts = wb_slots_snapshot(d, (uintptr_t)src, n, &m);
-  wb_range_kill(d, n, WB_ORIGIN_RANGE_ASSIGN);
-  if (counts) {                               /* the copy has not happened: read the source */
-    wb_range_create(d, src, n, &m, WB_ORIGIN_RANGE_ASSIGN);
-    wb_slotmask_release(&m);
-  }
+  if (wb_range_hook_filter((uintptr_t)dst, (uintptr_t)src, n)) range_assign(dst, src, n);
 }
 
 static inline void *copy_accounted(void *dst, const void *src, size_t n, int move, uint32_t origin)
