@@ -46,9 +46,11 @@ wb_rec *wb_rec_find(wb_stripe *s, uintptr_t base)
   }
 }
 
-static int grow(wb_stripe *s)
+enum { WB_STRIPE_MIN_CAP = 64 };
+
+/* Rehashes the stripe into `cap` slots (a power of two above twice `used`). */
+static int resize(wb_stripe *s, uint32_t cap)
 {
-  uint32_t cap = s->cap ? s->cap * 2 : 64;
   wb_rec *slots = calloc(cap, sizeof *slots);
   if (slots == NULL) return 0;
   wb_rec *old = s->slots;
@@ -69,7 +71,7 @@ wb_rec *wb_rec_insert(wb_stripe *s, uintptr_t base)
 {
   wb_rec *r = wb_rec_find(s, base);
   if (r != NULL) return r;
-  if ((s->used + 1) * 2 > s->cap && !grow(s)) return NULL;
+  if ((s->used + 1) * 2 > s->cap && !resize(s, s->cap ? s->cap * 2 : WB_STRIPE_MIN_CAP)) return NULL;
   uint32_t i = home(s, base);
   while (s->slots[i].base != 0) i = (i + 1) & (s->cap - 1);
   s->used++;
@@ -98,6 +100,11 @@ void wb_rec_erase(wb_stripe *s, wb_rec *r)
   s->slots[i].base = 0;
   s->used--;
   WB_STAT(tracked, -1);
+  /* Give back what a mass release left empty: at an eighth full, half the slots. Halving leaves
+   * the stripe a quarter full, so an insert needs many more records before it grows again.
+   * Record pointers are already invalid after an erase (the shift above moves records). A failed
+   * allocation keeps the larger table. */
+  if (s->cap > WB_STRIPE_MIN_CAP && s->used * 8 < s->cap) (void)resize(s, s->cap / 2);
 }
 
 void wb_rec_fork(int acquire)
