@@ -3,7 +3,7 @@
 // and links the runtime into everything it links. Anything that is not a C compile goes to the real
 // compiler unchanged, so configure probes, -E, -print-*, assembler and C++ inputs behave as with cc.
 import { isUtf8 } from 'node:buffer';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { InstrumentResult } from '../instrument/index.js';
@@ -264,6 +264,11 @@ interface Unit {
   /** The file step 2 compiles, and the uninstrumented one to fall back to. */
   compiled: string;
   original: string;
+  /**
+   * Set when the unit's diagnostics compile has not run (mayProveSilent): step 2 then compiles
+   * with the user's warnings on, and only if it says anything does this run to say it exactly.
+   */
+  diagnose?: () => Promise<RunResult>;
 }
 
 /** The line that best says why a build failed: the first error, or the linker's first complaint. */
@@ -290,11 +295,38 @@ function mayCompileOnce(a: Analysis): boolean {
   return a.linking && !a.shared && !a.relocatable && a.cInputs.length === 1 && a.cInputs[0]!.lang === 'c' && a.cInputs[0]!.path !== '-';
 }
 
+/** Sources at most this big may wait for the pass before their diagnostics compile starts. */
+const SMALL_SOURCE = 16 * 1024;
+
+/**
+ * Whether a compile (-c) may do without its diagnostics compile: one C source file, small (as
+ * configure's compile tests are; a bigger unit starts its diagnostics compile alongside step 1 and
+ * the pass, which keeps a parallel build's wall time), no -save-temps. If the pass then changes
+ * nothing in it, step 2 compiles the user's own preprocessed code (plus the prelude and the
+ * metadata, both marked as a system header) with the user's warnings on. Compiling the
+ * preprocessed text never hides a warning the source would get: what it loses is macro context,
+ * which only ever suppresses warnings (and preprocessor messages are step 1's, checked empty). So a
+ * step 2 that says nothing proves the diagnostics compile would have said nothing; one that says
+ * anything sends the unit to the diagnostics compile for the exact text.
+ */
+function mayProveSilent(inv: Invocation, a: Analysis): boolean {
+  if (a.mode !== 'compile' || a.linking || a.cInputs.length !== 1) return false;
+  const input = a.cInputs[0]!;
+  if (input.lang !== 'c' || input.path === '-') return false;
+  if (a.items.some((it) => it.kind === 'option' && /^-{1,2}save-temps/.test(it.name))) return false;
+  try {
+    return statSync(resolve(inv.cwd, input.path)).size <= SMALL_SOURCE;
+  } catch {
+    return false;
+  }
+}
+
 async function compileInstrumented(inv: Invocation, compiler: string[], a: Analysis, args: readonly string[], wb: WbOptions, runtime: string[], verbose: boolean): Promise<number> {
   const env = inv.env;
   const at = (path: string) => resolve(inv.cwd, path);
   const tmp = makeTempDir(inv);
   const once = mayCompileOnce(a);
+  const proveSilent = !once && mayProveSilent(inv, a);
   try {
     const replacement = new Map<Item, string | null>();
     const units: Unit[] = [];
@@ -315,7 +347,8 @@ async function compileInstrumented(inv: Invocation, compiler: string[], a: Analy
       // (a command that may compile only once starts it when the pass has found work to do).
       const diagnose = (full: boolean) => settled(runCompiler(inv, preprocessor, diagnosticsArgs(a, input, full, files.diag, color), verbose, tmp, true, fromStdin));
       let full = needsFullCompile(preprocessor, a);
-      let diagnostics = once ? undefined : diagnose(full);
+      let diagnostics = once || proveSilent ? undefined : diagnose(full);
+      let unitDiagnose: (() => Promise<RunResult>) | undefined;
       let original = input.path;
       let pp: RunResult | undefined;
       if (input.lang === 'c') {
@@ -346,7 +379,14 @@ async function compileInstrumented(inv: Invocation, compiler: string[], a: Analy
           return code;
         }
       }
-      const said = await (diagnostics ?? diagnose(full));
+      if (proveSilent && pp !== undefined && pp.code === 0 && (pp.stderr?.length ?? 0) === 0 && text.startsWith('# ')) {
+        passed = await passFor(inv, text, input);
+        if (changesNothing(passed)) {
+          const asked = full;
+          unitDiagnose = () => diagnose(asked);
+        } else diagnostics = diagnose(full);
+      }
+      const said: RunResult = unitDiagnose !== undefined ? { code: 0 } : await (diagnostics ?? diagnose(full));
       say(inv, said.stderr ?? '');
       if (said.code !== 0 || (pp !== undefined && pp.code !== 0)) {
         // The compiler refused the user's code (its own messages, above), or step 1 failed where the
@@ -396,7 +436,7 @@ async function compileInstrumented(inv: Invocation, compiler: string[], a: Analy
         continue;
       }
       replacement.set(input, compiled);
-      units.push({ input, result, compiled, original });
+      units.push({ input, result, compiled, original, diagnose: result.ok ? unitDiagnose : undefined });
     }
 
     let code = failure;
@@ -461,6 +501,25 @@ async function compileGroup(inv: Invocation, compiler: string[], a: Analysis, wb
     return { code: r.code, stderr: quiet.length > 0 ? remainingOutput(String(r.stderr ?? '')) : String(r.stderr ?? '') };
   };
   const instrumented = units.filter((u) => group.has(u.input) && u.result.ok && replacement.get(u.input) === u.compiled);
+  const unproven = instrumented.length === 1 && !others ? instrumented[0]!.diagnose : undefined;
+  if (unproven !== undefined) {
+    // The unit's diagnostics compile has not run (mayProveSilent): a step 2 with the user's
+    // warnings on that says nothing stands for it.
+    const r = await runCompiler(inv, compiler, [...color, ...compileArgs(a, replacement, runtime, group)], verbose, tmp, true);
+    const stderr = String(r.stderr ?? '');
+    if (r.code === 0 && stderr.length === 0) return 0;
+    const said = await unproven();
+    say(inv, said.stderr ?? '');
+    if (said.code !== 0) {
+      // The user's code does not compile: an object step 2 wrote is one the compiler would not have.
+      if (r.code === 0) for (const u of instrumented) rmSync(resolve(inv.cwd, outputOf(a, u.input)), { force: true });
+      return said.code;
+    }
+    if (r.code === 0) {
+      say(inv, remainingOutput(stderr));
+      return 0;
+    }
+  }
   const first = await step2(replacement);
   if (first.code === 0 || instrumented.length === 0 || wb.strict) {
     say(inv, first.stderr);

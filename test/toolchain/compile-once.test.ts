@@ -1,6 +1,9 @@
 // A program linked from one C source in which the pass changes nothing (configure's link and run
 // tests, mostly) is built by one run of the user's own command with the runtime appended: no
-// diagnostics compile, no second compile. Everything else keeps the diagnostics compile.
+// diagnostics compile, no second compile. An object from a small such unit (configure's compile
+// tests) needs its step 2 for the metadata, which then runs with the user's warnings on: if it says
+// nothing, the diagnostics compile is not needed either. Everything else keeps the diagnostics
+// compile.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -76,13 +79,47 @@ describe('a program whose unit the pass leaves alone is compiled once', () => {
     expect((await execa(join(dir, 'store'))).stdout).toBe('42');
   });
 
-  it('objects and shared libraries keep their metadata: the usual two compiles', async () => {
-    const object = await traced(['-O2', '-c', 'plain.c', '-o', 'plain.o']);
-    expect(object.r.exitCode).toBe(0);
-    expect(object.calls).toHaveLength(3);
+  it('shared libraries keep their metadata: the usual two compiles', async () => {
     const shared = await traced(['-O2', '-fPIC', '-shared', 'plain.c', '-o', 'libplain.so']);
     expect(shared.r.exitCode).toBe(0);
     expect(shared.calls).toHaveLength(3);
     expect(shared.calls.at(-1)!.some((w) => w.endsWith('/libwbrt_dso.a'))).toBe(true);
+  });
+});
+
+describe('an object whose small unit the pass leaves alone needs no diagnostics compile', () => {
+  it('one compile with the metadata when it says nothing', async () => {
+    const { dir, r, calls, units } = await traced(['-O2', '-c', 'plain.c', '-o', 'plain.o']);
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    // step 1, then step 2 with the user's warnings on (no -w): it said nothing, so that is all
+    expect(calls.map((c) => (c.includes('-E') ? 'E' : c.includes('-S') ? 'S' : c.includes('-w') ? 'quiet' : 'c'))).toEqual(['E', 'c']);
+    expect(units[0]!.instrumented).toBe(true);
+    const sections = (await execa('objdump', ['-h', join(dir, 'plain.o')])).stdout;
+    expect(sections).toMatch(/\bwb_meta\b/);
+  });
+
+  it('the diagnostics compile still speaks for a unit that warns: the same text as gcc', async () => {
+    const args = ['-O2', '-Wall', '-c', 'plain.c', '-o', 'plain.o'];
+    const { dir, r, calls } = await traced(args);
+    const ref = await gcc(['-O2', '-Wall', '-c', 'plain.c', '-o', 'ref.o'], { cwd: dir });
+    expect(ref.stderr).toMatch(/-Wunused-variable/);
+    expect([r.exitCode, r.stderr]).toEqual([ref.exitCode, ref.stderr]);
+    expect(calls.map((c) => (c.includes('-E') ? 'E' : c.includes('-S') ? 'S' : 'c'))).toEqual(['E', 'c', 'S']);
+    const sections = (await execa('objdump', ['-h', join(dir, 'plain.o')])).stdout;
+    expect(sections).toMatch(/\bwb_meta\b/);
+  });
+
+  it("an error is the compiler's own: status and messages", async () => {
+    const { dir, r, calls } = await traced(['-c', 'broken.c', '-o', 'broken.o']);
+    const ref = await gcc(['-c', 'broken.c', '-o', 'broken.o'], { cwd: dir });
+    expect(ref.exitCode).not.toBe(0);
+    expect([r.exitCode, r.stderr]).toEqual([ref.exitCode, ref.stderr]);
+    expect(calls.map((c) => (c.includes('-E') ? 'E' : c.includes('-S') ? 'S' : 'c'))).toEqual(['E', 'c', 'S']);
+  });
+
+  it('a unit with a pointer store keeps its diagnostics compile beside the quiet step 2', async () => {
+    const { r, calls } = await traced(['-O2', '-c', 'store.c', '-o', 'store.o']);
+    expect(r.exitCode).toBe(0);
+    expect(calls.map((c) => (c.includes('-E') ? 'E' : c.includes('-S') ? 'S' : c.includes('-w') ? 'quiet' : 'c')).sort()).toEqual(['E', 'S', 'quiet']);
   });
 });
