@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { InstrumentResult } from '../instrument/index.js';
 import type { Item } from './options.js';
 import { analyze, compileArgs, gccBase, keepDirFor, outputOf, preprocessArgs, saveTempsPath, tempFilesFor, withRuntime, type Analysis } from './plan.js';
-import { colorArgs, diagnosticsArgs, needsFullCompile, remainingOutput, SILENT } from './diagnostics.js';
+import { assemblerMessages, colorArgs, diagnosticsArgs, needsFullCompile, remainingOutput, SILENT } from './diagnostics.js';
 import { appendReport, EMPTY_STATS, formatDiagnostic, formatStats, type UnitReport } from './report.js';
 import { expandResponseFiles, quoteResponseArg } from './responsefile.js';
 import { blankDefineLines } from '../instrument/comments.js';
@@ -516,7 +516,7 @@ async function compileGroup(inv: Invocation, compiler: string[], a: Analysis, wb
       return said.code;
     }
     if (r.code === 0) {
-      say(inv, remainingOutput(stderr));
+      say(inv, assemblerMessages(stderr));
       return 0;
     }
   }

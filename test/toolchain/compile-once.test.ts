@@ -20,6 +20,8 @@ const FILES: Record<string, string> = {
   'store.c': '#include <stdio.h>\nint *g;\nint main(void) { int x = 42; g = &x; printf("%d\\n", *g); return 0; }\n',
   // an error the compiler reports
   'broken.c': 'int main(void) { return y; }\n',
+  // the assembler warns (only step 2 assembles); -Wall warns about the code too
+  'aswarn.c': 'int main(void) { int unused; __asm__(".warning \\"from the assembler\\""); return 0; }\n',
 };
 
 interface Unit {
@@ -107,6 +109,26 @@ describe('an object whose small unit the pass leaves alone needs no diagnostics 
     expect(calls.map((c) => (c.includes('-E') ? 'E' : c.includes('-S') ? 'S' : 'c'))).toEqual(['E', 'c', 'S']);
     const sections = (await execa('objdump', ['-h', join(dir, 'plain.o')])).stdout;
     expect(sections).toMatch(/\bwb_meta\b/);
+  });
+
+  it('clang: the same text, its closing "N warnings generated." once', async () => {
+    const dir = scratch('once-clang');
+    writeTree(dir, FILES);
+    const args = ['-O2', '-Wall', '-c', 'plain.c', '-o', 'plain.o'];
+    const r = await ccwb(['clang', ...args], { cwd: dir });
+    const ref = await gcc([...args.slice(0, -1), 'ref.o'], { cwd: dir, command: 'clang' });
+    expect(ref.stderr).toMatch(/^\d+ warnings? generated\.$/m);
+    expect([r.exitCode, r.stderr]).toEqual([ref.exitCode, ref.stderr]);
+  });
+
+  it("the assembler's messages once, after the compiler's", async () => {
+    for (const flags of [[], ['-Wall']]) {
+      const args = [...flags, '-c', 'aswarn.c', '-o', 'aswarn.o'];
+      const { dir, r } = await traced(args);
+      const ref = await gcc([...flags, '-c', 'aswarn.c', '-o', 'ref.o'], { cwd: dir });
+      expect(ref.stderr).toMatch(/Warning: from the assembler/);
+      expect([r.exitCode, r.stderr]).toEqual([ref.exitCode, ref.stderr]);
+    }
   });
 
   it("an error is the compiler's own: status and messages", async () => {
