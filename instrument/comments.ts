@@ -99,9 +99,14 @@ export function blankComments(text: string, comments: ReadonlyArray<readonly [nu
  */
 export function blankDefineLines(code: string): string {
   // Only real directive lines: with -C, a comment may hold a line starting with `#define`.
+  return blankDefineLinesOf(code, scanLayout(code).directiveLines);
+}
+
+/** blankDefineLines, given the code's directive lines (scanLayout's, or those of a stretch of them). */
+export function blankDefineLinesOf(code: string, directiveLines: Array<[number, number]>): string {
   const parts: string[] = [];
   let pos = 0;
-  for (const [s, e] of scanLayout(code).directiveLines) {
+  for (const [s, e] of directiveLines) {
     if (!/^#[ \t]*(?:define|undef)\b/.test(code.slice(s, Math.min(e, s + 64)))) continue;
     parts.push(code.slice(pos, s));
     pos = e;

@@ -217,6 +217,18 @@ const MAX_RECORD_NESTING = 200;
 export interface TypeScopeOptions {
   /** Read what the host needs and the rewriter does not: parameter lists, const pointees, _Complex spellings. */
   host: boolean;
+  /**
+   * Called with every typedef name and tag before the scope looks it up or defines it: a reader of
+   * part of a unit (metadata.ts, the unit's own code without its system headers) learns there
+   * which names the rest could bear on, and may stop by throwing.
+   */
+  onName?: (name: string) => void;
+  /**
+   * Where the parse copy's last token before a file-scope node ends, for a reader of a tree that
+   * leaves out part of the unit (system-pieces.ts), whose nodes' previous siblings are not the
+   * unit's. By default the node's previous sibling says.
+   */
+  previousTokenEnd?: (offset: number) => number;
 }
 
 /**
@@ -243,6 +255,8 @@ export class TypeScope {
   private recordDepth = 0;
   private readonly mayHaveComplex: boolean;
   private readonly host: boolean;
+  private readonly onName: (name: string) => void;
+  private readonly previousTokenEnd: ((offset: number) => number) | undefined;
   readonly isAmbiguousTag = (tag: string): boolean => this.ambiguousTags.has(tag);
 
   constructor(
@@ -251,6 +265,8 @@ export class TypeScope {
     options: TypeScopeOptions,
   ) {
     this.host = options.host;
+    this.onName = options.onName ?? (() => {});
+    this.previousTokenEnd = options.previousTokenEnd;
     this.mayHaveComplex = this.host && COMPLEX.test(text);
   }
 
@@ -314,7 +330,8 @@ export class TypeScope {
     if (this.mayHaveComplex) {
       // The parse copy blanks `_Complex`, so the node may start after it: look back to the previous token.
       const first = n.childForFieldName('declarator');
-      const from = n.previousSibling?.endIndex ?? n.parent?.startIndex ?? n.startIndex;
+      const fileScope = this.previousTokenEnd !== undefined && n.parent?.type === 'translation_unit';
+      const from = fileScope ? this.previousTokenEnd!(n.startIndex) : (n.previousSibling?.endIndex ?? n.parent?.startIndex ?? n.startIndex);
       const head = this.text.slice(Math.min(from, n.startIndex), first ? first.startIndex : n.endIndex);
       if (COMPLEX.test(head)) return { k: 'opaque', spell: head.trim() };
     }
@@ -336,6 +353,7 @@ export class TypeScope {
         if (name.startsWith(TYPEOF_PLACEHOLDER_PREFIX)) return { k: 'prim', spell: this.src(spec).trim(), arith: false };
         // The parse copy invents a type name for K&R implicit int (`main () {`): the text has none.
         if (this.src(spec) !== name) return { k: 'prim', spell: 'int', arith: false };
+        this.onName(name);
         const td = this.typedefs.get(name);
         if (!td) return { k: 'prim', spell: name, arith: arithmeticTypeNames.has(name) };
         if (this.host) {
@@ -382,6 +400,7 @@ export class TypeScope {
     const kw = union ? 'union' : 'struct';
     const nameNode = spec.childForFieldName('name');
     const tag = nameNode?.text ?? null;
+    if (tag !== null) this.onName(tag);
     const body = spec.childForFieldName('body');
     const sysAt = (nameNode ?? body ?? spec).startIndex;
     // A tag named in a parameter list without a body is taken as the file-scope tag (C would
@@ -462,6 +481,7 @@ export class TypeScope {
   private enumeration(spec: Node, protoScope: boolean): EnumInfo {
     const nameNode = spec.childForFieldName('name');
     const tag = nameNode?.text ?? null;
+    if (tag !== null) this.onName(tag);
     const body = spec.childForFieldName('body');
     protoScope = protoScope && !(tag !== null && !body);
     let en: EnumInfo | undefined;
@@ -534,6 +554,7 @@ export class TypeScope {
    * (read on demand, see reserveTypedef) does not replace it.
    */
   defineTypedef(name: string, type: CType, at: number): void {
+    this.onName(name);
     const prior = this.typedefs.get(name);
     if (prior && prior.at > at) return;
     // Ambiguity is the rewriter's concern (host detail never asks, and reads some definitions late).
@@ -574,6 +595,7 @@ export class TypeScope {
       }
       if (p.type !== 'parameter_declaration') continue;
       const spec = p.childForFieldName('type');
+      if (spec?.type === 'type_identifier') this.onName(spec.text);
       if (spec?.type === 'type_identifier' && !p.childForFieldName('declarator') && !this.typedefs.has(spec.text) && !spec.text.startsWith(TYPEOF_PLACEHOLDER_PREFIX)) {
         // `f(a, b)`: the grammar cannot tell an identifier list from unnamed typedef'd parameters.
         unproto = true;

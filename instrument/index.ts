@@ -3,8 +3,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { LineMap } from './linemap.js';
-import { blankComments } from './comments.js';
-import { parseUnit, problems } from './parse.js';
+import { blankComments, blankDefineLinesOf, scanLayout } from './comments.js';
+import { parsePrepared, prepareUnit, problems, type Node, type PreparedUnit } from './parse.js';
+import { readWithSystemOnDemand, type NameSink } from './system-pieces.js';
+
+/** What readers of a tree that leaves out part of the system headers are given (system-pieces.ts). */
+interface PartialTree {
+  onName: NameSink;
+  previousTokenEnd: (offset: number) => number;
+}
 import { Rewriter } from './rewrite.js';
 import { implicitIntDefinition } from './rules/implicit-int.js';
 import type { StoreForm } from './barrier-text.js';
@@ -100,16 +107,28 @@ export function preludeText(): string {
 export function instrumentPreprocessed(input: string | Buffer, options: InstrumentOptions = {}): InstrumentResult {
   const text = typeof input === 'string' ? input : input.toString('latin1');
   const fileName = options.fileName ?? '<stdin>';
-  const { lines, normalized, tree } = parseUnit(text, fileName);
+  const unit = prepareUnit(text, fileName);
+  const form = options.storeForm ?? storeFormFor(text);
+  // Most of a small unit is system headers: parse of them only what its own code needs.
+  const onDemand = readWithSystemOnDemand(unit, (root, onName, previousTokenEnd) => instrumentTree(unit, root, form, fileName, { onName, previousTokenEnd }));
+  return onDemand ?? instrumentTree(unit, parsePrepared(unit).tree.rootNode, form, fileName);
+}
 
+/**
+ * The pass on one parse of the unit. `onName`: the parse holds only part of the system headers
+ * (system-pieces.ts), the readers report the names they look up, and the metadata's failure is
+ * the caller's (the whole parse then decides).
+ */
+function instrumentTree(unit: PreparedUnit, root: Node, form: StoreForm, fileName: string, partial?: PartialTree): InstrumentResult {
+  const { text, lines, normalized } = unit;
   // `x(){...}` parses as a call missing its ';' and a block: the rewriter knows that shape.
-  const top = tree.rootNode.namedChildren;
+  const top = root.namedChildren;
   const implicitIntMissing = new Set<number>();
   for (let i = 0; i < top.length; i++) {
     if (implicitIntDefinition(top[i]!, top[i + 1])) implicitIntMissing.add(top[i]!.lastChild!.id);
   }
   const diagnostics: Diagnostic[] = [];
-  for (const n of problems(tree.rootNode)) {
+  for (const n of problems(root)) {
     if (implicitIntMissing.has(n.id)) continue;
     if (lines.isSystem(n.startIndex)) continue;
     const pos = lines.map(n.startIndex);
@@ -123,9 +142,9 @@ export function instrumentPreprocessed(input: string | Buffer, options: Instrume
   const emptyStats = { assignments: 0, barriered: 0, arithmetic: 0, skippedLocal: 0, skippedNonPointer: 0, calls: 0 };
   if (diagnostics.length > 0) return { ok: false, code: text, sites: [], stats: emptyStats, diagnostics };
 
-  const rewriter = new Rewriter(text, lines, normalized.complexPartEnds, options.storeForm ?? storeFormFor(text));
+  const rewriter = new Rewriter(text, lines, normalized.complexPartEnds, form, partial?.onName);
   // Rewrite against the parse of the normalized copy; offsets are shared with the original.
-  const result = rewriter.run(tree.rootNode);
+  const result = rewriter.run(root);
   if (result.diagnostics.some((d) => d.severity === 'error')) {
     return { ok: false, code: text, sites: [], stats: result.stats, diagnostics: result.diagnostics };
   }
@@ -133,12 +152,30 @@ export function instrumentPreprocessed(input: string | Buffer, options: Instrume
   let appendix = '';
   try {
     // Metadata reads declarations and -dD lines, never comments (which may hold `static`, `#define`...).
-    appendix = metadataAppendix(tree.rootNode, blankComments(text, lines.comments), lines, { fileName });
+    appendix = metadataAppendix(root, blankComments(text, lines.comments), lines, { fileName, ...partial });
   } catch (err) {
+    if (partial) throw err;
     result.diagnostics.push({ ...lines.map(0), severity: 'warning', message: `no host metadata for this unit: ${(err as Error).message}` });
   }
-  const code = blankDefineLines(withPrelude(result.code, lines, fileName)) + appendix;
+  const code = (result.code === text ? unchangedWithPrelude(text, lines, fileName) : blankDefineLines(withPrelude(result.code, lines, fileName))) + appendix;
   return { ok: true, code, sites: result.sites, stats: result.stats, diagnostics: result.diagnostics };
+}
+
+/**
+ * `blankDefineLines(withPrelude(text, ...))` for a unit the rewriter left as it was, without
+ * scanning the unit's text again: after the prelude's splice point (the end of a directive line,
+ * where scanLayout holds no state) the directive lines are the line map's.
+ */
+function unchangedWithPrelude(text: string, lines: LineMap, fileName: string): string {
+  const firstEnd = lines.firstLineEnd();
+  if (firstEnd < 0) return blankDefineLines(withPrelude(text, lines, fileName));
+  const head = withPrelude(text.slice(0, firstEnd), lines, fileName);
+  const headLines = scanLayout(head).directiveLines;
+  const last = headLines[headLines.length - 1];
+  // The head must end inside its last directive line (the main file's marker), as in the whole output.
+  if (!last || last[1] !== head.length || head.lastIndexOf('\n') >= last[0]) return blankDefineLines(withPrelude(text, lines, fileName));
+  const rest = lines.directiveLines.filter(([start]) => start >= firstEnd).map(([start, end]): [number, number] => [start - firstEnd, end - firstEnd]);
+  return blankDefineLinesOf(head, headLines) + blankDefineLinesOf(text.slice(firstEnd), rest);
 }
 
 /**

@@ -36,7 +36,7 @@ export class LineMap {
     private readonly text: string,
     defaultFile: string,
   ) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
     const layout = scanLayout(text);
     this.directiveLines = layout.directiveLines;
     this.comments = layout.comments;
@@ -45,6 +45,9 @@ export class LineMap {
     const systemFiles = new Set<string>();
     this.markers.push({ offset: 0, line: 1, file, system });
     for (const [start, end] of this.directiveLines) {
+      // A marker is `# N` or `#line N`: skip the rest (-dD's thousands of #define lines) at a glance.
+      const second = text.charCodeAt(start + 1);
+      if (second !== 32 && second !== 9 && second !== 108 /* l */) continue;
       const m = markerPattern.exec(text.slice(start, end));
       if (!m) continue;
       if (m[2] !== undefined) {
@@ -97,6 +100,12 @@ export class LineMap {
       col: offset - this.lineStarts[lineIdx]! + 1,
       system: marker.system,
     };
+  }
+
+  /** The 0-based row and column of an offset (tree-sitter's Point). */
+  point(offset: number): { row: number; column: number } {
+    const row = this.lineIndexOf(offset);
+    return { row, column: offset - this.lineStarts[row]! };
   }
 
   isSystem(offset: number): boolean {

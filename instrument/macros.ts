@@ -78,6 +78,26 @@ function skipLiteral(s: string, i: number): number {
   return -1;
 }
 
+/** A definition not of the user's files, its body and place read when asked (most never are). */
+class UnreadDef implements MacroDef {
+  readonly own = false;
+  private tokens: string[] | undefined;
+  constructor(
+    readonly params: string[] | null,
+    readonly variadic: boolean,
+    private readonly rest: string,
+    private readonly at: number,
+    private readonly lines: UnitLines,
+  ) {}
+  get body(): string[] {
+    return (this.tokens ??= ppTokens(this.rest)!);
+  }
+  get loc(): string {
+    const pos = this.lines.map(this.at);
+    return `${pos.file}:${pos.line}`;
+  }
+}
+
 export class MacroTable {
   readonly defs = new Map<string, MacroDef>();
 
@@ -89,8 +109,9 @@ export class MacroTable {
         this.defs.delete(name);
         continue;
       }
-      const pos = lines.map(m.index);
-      const own = !lines.isSystem(m.index) && !pos.file.startsWith('<');
+      const at = m.index;
+      // Most definitions are system headers' that nothing expands (UnreadDef).
+      const own = !lines.isSystem(at) && !lines.map(at).file.startsWith('<');
       let rest = m[3]!;
       let params: string[] | null = null;
       let variadic = false;
@@ -109,8 +130,14 @@ export class MacroTable {
         }
         rest = rest.slice(close + 1);
       }
+      // Only a literal left open makes the body unreadable (and the definition ignored): read at once then.
+      if (!own && !rest.includes('"') && !rest.includes("'")) {
+        this.defs.set(name, new UnreadDef(params, variadic, rest, at, lines));
+        continue;
+      }
       const body = ppTokens(rest);
       if (!body) continue;
+      const pos = lines.map(at);
       this.defs.set(name, { params, variadic, body, loc: `${pos.file}:${pos.line}`, own });
     }
   }

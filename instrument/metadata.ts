@@ -7,7 +7,8 @@
 // the `wb_meta` section; the linker concatenates the blobs of all units and runtime-ts/meta.ts
 // reads them back. The format is described in instrument/schema.ts.
 import type { Node } from './parse.js';
-import { parseRegion, parseUnit } from './parse.js';
+import { parsePrepared, parseRegion, prepareUnit } from './parse.js';
+import { readWithSystemOnDemand } from './system-pieces.js';
 import { INLINE_SYMBOL_PREFIX, kindGeneric, type RawEnum, type RawField, type RawFunction, type RawGlobal, type RawMacro, type RawRecord, type RawType, type RawTypedef, type RawUnit } from './schema.js';
 import { TYPEOF_PLACEHOLDER_PREFIX } from './normalize.js';
 import { blankComments } from './comments.js';
@@ -69,8 +70,11 @@ class Collector {
      * that is not a system header) are to be recorded (a unit of a shared object); null otherwise.
      */
     private readonly inlineOutside: string | null = null,
+    /** Called with each typedef name, tag and enumerator the extraction looks up (MetadataOptions.onName). */
+    readonly onName: (name: string) => void = () => {},
+    previousTokenEnd?: (offset: number) => number,
   ) {
-    this.types = new TypeScope(text, { host: true });
+    this.types = new TypeScope(text, { host: true, onName, previousTokenEnd });
     this.braces = textMarks(text, { chars: '{' });
   }
 
@@ -562,6 +566,10 @@ function cString(s: string): string {
 export interface MetadataOptions {
   /** Name recorded as the unit's file (defaults to the main file named by the line markers). */
   fileName?: string;
+  /** Called with every typedef name, tag and enumerator looked up, before the lookup (system-pieces.ts). */
+  onName?: (name: string) => void;
+  /** For a tree that leaves out part of the unit: see TypeScopeOptions.previousTokenEnd. */
+  previousTokenEnd?: (offset: number) => number;
 }
 
 /**
@@ -581,7 +589,7 @@ export function forSharedObject(text: string): boolean {
 export function metadataAppendix(root: Node, text: string, lines: UnitLines, options: MetadataOptions = {}): string {
   // The first line marker names the main file: what follows it is that file's.
   const mainFile = lines.map(text.indexOf('\n') + 1).file;
-  const c = new Collector(text, lines, forSharedObject(text) ? mainFile : null);
+  const c = new Collector(text, lines, forSharedObject(text) ? mainFile : null, options.onName, options.previousTokenEnd);
   c.run(root);
   const file = options.fileName ?? lines.map(0).file;
   const e = new Emitter(c, file);
@@ -632,6 +640,7 @@ function knownIdentifiers(c: Collector): KnownIdentifiers {
   return {
     enumerators: {
       has(name: string): boolean {
+        c.onName(name);
         enumerators ??= readEnumerators();
         if (enumerators.has(name) || !c.hasPending()) return enumerators.has(name);
         c.readPending();
@@ -641,6 +650,7 @@ function knownIdentifiers(c: Collector): KnownIdentifiers {
     },
     arithmeticTypedefs: {
       has(name: string): boolean {
+        c.onName(name);
         const td = c.types.typedefs.get(name);
         if (!td) return false;
         let known = arithmetic.get(name);
@@ -698,6 +708,8 @@ function render(e: Emitter): string {
  */
 export function metadataForPreprocessed(input: string | Buffer, fileName = '<stdin>'): string {
   const text = typeof input === 'string' ? input : input.toString('latin1');
-  const { lines, tree } = parseUnit(text, fileName);
-  return metadataAppendix(tree.rootNode, blankComments(text, lines.comments), lines);
+  const unit = prepareUnit(text, fileName);
+  const blanked = blankComments(text, unit.lines.comments);
+  const appendix = readWithSystemOnDemand(unit, (root, onName, previousTokenEnd) => metadataAppendix(root, blanked, unit.lines, { onName, previousTokenEnd }));
+  return appendix ?? metadataAppendix(parsePrepared(unit).tree.rootNode, blanked, unit.lines);
 }

@@ -72,7 +72,7 @@ class Buffer {
 }
 
 /** Skips a string or character literal starting at `i` (which holds the quote); returns the index after it. */
-function skipQuoted(text: string, i: number): number {
+export function skipQuoted(text: string, i: number): number {
   const quote = text.charCodeAt(i);
   i++;
   while (i < text.length) {

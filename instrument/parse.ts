@@ -18,13 +18,16 @@ export interface ParsedUnit {
 
 let parser: Parser | null = null;
 
-/** Parses C text. The default buffer is too small for real units; it is sized to the text. */
-export function parseC(text: string): Parser.Tree {
+/**
+ * Parses C text, or only the given ranges of it (in order, not overlapping) as if they were one
+ * text, at their own offsets. The default buffer is too small for real units; it is sized to the text.
+ */
+export function parseC(text: string, ranges?: Parser.Range[]): Parser.Tree {
   if (!parser) {
     parser = new Parser();
     parser.setLanguage(C as unknown as Parser.Language);
   }
-  return parser.parse(text, undefined, { bufferSize: text.length * 2 + 1024 });
+  return parser.parse(text, undefined, { bufferSize: text.length * 2 + 1024, ...(ranges ? { includedRanges: ranges } : {}) });
 }
 
 /** Nodes the grammar could not parse (ERROR nodes and missing tokens), in source order. */
@@ -44,28 +47,61 @@ export function problems(root: Node): Node[] {
   return out;
 }
 
+/** A unit read for parsing: its line map and its parse copy, not parsed yet. */
+export interface PreparedUnit {
+  text: string;
+  lines: LineMap;
+  normalized: Normalized;
+}
+
+export function prepareUnit(text: string, fileName: string): PreparedUnit {
+  const lines = new LineMap(text, fileName);
+  return { text, lines, normalized: normalize(text, lines.directiveLines, lines.comments) };
+}
+
 /**
  * Parses a preprocessed unit: the normalized copy, and where it has unnamed bit-fields (which
  * parse as a field with a missing name) the copy with those named, parsed again.
  */
 export function parseUnit(text: string, fileName: string): ParsedUnit {
-  const lines = new LineMap(text, fileName);
-  const normalized = normalize(text, lines.directiveLines, lines.comments);
+  return parsePrepared(prepareUnit(text, fileName));
+}
+
+export function parsePrepared(unit: PreparedUnit): ParsedUnit {
+  const { text, lines, normalized } = unit;
   let parseText = normalized.text;
   let tree = parseC(parseText);
-  const colonAfter = (i: number): number => {
-    while (i < parseText.length && /\s/.test(parseText[i]!)) i++;
-    return parseText[i] === ':' ? i : -1;
-  };
-  const unnamed = problems(tree.rootNode)
-    .filter((n) => n.isMissing && n.type === 'field_identifier')
-    .map((n) => colonAfter(n.startIndex))
-    .filter((i) => i >= 0);
+  const unnamed = unnamedBitfields(problems(tree.rootNode), parseText).filter((i) => i >= 0);
   if (unnamed.length > 0) {
     parseText = nameUnnamedBitfields(parseText, unnamed);
     tree = parseC(parseText);
   }
   return { text, lines, normalized: { ...normalized, text: parseText }, tree };
+}
+
+/**
+ * For each problem of a parse (problems()), the offset of the `:` of the unnamed bit-field it
+ * stands for (the grammar reads `int : 3;` as a field missing its name), or -1 for any other.
+ */
+export function unnamedBitfields(found: Node[], text: string): number[] {
+  return found.map((n) => {
+    if (!n.isMissing || n.type !== 'field_identifier') return -1;
+    let i = n.startIndex;
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    return text[i] === ':' ? i : -1;
+  });
+}
+
+/** The byte ranges [start, end) of the text that come from system headers, in order. */
+export function systemRegions(lines: LineMap, length: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let pos = 0;
+  for (const [start, end] of lines.userRegions()) {
+    if (start > pos) out.push([pos, start]);
+    pos = end;
+  }
+  if (pos < length) out.push([pos, length]);
+  return out;
 }
 
 /**

@@ -33,6 +33,57 @@ const MAX_TYPE_DEPTH = 64;
 /** A node to walk, or something to do once everything queued before it is walked. */
 type Task = { node: Node; as: 'statement' | 'expression' } | (() => void);
 
+const mayRewriteAll = new RegExp(mayRewrite.source, 'g');
+
+/**
+ * Whether the rewriter would leave the unit as it is, counting nothing: outside system headers,
+ * no store, `++`/`--` or renamed name except in file-scope declarations that cannot name a
+ * renamed function. A file-scope declaration is read, never walked (its initializers are constant
+ * expressions: no store), so `int x = sizeof (off_t);` rewrites nothing.
+ */
+export function nothingToRewrite(root: Node, text: string, lines: Pick<LineMap, 'userRegions'>): boolean {
+  const top = root.namedChildren;
+  for (const [start, end] of lines.userRegions()) {
+    const region = text.slice(start, end);
+    mayRewriteAll.lastIndex = 0;
+    for (let m = mayRewriteAll.exec(region); m; m = mayRewriteAll.exec(region)) {
+      const node = nodeAt(top, start + m.index);
+      if (!node) continue;
+      if (!onlyDeclares(node, text)) return false;
+      mayRewriteAll.lastIndex = Math.max(mayRewriteAll.lastIndex, node.endIndex - start);
+    }
+  }
+  return true;
+}
+
+/** The node of `nodes` (in order, not overlapping) that holds offset `at`, or null. */
+function nodeAt(nodes: Node[], at: number): Node | null {
+  let lo = 0;
+  let hi = nodes.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (nodes[mid]!.startIndex <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  const n = nodes[lo];
+  return n && n.startIndex <= at && at < n.endIndex ? n : null;
+}
+
+/** A top-level node the rewriter only reads declarations from (see Rewriter.topLevel). */
+function onlyDeclares(n: Node, text: string): boolean {
+  switch (n.type) {
+    case 'type_definition':
+    case 'struct_specifier':
+    case 'union_specifier':
+    case 'enum_specifier':
+      return true;
+    case 'declaration':
+      return !mayNameRenamed.test(text.slice(n.startIndex, n.endIndex));
+    default:
+      return false;
+  }
+}
+
 export class Rewriter {
   private readonly env: TypeScope;
   private readonly globals = new Map<string, VarInfo>();
@@ -52,7 +103,7 @@ export class Rewriter {
     isComplexPart: (lhs) => this.complexPartEnds.has(lhs.startIndex),
     typeOf: (n) => this.typeOf(n),
     fieldOf: (fe) => this.fieldOf(fe),
-    fieldsNamed: (name) => this.env.fieldsByName.get(name) ?? [],
+    fieldsNamed: (name) => this.fieldsNamed(name) ?? [],
   };
   /** The parent of every node the walk reached (tree-sitter's own lookup is slow in big trees). */
   private readonly parents = new Map<number, Node>();
@@ -69,17 +120,17 @@ export class Rewriter {
     private readonly lines: LineMap,
     private readonly complexPartEnds: Set<number>,
     private readonly storeForm: StoreForm = 'call',
+    /** Called with every name looked up at file scope, before the lookup (system-pieces.ts). */
+    private readonly onName: (name: string) => void = () => {},
   ) {
     this.splicer = new Splicer(text, this.parentOf);
-    this.env = new TypeScope(text, { host: false });
+    this.env = new TypeScope(text, { host: false, onName });
     this.prefix = temporaryPrefix(text);
   }
 
   run(root: Node): RewriteResult {
-    // Code outside system headers with no store, no `++`/`--` and no renamed name (a configure
-    // test that includes headers and calls a function) has nothing to rewrite or count: its
-    // declarations need not be read at all.
-    if (!this.lines.userRegions().some(([start, end]) => mayRewrite.test(this.text.slice(start, end)))) {
+    // A unit whose own code has nothing to rewrite or count (a configure test) need not be read at all.
+    if (nothingToRewrite(root, this.text, this.lines)) {
       return { code: this.text, sites: this.sites, stats: this.stats, diagnostics: this.diagnostics };
     }
     // Functions the unit defines itself keep their names: a program's own `free` is not libc's.
@@ -193,7 +244,14 @@ export class Rewriter {
       const v = this.scopes[i]!.get(name);
       if (v) return v;
     }
+    this.onName(name);
     return this.globals.get(name);
+  }
+
+  /** Every field of that name in any record read (a store through it may be through any of them). */
+  private fieldsNamed(name: string): FieldInfo[] | undefined {
+    this.onName(name);
+    return this.env.fieldsByName.get(name);
   }
 
   private functionDefinition(fn: Node): void {
@@ -239,7 +297,7 @@ export class Rewriter {
     const own = escapingLocals(this.text, body, {
       resolve: (name) => this.lookup(name)?.declaredAt,
       mayBeArrayMember: (name) => {
-        const fields = this.env.fieldsByName.get(name);
+        const fields = this.fieldsNamed(name);
         return !fields || fields.some((f) => kindOf(f.type) === 'array' || kindOf(f.type) === 'unknown');
       },
     });
