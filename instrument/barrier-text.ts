@@ -50,7 +50,31 @@ export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
  * (conformance/regressions/store-in-cold-partition.c).
  */
 export const x86StoreAsm = (hook: string): string =>
-  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue, true)]);
+  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue, true)], spanTest());
+
+/**
+ * The store stub's first test, before it touches the stack: the slot against the SLOTS span and
+ * the new value against the HOST span (runtime-c/include/wb_abi.h, "spans"); outside both, straight
+ * back. `cmpq op, word` computes word - op for a register and a sign-extended immediate alike, so
+ * `ja` reads "op below the word".
+ */
+function spanTest(): string[] {
+  const { spans, spanSlotLo, spanSlotHi, spanHostLo, spanHostHi } = abi;
+  const cmp = (op: string, off: number): string =>
+    `{cmpq ${op}, ${spans}+${off}(%%rip)|cmp QWORD PTR ${spans}[rip+${off}], ${op}}`;
+  return [
+    cmp('%0', spanSlotLo),
+    'ja .Lwb_val%=',
+    cmp('%0', spanSlotHi),
+    'ja .Lwb_full%=',
+    '.Lwb_val%=:',
+    cmp('%1', spanHostLo),
+    'ja .Lwb_back%=',
+    cmp('%1', spanHostHi),
+    'jbe .Lwb_back%=',
+    '.Lwb_full%=:',
+  ];
+}
 
 /**
  * The x86-64 record-assignment barrier's asm template: as x86StoreAsm, with %0 the destination,
@@ -67,11 +91,12 @@ function stubStore(operand: string, off: number, sized = false): string {
 }
 
 /**
- * The shape both templates share: the __wb_active test, and the cold stub that makes the frame,
- * saves %rax, stores the operands (`operandStores`), calls the hook and jumps back. Every name
- * and offset comes from runtime-c/include/wb_abi.h (barrier-abi.ts), which the hooks also use.
+ * The shape both templates share: the __wb_active test, and the cold stub that runs `firstTest`
+ * (which may jump back at once), makes the frame, saves %rax, stores the operands
+ * (`operandStores`), calls the hook and jumps back. Every name and offset comes from
+ * runtime-c/include/wb_abi.h (barrier-abi.ts), which the hooks also use.
  */
-function x86HookStub(hook: string, operandStores: string[]): string {
+function x86HookStub(hook: string, operandStores: string[], firstTest: string[] = []): string {
   const { active, stubSection, stubFrame, stubScratch, stubBack } = abi;
   if (stubBack !== 0) throw new Error('wb_abi.h: the stub templates spell the back slot as (%rsp)');
   return [
@@ -81,6 +106,7 @@ function x86HookStub(hook: string, operandStores: string[]): string {
     '.Lwb_back%=:',
     `.pushsection ${stubSection},\\"ax\\",@progbits`,
     '.Lwb_cold%=:',
+    ...firstTest,
     `{leaq -${stubFrame}(%%rsp), %%rsp|lea rsp, [rsp-${stubFrame}]}`,
     `{movq %%rax, ${stubScratch}(%%rsp)|mov [rsp+${stubScratch}], rax}`,
     ...operandStores,

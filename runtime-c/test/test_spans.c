@@ -1,0 +1,173 @@
+/* The store stub's span test (wb_abi.h, "spans") against the hooks' shadow test: whenever the
+ * shadow test would let a store through (SLOTS at the slot's granule or HOST at the value's, for
+ * addresses a program can hold), the stub calls the hook; outside both spans it does not; the
+ * spans follow the granules the runtime marks, widen before the bits are set and never narrow.
+ * The stub here is the pass's template with a hook of the test's own that counts its calls. */
+#include <stdint.h>
+#include "t.h"
+
+/* The runtime's own (internal.h). */
+void __wbrt_shadow_adjust(uintptr_t base, size_t size, int delta);
+void __wbrt_shadow_slots_adjust(uintptr_t slot, int32_t delta);
+
+#define G ((uintptr_t)1 << WB_ABI_SHADOW_SHIFT)
+#define USER_TOP ((uintptr_t)1 << (WB_ABI_SHADOW_SHIFT + WB_ABI_SHADOW_BITS))
+
+static int failures_before;
+static void flush(void *ctx) { (void)ctx; }
+
+#if defined(__x86_64__) && !defined(__ILP32__)
+long spans_test_calls;
+/* A hook as the stub calls it: a real call with the stub's frame above; it touches only the flags
+ * (the asm's one clobber) and the counter. */
+__asm__(".text\n"
+        "\t.globl spans_test_hook\n"
+        "\t.type spans_test_hook, @function\n"
+        "spans_test_hook:\n"
+        "\tincq spans_test_calls(%rip)\n"
+        "\tret\n"
+        "\t.size spans_test_hook, .-spans_test_hook\n");
+
+/* Whether the pass's store stub for (slot, v) calls its hook. Neither is dereferenced: the
+ * template's memory operand is a dummy. "memory": the hook writes the counter. */
+__attribute__((noinline)) static int stub_calls(uintptr_t slot, uintptr_t v)
+{
+  long dummy = 0, before = spans_test_calls;
+  __asm__ __volatile__(WB_ABI_X86_STORE_ASM("spans_test_hook") : : "r"(slot), "re"(v), "m"(dummy) : "cc", "memory");
+  return spans_test_calls != before;
+}
+/* The same with the value as an immediate, as the pass emits a NULL or constant store. */
+__attribute__((noinline)) static int stub_calls_null(uintptr_t slot)
+{
+  long dummy = 0, before = spans_test_calls;
+  __asm__ __volatile__(WB_ABI_X86_STORE_ASM("spans_test_hook") : : "r"(slot), "re"((void *)0), "m"(dummy) : "cc", "memory");
+  return spans_test_calls != before;
+}
+__attribute__((noinline)) static int stub_calls_minus8(uintptr_t slot)
+{
+  long dummy = 0, before = spans_test_calls;
+  __asm__ __volatile__(WB_ABI_X86_STORE_ASM("spans_test_hook") : : "r"(slot), "re"((void *)-8), "m"(dummy) : "cc", "memory");
+  return spans_test_calls != before;
+}
+#else
+/* Elsewhere the portable form's runtime applies the same test (barrier.c). */
+static int stub_calls(uintptr_t slot, uintptr_t v)
+{
+  const __wb_uintptr_t *w = __wb_spans;
+  return (slot >= w[0] && slot < w[1]) || (v >= w[2] && v < w[3]);
+}
+static int stub_calls_null(uintptr_t slot) { return stub_calls(slot, 0); }
+static int stub_calls_minus8(uintptr_t slot) { return stub_calls(slot, (uintptr_t)-8); }
+#endif
+
+/* The hooks' first test (store_hook.c's WB_STORE_PREFILTER, barrier.c's wb_store_may_count). */
+static int shadow_passes(uintptr_t slot, uintptr_t v)
+{
+  return (__wb_shadow[(slot >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK] & WB_ABI_SHADOW_SLOTS) ||
+         (__wb_shadow[(v >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK] & WB_ABI_SHADOW_HOST);
+}
+static int in_span(uintptr_t p, int lo) { return p >= __wb_spans[lo] && p < __wb_spans[lo + 1]; }
+
+static uint64_t rng = 0x9e3779b97f4a7c15u;
+static uint64_t next(void)
+{
+  rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+  return rng;
+}
+
+/* An address near one of `marks` (its granule's edges, one byte either side) or anywhere in the
+ * user address space. */
+static uintptr_t pick(const uintptr_t *marks, int n)
+{
+  uint64_t r = next();
+  if (n == 0 || r % 4 == 0) return (uintptr_t)(next() % USER_TOP);
+  uintptr_t g = marks[r / 4 % (uint64_t)n] & ~(G - 1);
+  switch (r / 64 % 6) {
+  case 0: return g;
+  case 1: return g - 1;
+  case 2: return g + G - 1;
+  case 3: return g + G;
+  case 4: return g + next() % G;
+  default: return g + (next() % 64 - 32) * G;
+  }
+}
+
+/* Every pair the shadow lets through reaches the hook, and the stub's answer is the spans'. */
+static void check_pairs(const uintptr_t *slots, int ns, const uintptr_t *hosts, int nh, int rounds)
+{
+  for (int i = 0; i < rounds; i++) {
+    uintptr_t s = pick(slots, ns), v = pick(hosts, nh);
+    int called = stub_calls(s, v);
+    if (shadow_passes(s, v)) CHECK(called);
+    CHECK_EQ(called, in_span(s, 0) || in_span(v, 2));
+    CHECK_EQ(stub_calls_null(s), in_span(s, 0) || in_span(0, 2));
+    if (t_failures > failures_before) {
+      fprintf(stderr, "slot %#lx value %#lx\n", (unsigned long)s, (unsigned long)v);
+      return;
+    }
+  }
+}
+
+int main(void)
+{
+  /* Before any host: the spans are empty, and the stub's inline test stops every store. */
+  wb_host_register(flush, NULL);
+  void *obj = wb_host_alloc(64, 16, 0);           /* activates; a HOST object in the arena */
+  CHECK(obj != NULL);
+  CHECK_EQ(__wb_spans[0], UINTPTR_MAX);           /* no counted slot yet */
+  CHECK_EQ(__wb_spans[1], 0);
+  CHECK(in_span((uintptr_t)obj, 2));
+  CHECK_EQ(__wb_spans[2], (uintptr_t)obj & ~(G - 1));
+  CHECK(stub_calls(0, (uintptr_t)obj));
+  CHECK(!stub_calls(0, (uintptr_t)&rng));
+
+  /* Counted slots in three granules far apart, HOST objects in two more: each span is exactly
+   * [first granule, last granule + 1). */
+  uintptr_t slots[3] = { 0x100000000000u + 5, 0x100000000000u + 7 * G + 100, 0x100000000000u + 40 * G };
+  uintptr_t hosts[3] = { (uintptr_t)obj, 0x200000000000u + G / 2, 0x200000000000u + 9 * G - 8 };
+  for (int i = 0; i < 3; i++) __wbrt_shadow_slots_adjust(slots[i], +1);
+  __wbrt_shadow_adjust(hosts[1], 16, +1);
+  __wbrt_shadow_adjust(hosts[2], 16, +1);          /* straddles into the next granule */
+  CHECK_EQ(__wb_spans[0], 0x100000000000u);
+  CHECK_EQ(__wb_spans[1], 0x100000000000u + 41 * G);
+  uintptr_t host_lo = (uintptr_t)obj < hosts[1] ? (uintptr_t)obj & ~(G - 1) : 0x200000000000u;
+  uintptr_t host_hi = (uintptr_t)obj < hosts[1] ? 0x200000000000u + 10 * G : ((uintptr_t)obj & ~(G - 1)) + G;
+  CHECK_EQ(__wb_spans[2], host_lo);
+  CHECK_EQ(__wb_spans[3], host_hi);
+  CHECK(stub_calls(slots[1], 0));
+  CHECK(stub_calls_null(slots[2]));
+  CHECK(!stub_calls_null(0x100000000000u - 1));
+  CHECK(!stub_calls_null(0x100000000000u + 41 * G));
+  CHECK(stub_calls(0, host_hi - 1));
+  CHECK(!stub_calls(0, host_hi));
+  CHECK(stub_calls(0, host_lo));
+  CHECK(!stub_calls(0, host_lo - 1));
+  CHECK(!stub_calls_minus8(0x100000000000u - 1)); /* a sign-extended immediate, above every span */
+  CHECK(stub_calls_minus8(slots[0]));
+  failures_before = t_failures;
+  check_pairs(slots, 3, hosts, 3, 200000);
+
+  /* A value whose folded granule has HOST but that lies above the user address space: the shadow
+   * test passes it, the span test does not, and no HOST object is there to count. */
+  uintptr_t folded = hosts[1] | ((uintptr_t)1 << 60);
+  CHECK(shadow_passes(0, folded));
+  CHECK(!stub_calls(0, folded));
+
+  /* Bits cleared again: the spans stay (never narrowed), the stub still calls inside them, and
+   * the property holds with the shadow now letting nothing through there. */
+  for (int i = 0; i < 3; i++) __wbrt_shadow_slots_adjust(slots[i], -1);
+  __wbrt_shadow_adjust(hosts[1], 16, -1);
+  __wbrt_shadow_adjust(hosts[2], 16, -1);
+  CHECK(!shadow_passes(slots[1], 0));
+  CHECK(stub_calls(slots[1], 0));
+  CHECK_EQ(__wb_spans[1], 0x100000000000u + 41 * G);
+  failures_before = t_failures;
+  check_pairs(slots, 3, hosts, 3, 50000);
+
+  /* A slot in the top granule of the address space: its span ends at the top, not at zero. */
+  __wbrt_shadow_slots_adjust(UINTPTR_MAX - 7, +1);
+  CHECK_EQ(__wb_spans[1], UINTPTR_MAX);
+  CHECK(stub_calls_null(UINTPTR_MAX - 7));
+  __wbrt_shadow_slots_adjust(UINTPTR_MAX - 7, -1);
+  T_DONE();
+}
