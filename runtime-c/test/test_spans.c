@@ -121,6 +121,12 @@ int main(void)
   CHECK(stub_calls(0, (uintptr_t)obj));
   CHECK(!stub_calls(0, (uintptr_t)&rng));
 
+  /* Host objects of six size classes (arena.c): six chunks, one granule each, side by side in the
+   * arena's reservation, so the HOST span is those six granules and nothing the program maps. */
+  for (size_t size = 16; size <= 96; size += 16) CHECK(wb_host_alloc(size, 16, 0) != NULL);
+  CHECK_EQ(__wb_spans[3] - __wb_spans[2], 6 * G);
+  uintptr_t arena_lo = __wb_spans[2], arena_hi = __wb_spans[3];
+
   /* Counted slots in three granules far apart, HOST objects in two more: each span is exactly
    * [first granule, last granule + 1). */
   uintptr_t slots[3] = { 0x100000000000u + 5, 0x100000000000u + 7 * G + 100, 0x100000000000u + 40 * G };
@@ -130,8 +136,8 @@ int main(void)
   __wbrt_shadow_adjust(hosts[2], 16, +1);          /* straddles into the next granule */
   CHECK_EQ(__wb_spans[0], 0x100000000000u);
   CHECK_EQ(__wb_spans[1], 0x100000000000u + 41 * G);
-  uintptr_t host_lo = (uintptr_t)obj < hosts[1] ? (uintptr_t)obj & ~(G - 1) : 0x200000000000u;
-  uintptr_t host_hi = (uintptr_t)obj < hosts[1] ? 0x200000000000u + 10 * G : ((uintptr_t)obj & ~(G - 1)) + G;
+  uintptr_t host_lo = arena_lo < 0x200000000000u ? arena_lo : 0x200000000000u;
+  uintptr_t host_hi = arena_hi > 0x200000000000u + 10 * G ? arena_hi : 0x200000000000u + 10 * G;
   CHECK_EQ(__wb_spans[2], host_lo);
   CHECK_EQ(__wb_spans[3], host_hi);
   CHECK(stub_calls(slots[1], 0));
