@@ -74,6 +74,9 @@ export interface BarrierAbi {
   readonly spanSlotHi: number;
   readonly spanHostLo: number;
   readonly spanHostHi: number;
+  readonly spanSlotNear: number;
+  /** The largest record the record stub's span test covers (larger ones take the plain stub). */
+  readonly rangeSpanMax: number;
   /** The section the x86-64 cold stubs go to. */
   readonly stubSection: string;
   readonly shadowShift: number;
@@ -117,6 +120,8 @@ export function barrierAbiFrom(text: string, file = 'wb_abi.h'): BarrierAbi {
     spanSlotHi: num('SPAN_SLOT_HI'),
     spanHostLo: num('SPAN_HOST_LO'),
     spanHostHi: num('SPAN_HOST_HI'),
+    spanSlotNear: num('SPAN_SLOT_NEAR'),
+    rangeSpanMax: num('RANGE_SPAN_MAX'),
     stubSection: str('STUB_SECTION'),
     shadowShift: num('SHADOW_SHIFT'),
     shadowBits: num('SHADOW_BITS'),

@@ -109,16 +109,25 @@ void __wb_dso_unregister(struct __wb_dso *dso);
  * whose folded granule has HOST is outside the HOST span, and rightly skipped: every HOST object
  * lies at real addresses inside the span, so that value points into none of them, and the hook
  * would find no reference to count. Likewise a slot the program can write lies at its real
- * address, inside the SLOTS span when counted. */
+ * address, inside the SLOTS span when counted.
+ *
+ * A fifth word serves the record-assignment stub, which cannot compute the end of a range without
+ * a register: SLOT_NEAR is SLOT_LO - RANGE_SPAN_MAX (0 where that would wrap), so a record of at
+ * most RANGE_SPAN_MAX bytes that starts below SLOT_NEAR ends before the SLOTS span. The pass emits
+ * the span-testing record stub for records of at most that size, the plain one (RANGE_BIG) for
+ * larger ones. Under WB_SCAN_ALL (every copy scans its source) the runtime keeps the SLOTS span
+ * full, so every record assignment and every store reaches its hook. */
 #define WB_ABI_SPANS "__wb_spans"
 #define WB_ABI_SPAN_SLOT_LO 0
 #define WB_ABI_SPAN_SLOT_HI 8
 #define WB_ABI_SPAN_HOST_LO 16
 #define WB_ABI_SPAN_HOST_HI 24
-#define WB_SPAN_WORDS 4
-_Static_assert(WB_ABI_SPAN_HOST_HI == 8 * (WB_SPAN_WORDS - 1), "spans: four words");
-/* The initial (full) value of the four words. */
-#define WB_SPANS_FULL { 0, ~(__wb_uintptr_t)0, 0, ~(__wb_uintptr_t)0 }
+#define WB_ABI_SPAN_SLOT_NEAR 32
+#define WB_ABI_RANGE_SPAN_MAX 1048576
+#define WB_SPAN_WORDS 5
+_Static_assert(WB_ABI_SPAN_SLOT_NEAR == 8 * (WB_SPAN_WORDS - 1), "spans: five words");
+/* The initial (full) value of the words. */
+#define WB_SPANS_FULL { 0, ~(__wb_uintptr_t)0, 0, ~(__wb_uintptr_t)0, 0 }
 
 /* Hidden: the runtime is linked as a static archive into the executable or shared object that
  * holds the code reading it, so -fPIC code reaches it without the GOT. */
@@ -206,6 +215,29 @@ _Static_assert(WB_ABI_STUB_BACK == 0, "the templates spell the back slot as (%rs
   WB_X86_SPAN_CMP("%1", WB_ABI_SPAN_HOST_HI)                                                    \
   "jbe .Lwb_back%=\n\t"                                                                         \
   ".Lwb_full%=:\n\t"
+#define WB_X86_STACK_MARGIN (WB_ABI_RED_ZONE + WB_ABI_RANGE_SPAN_MAX)
+/* The record stub's first test: the destination and the source each against the SLOTS span
+ * (from SLOT_NEAR: the record may start below SLOT_LO and reach into it), then whether the source
+ * may lie on the calling thread's stack, whose live part starts RED_ZONE bytes below %rsp: a
+ * source that starts more than RED_ZONE + RANGE_SPAN_MAX bytes below %rsp ends below that (src -
+ * %rsp computed in the source's own register, which `leaq` restores without touching the flags).
+ * Outside all three, no count can change (slots.c, wb_range_hook_filter): straight back. */
+#define WB_X86_RANGE_SPAN_TEST                                                              \
+  WB_X86_SPAN_CMP("%0", WB_ABI_SPAN_SLOT_NEAR)                                                  \
+  "ja .Lwb_src%=\n\t"                                                                           \
+  WB_X86_SPAN_CMP("%0", WB_ABI_SPAN_SLOT_HI)                                                    \
+  "ja .Lwb_full%=\n\t"                                                                          \
+  ".Lwb_src%=:\n\t"                                                                             \
+  WB_X86_SPAN_CMP("%1", WB_ABI_SPAN_SLOT_NEAR)                                                  \
+  "ja .Lwb_stk%=\n\t"                                                                           \
+  WB_X86_SPAN_CMP("%1", WB_ABI_SPAN_SLOT_HI)                                                    \
+  "ja .Lwb_full%=\n\t"                                                                          \
+  ".Lwb_stk%=:\n\t"                                                                             \
+  "{subq %%rsp, %1|sub %1, rsp}\n\t"                                                            \
+  "{cmpq $-" WB_ABI_STR(WB_X86_STACK_MARGIN) ", %1|cmp %1, -" WB_ABI_STR(WB_X86_STACK_MARGIN) "}\n\t" \
+  "{leaq (%%rsp,%1), %1|lea %1, [rsp+%1]}\n\t"                                                  \
+  "jl .Lwb_back%=\n\t"                                                                          \
+  ".Lwb_full%=:\n\t"
 #define WB_X86_STUB_FRAME                                                                   \
   "{leaq -" WB_ABI_RSP_AT(WB_ABI_STUB_FRAME) ", %%rsp|lea rsp, [rsp-" WB_ABI_STR(WB_ABI_STUB_FRAME) "]}\n\t" \
   "{movq %%rax, " WB_ABI_RSP_AT(WB_ABI_STUB_SCRATCH) "|mov [rsp+" WB_ABI_STR(WB_ABI_STUB_SCRATCH) "], rax}\n\t" \
@@ -226,6 +258,13 @@ _Static_assert(WB_ABI_STUB_BACK == 0, "the templates spell the back slot as (%rs
   WB_X86_STUB_TAIL(hook)
 #define WB_ABI_X86_RANGE_ASM(hook)                                                              \
   WB_X86_STUB_INLINE                                                                        \
+  WB_X86_RANGE_SPAN_TEST                                                                    \
+  WB_X86_RANGE_STUB_REST(hook)
+/* A record of more than RANGE_SPAN_MAX bytes: no span test, the hook decides. */
+#define WB_ABI_X86_RANGE_BIG_ASM(hook)                                                          \
+  WB_X86_STUB_INLINE                                                                        \
+  WB_X86_RANGE_STUB_REST(hook)
+#define WB_X86_RANGE_STUB_REST(hook)                                                        \
   WB_X86_STUB_FRAME                                                                         \
   "{movq %1, " WB_ABI_RSP_AT(WB_ABI_STUB_VALUE) "|mov [rsp+" WB_ABI_STR(WB_ABI_STUB_VALUE) "], %1}\n\t" \
   "{movq %2, " WB_ABI_RSP_AT(WB_ABI_STUB_SIZE) "|mov QWORD PTR [rsp+" WB_ABI_STR(WB_ABI_STUB_SIZE) "], %2}\n\t" \

@@ -37,7 +37,7 @@ typedef __wb_size_t __wb_uintptr_t; /* size_t is pointer-wide on every target we
 extern int __wb_active __attribute__((__visibility__("hidden")));
 /* Once a host is active, the x86-64 store stub first tests the slot and the new value against
  * these address spans (wb_abi.h, "spans"), hidden like __wb_active. */
-extern __wb_uintptr_t __wb_spans[4] __attribute__((__visibility__("hidden")));
+extern __wb_uintptr_t __wb_spans[5] __attribute__((__visibility__("hidden")));
 
 /* A pointer store, called just before it once __wb_active is set (the portable form): the runtime
  * reads the old value itself and tests two shadow bytes before doing anything else. */

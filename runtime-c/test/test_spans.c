@@ -49,6 +49,24 @@ __attribute__((noinline)) static int stub_calls_minus8(uintptr_t slot)
   __asm__ __volatile__(WB_ABI_X86_STORE_ASM("spans_test_hook") : : "r"(slot), "re"((void *)-8), "m"(dummy) : "cc", "memory");
   return spans_test_calls != before;
 }
+/* The record stub for (dst, src, n), n an immediate as the pass emits sizeof; `rsp` gets the stack
+ * pointer the stub saw (this function's, constant through its body). */
+#define RANGE_STUB(name, n)                                                                     \
+  __attribute__((noinline)) static int name(uintptr_t dst, uintptr_t src, uintptr_t *rsp)      \
+  {                                                                                             \
+    long dummy = 0, before = spans_test_calls;                                                  \
+    __asm__ __volatile__("mov %%rsp, %0" : "=r"(*rsp));                                         \
+    __asm__ __volatile__(WB_ABI_X86_RANGE_ASM("spans_test_hook")                                \
+                         : : "r"(dst), "r"(src), "re"((__wb_size_t)(n)), "m"(dummy), "m"(dummy) \
+                         : "cc", "memory");                                                     \
+    return spans_test_calls != before;                                                          \
+  }
+RANGE_STUB(range_8, 8)
+RANGE_STUB(range_24, 24)
+RANGE_STUB(range_max, WB_ABI_RANGE_SPAN_MAX)
+static int (*const range_stubs[3])(uintptr_t, uintptr_t, uintptr_t *) = { range_8, range_24, range_max };
+static const uintptr_t range_sizes[3] = { 8, 24, WB_ABI_RANGE_SPAN_MAX };
+#define HAVE_RANGE_STUB 1
 #else
 /* Elsewhere the portable form's runtime applies the same test (barrier.c). */
 static int stub_calls(uintptr_t slot, uintptr_t v)
@@ -92,6 +110,47 @@ static uintptr_t pick(const uintptr_t *marks, int n)
   }
 }
 
+#ifdef HAVE_RANGE_STUB
+/* Whether [p, p + n) meets a granule whose SLOTS bit is set (slots.c's wb_slots_any, by granule). */
+static int range_slots(uintptr_t p, uintptr_t n)
+{
+  for (uintptr_t g = p >> WB_ABI_SHADOW_SHIFT; g <= (p + n - 1) >> WB_ABI_SHADOW_SHIFT; g++)
+    if (__wb_shadow[g & WB_SHADOW_MASK] & WB_ABI_SHADOW_SLOTS) return 1;
+  return 0;
+}
+
+/* Record assignments: whenever the hook's filter could find work (a counted slot in either range,
+ * or a source reaching into the live stack, red zone included), the stub calls it; and its answer
+ * is the spans' and the stack margin's. */
+static void check_ranges(const uintptr_t *slots, int ns, int rounds)
+{
+  uintptr_t local = 0, *here = &local;
+  for (int i = 0; i < rounds; i++) {
+    int k = (int)(next() % 3);
+    uintptr_t n = range_sizes[k], rsp;
+    uintptr_t d = pick(slots, ns), s = pick(slots, ns);
+    switch (next() % 4) {                          /* sources on and near the stack */
+    case 0: s = (uintptr_t)here - next() % 4096; break;
+    case 1: s = (uintptr_t)here - WB_ABI_RED_ZONE - WB_ABI_RANGE_SPAN_MAX - 8192 + next() % 16384; break;
+    default: break;
+    }
+    if (d + n < d || s + n < s) continue;          /* wraps: no record lies there */
+    int called = range_stubs[k](d, s, &rsp);
+    int stack = s + n > rsp - WB_ABI_RED_ZONE && s < (uintptr_t)here + 65536;
+    if (range_slots(d, n) || range_slots(s, n) || stack) CHECK(called);
+    const __wb_uintptr_t *w = __wb_spans;
+    int model = (d >= w[4] && d < w[1]) || (s >= w[4] && s < w[1]) ||
+                (intptr_t)(s - rsp) >= -(intptr_t)(WB_ABI_RED_ZONE + WB_ABI_RANGE_SPAN_MAX);
+    CHECK_EQ(called, model);
+    if (t_failures > failures_before) {
+      fprintf(stderr, "dst %#lx src %#lx n %lu rsp %#lx\n", (unsigned long)d, (unsigned long)s,
+              (unsigned long)n, (unsigned long)rsp);
+      return;
+    }
+  }
+}
+#endif
+
 /* Every pair the shadow lets through reaches the hook, and the stub's answer is the spans'. */
 static void check_pairs(const uintptr_t *slots, int ns, const uintptr_t *hosts, int nh, int rounds)
 {
@@ -120,6 +179,17 @@ int main(void)
   CHECK_EQ(__wb_spans[2], (uintptr_t)obj & ~(G - 1));
   CHECK(stub_calls(0, (uintptr_t)obj));
   CHECK(!stub_calls(0, (uintptr_t)&rng));
+#ifdef HAVE_RANGE_STUB
+  {
+    uintptr_t rsp, local = 0;
+    CHECK_EQ(__wb_spans[4], UINTPTR_MAX - WB_ABI_RANGE_SPAN_MAX);
+    CHECK(!range_24(0x100000000000u, (uintptr_t)obj, &rsp));   /* heap to heap, nothing counted */
+    CHECK(range_24(0x100000000000u, (uintptr_t)&local, &rsp)); /* from the stack */
+    CHECK(range_8(0x100000000000u, rsp - 8, &rsp));            /* from the red zone */
+    failures_before = t_failures;
+    check_ranges(NULL, 0, 20000);
+  }
+#endif
 
   /* Host objects of six size classes (arena.c): six chunks, one granule each, side by side in the
    * arena's reservation, so the HOST span is those six granules and nothing the program maps. */
@@ -152,6 +222,16 @@ int main(void)
   CHECK(stub_calls_minus8(slots[0]));
   failures_before = t_failures;
   check_pairs(slots, 3, hosts, 3, 200000);
+#ifdef HAVE_RANGE_STUB
+  CHECK_EQ(__wb_spans[4], 0x100000000000u - WB_ABI_RANGE_SPAN_MAX);
+  uintptr_t rsp;
+  CHECK(range_max(0x100000000000u - WB_ABI_RANGE_SPAN_MAX, 0x10000, &rsp));    /* reaches the span */
+  CHECK(!range_max(0x100000000000u - WB_ABI_RANGE_SPAN_MAX - 1, 0x10000, &rsp));
+  CHECK(range_8(0x10000, 0x100000000000u + 41 * G - 8, &rsp));               /* counted source */
+  CHECK(!range_8(0x10000, 0x100000000000u + 41 * G, &rsp));
+  failures_before = t_failures;
+  check_ranges(slots, 3, 100000);
+#endif
 
   /* A value whose folded granule has HOST but that lies above the user address space: the shadow
    * test passes it, the span test does not, and no HOST object is there to count. */

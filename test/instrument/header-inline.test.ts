@@ -35,7 +35,7 @@ describe("a header's static inline functions", () => {
     for (const o of objs) execFileSync('gcc', ['-fPIC', '-c', '-x', 'cpp-output', wbi, '-o', o]);
     const stub = join(dir, 'stub.c');
     // What libwbrt_dso.a defines for the barriers: the flag, the spans, the version symbol.
-    writeFileSync(stub, `int __wb_active; unsigned long ${barrierAbi.spans}[4]; const unsigned char ${barrierAbi.versionSymbol} = ${barrierAbi.version};\n`);
+    writeFileSync(stub, `int __wb_active; unsigned long ${barrierAbi.spans}[${barrierAbi.spanSlotNear / 8 + 1}]; const unsigned char ${barrierAbi.versionSymbol} = ${barrierAbi.version};\n`);
     const so = join(dir, 'lib.so');
     execFileSync('gcc', ['-shared', '-Wl,--allow-multiple-definition', ...objs, stub, '-o', so]);
     expect(execFileSync('nm', ['-D', '--defined-only', so], { encoding: 'utf8' })).toMatch(/ V __wb_inline_obj_incref$/m);
