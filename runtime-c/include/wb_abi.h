@@ -89,7 +89,7 @@ void __wb_dso_unregister(struct __wb_dso *dso);
 
 /* ---- spans -------------------------------------------------------------------------------- */
 
-/* Four words that bound the shadow's two bits by address, for a first test that needs no register:
+/* Words that bound the shadow's two bits by address, for a first test that needs no register:
  * [SLOT_LO, SLOT_HI) covers every granule that holds or held counted slots, [HOST_LO, HOST_HI)
  * every granule that overlaps or overlapped a HOST object (each as [first granule << SHIFT,
  * (last granule + 1) << SHIFT), by the objects' real addresses; empty as lo = ~0, hi = 0). The
