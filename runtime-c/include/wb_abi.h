@@ -126,6 +126,8 @@ void __wb_dso_unregister(struct __wb_dso *dso);
 #define WB_ABI_RANGE_SPAN_MAX 1048576
 #define WB_SPAN_WORDS 5
 _Static_assert(WB_ABI_SPAN_SLOT_NEAR == 8 * (WB_SPAN_WORDS - 1), "spans: five words");
+_Static_assert(WB_ABI_SPAN_SLOT_LO == 0 && WB_ABI_SPAN_SLOT_HI == 8 && WB_ABI_SPAN_HOST_HI == 24,
+               "the prelude's copy tests spell the span words as indices 0, 1 and 3");
 /* The initial (full) value of the words. */
 #define WB_SPANS_FULL { 0, ~(__wb_uintptr_t)0, 0, ~(__wb_uintptr_t)0, 0 }
 

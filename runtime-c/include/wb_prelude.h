@@ -59,16 +59,32 @@ void *__wb_memset_slow(void *dst, int c, __wb_size_t n);
 void __wb_memcpy_before(void *dst, const void *src, __wb_size_t n) __attribute__((__cold__));
 void __wb_memset_before(void *dst, __wb_size_t n) __attribute__((__cold__));
 
+/* Whether a copy may change what the host counts once a host is active: only after some host
+ * object has existed (its span, __wb_spans[3] = HOST_HI in wb_abi.h, is no longer empty); before
+ * that no word anywhere refers to one and no slot is counted. */
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
+__wb_copy_may_count(void)
+{
+  return __wb_spans[3] != 0;
+}
+/* Whether overwriting [dst, dst + n) with no references may: only where it meets the SLOTS span
+ * (__wb_spans[0] = SLOT_LO, [1] = SLOT_HI). */
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
+__wb_clear_may_count(const void *dst, __wb_size_t n)
+{
+  __wb_uintptr_t d = (__wb_uintptr_t)dst;
+  return d < __wb_spans[1] && d + n > __wb_spans[0];
+}
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memcpy(void *dst, const void *src, __wb_size_t n)
 {
-  if (__builtin_expect(__wb_active != 0, 0)) __wb_memcpy_before(dst, src, n);
+  if (__builtin_expect(__wb_active != 0, 0) && __wb_copy_may_count()) __wb_memcpy_before(dst, src, n);
   return __builtin_memcpy(dst, src, n);
 }
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memmove(void *dst, const void *src, __wb_size_t n)
 {
-  if (__builtin_expect(__wb_active != 0, 0)) return __wb_memmove_slow(dst, src, n);
+  if (__builtin_expect(__wb_active != 0, 0) && __wb_copy_may_count()) return __wb_memmove_slow(dst, src, n);
   return __builtin_memmove(dst, src, n);
 }
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
@@ -79,7 +95,7 @@ __wb_mempcpy(void *dst, const void *src, __wb_size_t n)
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memset(void *dst, int c, __wb_size_t n)
 {
-  if (__builtin_expect(__wb_active != 0, 0)) __wb_memset_before(dst, n);
+  if (__builtin_expect(__wb_active != 0, 0) && __wb_clear_may_count(dst, n)) __wb_memset_before(dst, n);
   return __builtin_memset(dst, c, n);
 }
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void

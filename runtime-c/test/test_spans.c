@@ -151,6 +151,23 @@ static void check_ranges(const uintptr_t *slots, int ns, int rounds)
 }
 #endif
 
+/* The prelude's memset test: whenever [dst, dst + n) meets a granule with counted slots, it calls
+ * the runtime; it skips only ranges outside the SLOTS span. */
+static void check_clears(const uintptr_t *slots, int ns, int rounds)
+{
+  for (int i = 0; i < rounds; i++) {
+    uintptr_t d = pick(slots, ns), n = next() % 3 == 0 ? next() % (4 * G) : next() % 256;
+    if (d + n < d || n == 0) continue;
+    int calls = __wb_clear_may_count((void *)d, n);
+    int granules = 0;
+    for (uintptr_t g = d >> WB_ABI_SHADOW_SHIFT; g <= (d + n - 1) >> WB_ABI_SHADOW_SHIFT; g++)
+      granules |= (__wb_shadow[g & WB_SHADOW_MASK] & WB_ABI_SHADOW_SLOTS) != 0;
+    if (granules) CHECK(calls);
+    CHECK_EQ(calls, d < __wb_spans[1] && d + n > __wb_spans[0]);
+    if (t_failures > failures_before) return;
+  }
+}
+
 /* Every pair the shadow lets through reaches the hook, and the stub's answer is the spans'. */
 static void check_pairs(const uintptr_t *slots, int ns, const uintptr_t *hosts, int nh, int rounds)
 {
@@ -169,7 +186,10 @@ static void check_pairs(const uintptr_t *slots, int ns, const uintptr_t *hosts, 
 
 int main(void)
 {
-  /* Before any host: the spans are empty, and the stub's inline test stops every store. */
+  /* Until the runtime publishes its spans they are full: a stand-in runtime's copies and stores
+   * all reach it. */
+  CHECK(__wb_copy_may_count());
+  CHECK(__wb_clear_may_count((void *)&rng, 8));
   wb_host_register(flush, NULL);
   void *obj = wb_host_alloc(64, 16, 0);           /* activates; a HOST object in the arena */
   CHECK(obj != NULL);
@@ -222,6 +242,12 @@ int main(void)
   CHECK(stub_calls_minus8(slots[0]));
   failures_before = t_failures;
   check_pairs(slots, 3, hosts, 3, 200000);
+  CHECK(__wb_copy_may_count());                   /* host objects exist: copies are accounted */
+  CHECK(__wb_clear_may_count((void *)(0x100000000000u - 8), 9));
+  CHECK(!__wb_clear_may_count((void *)(0x100000000000u - 8), 8));
+  CHECK(!__wb_clear_may_count((void *)(0x100000000000u + 41 * G), 4096));
+  failures_before = t_failures;
+  check_clears(slots, 3, 100000);
 #ifdef HAVE_RANGE_STUB
   CHECK_EQ(__wb_spans[4], 0x100000000000u - WB_ABI_RANGE_SPAN_MAX);
   uintptr_t rsp;
