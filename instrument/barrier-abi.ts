@@ -68,6 +68,15 @@ export interface BarrierAbi {
   readonly storeHookAvx: string;
   readonly rangeHook: string;
   readonly rangeHookAvx: string;
+  /** The span words the x86-64 store stub tests first, and each word's byte offset in them. */
+  readonly spans: string;
+  readonly spanSlotLo: number;
+  readonly spanSlotHi: number;
+  readonly spanHostLo: number;
+  readonly spanHostHi: number;
+  readonly spanSlotNear: number;
+  /** The largest record the record stub's span test covers (larger ones take the plain stub). */
+  readonly rangeSpanMax: number;
   /** The section the x86-64 cold stubs go to. */
   readonly stubSection: string;
   readonly shadowShift: number;
@@ -106,6 +115,13 @@ export function barrierAbiFrom(text: string, file = 'wb_abi.h'): BarrierAbi {
     storeHookAvx: str('STORE_HOOK_AVX'),
     rangeHook: str('RANGE_HOOK'),
     rangeHookAvx: str('RANGE_HOOK_AVX'),
+    spans: str('SPANS'),
+    spanSlotLo: num('SPAN_SLOT_LO'),
+    spanSlotHi: num('SPAN_SLOT_HI'),
+    spanHostLo: num('SPAN_HOST_LO'),
+    spanHostHi: num('SPAN_HOST_HI'),
+    spanSlotNear: num('SPAN_SLOT_NEAR'),
+    rangeSpanMax: num('RANGE_SPAN_MAX'),
     stubSection: str('STUB_SECTION'),
     shadowShift: num('SHADOW_SHIFT'),
     shadowBits: num('SHADOW_BITS'),

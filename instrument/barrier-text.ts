@@ -50,7 +50,30 @@ export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
  * (conformance/regressions/store-in-cold-partition.c).
  */
 export const x86StoreAsm = (hook: string): string =>
-  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue, true)]);
+  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue, true)], spanTest());
+
+/**
+ * The store stub's first test, before it touches the stack: the slot against the SLOTS span and
+ * the new value against the HOST span (runtime-c/include/wb_abi.h, "spans"); outside both, straight
+ * back. `cmpq op, word` computes word - op for a register and a sign-extended immediate alike, so
+ * `ja` reads "op below the word".
+ */
+function spanTest(): string[] {
+  const { spanSlotLo, spanSlotHi, spanHostLo, spanHostHi } = abi;
+  const cmp = spanCmp;
+  return [
+    cmp('%0', spanSlotLo),
+    'ja .Lwb_val%=',
+    cmp('%0', spanSlotHi),
+    'ja .Lwb_full%=',
+    '.Lwb_val%=:',
+    cmp('%1', spanHostLo),
+    'ja .Lwb_back%=',
+    cmp('%1', spanHostHi),
+    'jbe .Lwb_back%=',
+    '.Lwb_full%=:',
+  ];
+}
 
 /**
  * The x86-64 record-assignment barrier's asm template: as x86StoreAsm, with %0 the destination,
@@ -58,8 +81,44 @@ export const x86StoreAsm = (hook: string): string =>
  * memory operands, order the asm after pending writes to either. The hook (__wb_range_hook)
  * finds the size at its stub-frame offset plus 8 on entry.
  */
-export const x86RangeAsm = (hook: string): string =>
-  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue), stubStore('%2', abi.stubSize, true)]);
+export const x86RangeAsm = (hook: string): string => x86HookStub(hook, rangeStores(), rangeSpanTest());
+
+/** The record-assignment template for records of more than abi.rangeSpanMax bytes: no span test. */
+export const x86RangeBigAsm = (hook: string): string => x86HookStub(hook, rangeStores());
+
+const rangeStores = (): string[] => [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue), stubStore('%2', abi.stubSize, true)];
+
+/** `cmpq op, word` for the span word at byte offset `off`, in both dialects. */
+const spanCmp = (op: string, off: number): string =>
+  `{cmpq ${op}, ${abi.spans}+${off}(%%rip)|cmp QWORD PTR ${abi.spans}[rip+${off}], ${op}}`;
+
+/**
+ * The record stub's first test (runtime-c/include/wb_abi.h, WB_X86_RANGE_SPAN_TEST): the
+ * destination and the source against the SLOTS span from SLOT_NEAR, then whether the source can
+ * lie on the calling thread's stack (src - %rsp in the source's register, restored by `leaq`,
+ * which leaves the flags alone).
+ */
+function rangeSpanTest(): string[] {
+  const { spanSlotNear, spanSlotHi, redZone, rangeSpanMax } = abi;
+  const margin = `(${redZone} + ${rangeSpanMax})`;
+  return [
+    spanCmp('%0', spanSlotNear),
+    'ja .Lwb_src%=',
+    spanCmp('%0', spanSlotHi),
+    'ja .Lwb_full%=',
+    '.Lwb_src%=:',
+    spanCmp('%1', spanSlotNear),
+    'ja .Lwb_stk%=',
+    spanCmp('%1', spanSlotHi),
+    'ja .Lwb_full%=',
+    '.Lwb_stk%=:',
+    '{subq %%rsp, %1|sub %1, rsp}',
+    `{cmpq $-${margin}, %1|cmp %1, -${margin}}`,
+    '{leaq (%%rsp,%1), %1|lea %1, [rsp+%1]}',
+    'jl .Lwb_back%=',
+    '.Lwb_full%=:',
+  ];
+}
 
 /** `mov operand -> off(%rsp)` in both dialects; `sized` when the operand may be an immediate. */
 function stubStore(operand: string, off: number, sized = false): string {
@@ -67,11 +126,12 @@ function stubStore(operand: string, off: number, sized = false): string {
 }
 
 /**
- * The shape both templates share: the __wb_active test, and the cold stub that makes the frame,
- * saves %rax, stores the operands (`operandStores`), calls the hook and jumps back. Every name
- * and offset comes from runtime-c/include/wb_abi.h (barrier-abi.ts), which the hooks also use.
+ * The shape both templates share: the __wb_active test, and the cold stub that runs `firstTest`
+ * (which may jump back at once), makes the frame, saves %rax, stores the operands
+ * (`operandStores`), calls the hook and jumps back. Every name and offset comes from
+ * runtime-c/include/wb_abi.h (barrier-abi.ts), which the hooks also use.
  */
-function x86HookStub(hook: string, operandStores: string[]): string {
+function x86HookStub(hook: string, operandStores: string[], firstTest: string[] = []): string {
   const { active, stubSection, stubFrame, stubScratch, stubBack } = abi;
   if (stubBack !== 0) throw new Error('wb_abi.h: the stub templates spell the back slot as (%rsp)');
   return [
@@ -81,6 +141,7 @@ function x86HookStub(hook: string, operandStores: string[]): string {
     '.Lwb_back%=:',
     `.pushsection ${stubSection},\\"ax\\",@progbits`,
     '.Lwb_cold%=:',
+    ...firstTest,
     `{leaq -${stubFrame}(%%rsp), %%rsp|lea rsp, [rsp-${stubFrame}]}`,
     `{movq %%rax, ${stubScratch}(%%rsp)|mov [rsp+${stubScratch}], rax}`,
     ...operandStores,
@@ -165,9 +226,14 @@ export function assignmentBarrier({ k, prefix = DEFAULT_PREFIX, lhs, rhs, fromLv
   // small functions (GCC torture 990208-1).
   const avx = form === 'x86-64-avx-asm';
   const ptrStore = `({ ${pointerStoreReport(s, vAddr, form)} *${s} = ${v}; })`;
+  // The span-testing record stub for records of at most abi.rangeSpanMax bytes (a constant test,
+  // folded; for a variably modified record, a test at run time), the plain one for larger ones.
+  const rangeHook = avx ? abi.rangeHookAvx : abi.rangeHook;
+  const rangeOperands = `: : "r"(${untyped(s)}), "r"(${untyped(vAddr)}), "re"(sizeof *${s}), "m"(*${s}), "m"(*${vAddr}) : "cc"`;
   const recStore =
     form !== 'call'
-      ? `({ __asm__ __inline__ __volatile__("${memo(x86RangeAsm, avx ? abi.rangeHookAvx : abi.rangeHook)}" : : "r"(${untyped(s)}), "r"(${untyped(vAddr)}), "re"(sizeof *${s}), "m"(*${s}), "m"(*${vAddr}) : "cc"); *${s} = ${v}; (void)0; })`
+      ? `({ if (sizeof *${s} <= ${abi.rangeSpanMax}) __asm__ __inline__ __volatile__("${memo(x86RangeAsm, rangeHook)}" ${rangeOperands}); ` +
+        `else __asm__ __inline__ __volatile__("${memo(x86RangeBigAsm, rangeHook)}" ${rangeOperands}); *${s} = ${v}; (void)0; })`
       : `({ if (${ACTIVE}) ${abi.rangeAssign}(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
   const cls = `__builtin_classify_type(*${s})`;
   return (

@@ -22,7 +22,7 @@
  * together must resolve it): objects and a runtime of different versions fail to link with
  * "undefined reference to `__wb_abi_version_<N>'". Raise it with any change below or to the
  * prelude's entry points, and spell the new name in wb_prelude.h. */
-#define WB_ABI_VERSION 3
+#define WB_ABI_VERSION 4
 
 /* ---- entry points the pass emits calls or jumps to ---------------------------------------- */
 
@@ -56,6 +56,7 @@
  * registering never allocates. */
 struct __wb_dso {
   int *active;
+  __wb_uintptr_t *spans;       /* the object's own copy of __wb_spans (below) */
   struct __wb_dso *next, *prev;
 };
 void __wb_dso_register(struct __wb_dso *dso);
@@ -85,6 +86,50 @@ void __wb_dso_unregister(struct __wb_dso *dso);
  * The other bits are the runtime's own (which allocator serves the granule). */
 #define WB_ABI_SHADOW_HOST 1
 #define WB_ABI_SHADOW_SLOTS 2
+
+/* ---- spans -------------------------------------------------------------------------------- */
+
+/* Words that bound the shadow's two bits by address, for a first test that needs no register:
+ * [SLOT_LO, SLOT_HI) covers every granule that holds or held counted slots, [HOST_LO, HOST_HI)
+ * every granule that overlaps or overlapped a HOST object (each as [first granule << SHIFT,
+ * (last granule + 1) << SHIFT), by the objects' real addresses; empty as lo = ~0, hi = 0). The
+ * runtime widens a span before it sets a bit in a granule outside it (with the same ordering as
+ * the bit itself: see __wb_shadow_hit) and never narrows one, so "slot outside the SLOTS span and
+ * value outside the HOST span" implies that the hooks' shadow test would let the store go too.
+ * The x86-64 store stub tests them first and calls the hook only inside either span.
+ *
+ * Hidden, for the same reason as __wb_active: each instrumented shared object holds a copy
+ * (libwbrt_dso.a; struct __wb_dso's spans) that the runtime writes whenever it widens its own, and
+ * at registration. Until a runtime sets them, the words are full spans (0, ~0), which send every
+ * store to the hook: what a stand-in runtime that never computes them needs. Values are offsets
+ * in bytes into the array.
+ *
+ * The spans go by real addresses where the shadow folds them (its index is masked): a value with
+ * bits above the user address space (non-canonical, kernel, or any integer that is no pointer)
+ * whose folded granule has HOST is outside the HOST span, and rightly skipped: every HOST object
+ * lies at real addresses inside the span, so that value points into none of them, and the hook
+ * would find no reference to count. Likewise a slot the program can write lies at its real
+ * address, inside the SLOTS span when counted.
+ *
+ * A fifth word serves the record-assignment stub, which cannot compute the end of a range without
+ * a register: SLOT_NEAR is SLOT_LO - RANGE_SPAN_MAX (0 where that would wrap), so a record of at
+ * most RANGE_SPAN_MAX bytes that starts below SLOT_NEAR ends before the SLOTS span. The pass emits
+ * the span-testing record stub for records of at most that size, the plain one (RANGE_BIG) for
+ * larger ones. Under WB_SCAN_ALL (every copy scans its source) the runtime keeps the SLOTS span
+ * full, so every record assignment and every store reaches its hook. */
+#define WB_ABI_SPANS "__wb_spans"
+#define WB_ABI_SPAN_SLOT_LO 0
+#define WB_ABI_SPAN_SLOT_HI 8
+#define WB_ABI_SPAN_HOST_LO 16
+#define WB_ABI_SPAN_HOST_HI 24
+#define WB_ABI_SPAN_SLOT_NEAR 32
+#define WB_ABI_RANGE_SPAN_MAX 1048576
+#define WB_SPAN_WORDS 5
+_Static_assert(WB_ABI_SPAN_SLOT_NEAR == 8 * (WB_SPAN_WORDS - 1), "spans: five words");
+_Static_assert(WB_ABI_SPAN_SLOT_LO == 0 && WB_ABI_SPAN_SLOT_HI == 8 && WB_ABI_SPAN_HOST_HI == 24,
+               "the prelude's copy tests spell the span words as indices 0, 1 and 3");
+/* The initial (full) value of the words. */
+#define WB_SPANS_FULL { 0, ~(__wb_uintptr_t)0, 0, ~(__wb_uintptr_t)0, 0 }
 
 /* Hidden: the runtime is linked as a static archive into the executable or shared object that
  * holds the code reading it, so -fPIC code reaches it without the GOT. */
@@ -148,12 +193,54 @@ _Static_assert(WB_ABI_STUB_BACK == 0, "the templates spell the back slot as (%rs
 #define WB_ABI_STR_(x) #x
 #define WB_ABI_STR(x) WB_ABI_STR_(x)
 #define WB_ABI_RSP_AT(off) WB_ABI_STR(off) "(%%rsp)"
-#define WB_X86_STUB_HEAD                                                                    \
+#define WB_X86_STUB_INLINE                                                                  \
   "{cmpl $0, " WB_ABI_ACTIVE "(%%rip)|cmp DWORD PTR " WB_ABI_ACTIVE "[rip], 0}\n\t"              \
   "jne .Lwb_cold%=\n\t"                                                                         \
   ".Lwb_back%=:\n\t"                                                                            \
   ".pushsection " WB_ABI_STUB_SECTION ",\"ax\",@progbits\n\t"                                  \
-  ".Lwb_cold%=:\n\t"                                                                            \
+  ".Lwb_cold%=:\n\t"
+/* `cmpq op, span word` computes word - op, for a register or (the new value) a sign-extended
+ * 32-bit immediate alike: `ja` is op < word. */
+#define WB_SPAN_AT(off) WB_ABI_SPANS "+" WB_ABI_STR(off) "(%%rip)"
+#define WB_X86_SPAN_CMP(op, off)                                                              \
+  "{cmpq " op ", " WB_SPAN_AT(off) "|cmp QWORD PTR " WB_ABI_SPANS "[rip+" WB_ABI_STR(off) "], " op "}\n\t"
+/* The store stub's first test (spans, above): slot below SLOT_LO or at or above SLOT_HI, and
+ * value below HOST_LO or at or above HOST_HI, go straight back. No register, no stack. */
+#define WB_X86_SPAN_TEST                                                                    \
+  WB_X86_SPAN_CMP("%0", WB_ABI_SPAN_SLOT_LO)                                                    \
+  "ja .Lwb_val%=\n\t"                                                                           \
+  WB_X86_SPAN_CMP("%0", WB_ABI_SPAN_SLOT_HI)                                                    \
+  "ja .Lwb_full%=\n\t"                                                                          \
+  ".Lwb_val%=:\n\t"                                                                             \
+  WB_X86_SPAN_CMP("%1", WB_ABI_SPAN_HOST_LO)                                                    \
+  "ja .Lwb_back%=\n\t"                                                                          \
+  WB_X86_SPAN_CMP("%1", WB_ABI_SPAN_HOST_HI)                                                    \
+  "jbe .Lwb_back%=\n\t"                                                                         \
+  ".Lwb_full%=:\n\t"
+#define WB_X86_STACK_MARGIN (WB_ABI_RED_ZONE + WB_ABI_RANGE_SPAN_MAX)
+/* The record stub's first test: the destination and the source each against the SLOTS span
+ * (from SLOT_NEAR: the record may start below SLOT_LO and reach into it), then whether the source
+ * may lie on the calling thread's stack, whose live part starts RED_ZONE bytes below %rsp: a
+ * source that starts more than RED_ZONE + RANGE_SPAN_MAX bytes below %rsp ends below that (src -
+ * %rsp computed in the source's own register, which `leaq` restores without touching the flags).
+ * Outside all three, no count can change (slots.c, wb_range_hook_filter): straight back. */
+#define WB_X86_RANGE_SPAN_TEST                                                              \
+  WB_X86_SPAN_CMP("%0", WB_ABI_SPAN_SLOT_NEAR)                                                  \
+  "ja .Lwb_src%=\n\t"                                                                           \
+  WB_X86_SPAN_CMP("%0", WB_ABI_SPAN_SLOT_HI)                                                    \
+  "ja .Lwb_full%=\n\t"                                                                          \
+  ".Lwb_src%=:\n\t"                                                                             \
+  WB_X86_SPAN_CMP("%1", WB_ABI_SPAN_SLOT_NEAR)                                                  \
+  "ja .Lwb_stk%=\n\t"                                                                           \
+  WB_X86_SPAN_CMP("%1", WB_ABI_SPAN_SLOT_HI)                                                    \
+  "ja .Lwb_full%=\n\t"                                                                          \
+  ".Lwb_stk%=:\n\t"                                                                             \
+  "{subq %%rsp, %1|sub %1, rsp}\n\t"                                                            \
+  "{cmpq $-" WB_ABI_STR(WB_X86_STACK_MARGIN) ", %1|cmp %1, -" WB_ABI_STR(WB_X86_STACK_MARGIN) "}\n\t" \
+  "{leaq (%%rsp,%1), %1|lea %1, [rsp+%1]}\n\t"                                                  \
+  "jl .Lwb_back%=\n\t"                                                                          \
+  ".Lwb_full%=:\n\t"
+#define WB_X86_STUB_FRAME                                                                   \
   "{leaq -" WB_ABI_RSP_AT(WB_ABI_STUB_FRAME) ", %%rsp|lea rsp, [rsp-" WB_ABI_STR(WB_ABI_STUB_FRAME) "]}\n\t" \
   "{movq %%rax, " WB_ABI_RSP_AT(WB_ABI_STUB_SCRATCH) "|mov [rsp+" WB_ABI_STR(WB_ABI_STUB_SCRATCH) "], rax}\n\t" \
   "{movq %0, " WB_ABI_RSP_AT(WB_ABI_STUB_SLOT) "|mov [rsp+" WB_ABI_STR(WB_ABI_STUB_SLOT) "], %0}\n\t"
@@ -166,11 +253,21 @@ _Static_assert(WB_ABI_STUB_BACK == 0, "the templates spell the back slot as (%rs
   "jmp .Lwb_back%=\n\t"                                                                         \
   ".popsection"
 #define WB_ABI_X86_STORE_ASM(hook)                                                              \
-  WB_X86_STUB_HEAD                                                                          \
+  WB_X86_STUB_INLINE                                                                        \
+  WB_X86_SPAN_TEST                                                                          \
+  WB_X86_STUB_FRAME                                                                         \
   "{movq %1, " WB_ABI_RSP_AT(WB_ABI_STUB_VALUE) "|mov QWORD PTR [rsp+" WB_ABI_STR(WB_ABI_STUB_VALUE) "], %1}\n\t" \
   WB_X86_STUB_TAIL(hook)
 #define WB_ABI_X86_RANGE_ASM(hook)                                                              \
-  WB_X86_STUB_HEAD                                                                          \
+  WB_X86_STUB_INLINE                                                                        \
+  WB_X86_RANGE_SPAN_TEST                                                                    \
+  WB_X86_RANGE_STUB_REST(hook)
+/* A record of more than RANGE_SPAN_MAX bytes: no span test, the hook decides. */
+#define WB_ABI_X86_RANGE_BIG_ASM(hook)                                                          \
+  WB_X86_STUB_INLINE                                                                        \
+  WB_X86_RANGE_STUB_REST(hook)
+#define WB_X86_RANGE_STUB_REST(hook)                                                        \
+  WB_X86_STUB_FRAME                                                                         \
   "{movq %1, " WB_ABI_RSP_AT(WB_ABI_STUB_VALUE) "|mov [rsp+" WB_ABI_STR(WB_ABI_STUB_VALUE) "], %1}\n\t" \
   "{movq %2, " WB_ABI_RSP_AT(WB_ABI_STUB_SIZE) "|mov QWORD PTR [rsp+" WB_ABI_STR(WB_ABI_STUB_SIZE) "], %2}\n\t" \
   WB_X86_STUB_TAIL(hook)

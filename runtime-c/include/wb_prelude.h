@@ -20,8 +20,8 @@
  * refers to it from data, never from code (no instruction in the unit uses the pointer). Hidden, so
  * the link that joins the unit with the runtime must resolve it, shared objects included: a
  * runtime of another version fails that link with this name. */
-extern const unsigned char __wb_abi_version_3 __attribute__((__visibility__("hidden")));
-static const unsigned char *const __wb_abi_version_ref __attribute__((__used__)) = &__wb_abi_version_3;
+extern const unsigned char __wb_abi_version_4 __attribute__((__visibility__("hidden")));
+static const unsigned char *const __wb_abi_version_ref __attribute__((__used__)) = &__wb_abi_version_4;
 
 /* Slots are read and written through this type so a barrier on a `struct foo *` field does not
  * break strict-aliasing assumptions of the surrounding code. */
@@ -35,6 +35,9 @@ typedef __wb_size_t __wb_uintptr_t; /* size_t is pointer-wide on every target we
  * linked as a static archive into the same executable or shared object as the code that reads
  * it, so -fPIC code reaches it directly instead of through the GOT (one load less per barrier). */
 extern int __wb_active __attribute__((__visibility__("hidden")));
+/* Once a host is active, the x86-64 store stub first tests the slot and the new value against
+ * these address spans (wb_abi.h, "spans"), hidden like __wb_active. */
+extern __wb_uintptr_t __wb_spans[5] __attribute__((__visibility__("hidden")));
 
 /* A pointer store, called just before it once __wb_active is set (the portable form): the runtime
  * reads the old value itself and tests two shadow bytes before doing anything else. */
@@ -56,16 +59,32 @@ void *__wb_memset_slow(void *dst, int c, __wb_size_t n);
 void __wb_memcpy_before(void *dst, const void *src, __wb_size_t n) __attribute__((__cold__));
 void __wb_memset_before(void *dst, __wb_size_t n) __attribute__((__cold__));
 
+/* Whether a copy may change what the host counts once a host is active: only after some host
+ * object has existed (its span, __wb_spans[3] = HOST_HI in wb_abi.h, is no longer empty); before
+ * that no word anywhere refers to one and no slot is counted. */
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
+__wb_copy_may_count(void)
+{
+  return __wb_spans[3] != 0;
+}
+/* Whether overwriting [dst, dst + n) with no references may: only where it meets the SLOTS span
+ * (__wb_spans[0] = SLOT_LO, [1] = SLOT_HI). */
+static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) int
+__wb_clear_may_count(const void *dst, __wb_size_t n)
+{
+  __wb_uintptr_t d = (__wb_uintptr_t)dst;
+  return d < __wb_spans[1] && d + n > __wb_spans[0];
+}
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memcpy(void *dst, const void *src, __wb_size_t n)
 {
-  if (__builtin_expect(__wb_active != 0, 0)) __wb_memcpy_before(dst, src, n);
+  if (__builtin_expect(__wb_active != 0, 0) && __wb_copy_may_count()) __wb_memcpy_before(dst, src, n);
   return __builtin_memcpy(dst, src, n);
 }
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memmove(void *dst, const void *src, __wb_size_t n)
 {
-  if (__builtin_expect(__wb_active != 0, 0)) return __wb_memmove_slow(dst, src, n);
+  if (__builtin_expect(__wb_active != 0, 0) && __wb_copy_may_count()) return __wb_memmove_slow(dst, src, n);
   return __builtin_memmove(dst, src, n);
 }
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
@@ -76,7 +95,7 @@ __wb_mempcpy(void *dst, const void *src, __wb_size_t n)
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void *
 __wb_memset(void *dst, int c, __wb_size_t n)
 {
-  if (__builtin_expect(__wb_active != 0, 0)) __wb_memset_before(dst, n);
+  if (__builtin_expect(__wb_active != 0, 0) && __wb_clear_may_count(dst, n)) __wb_memset_before(dst, n);
   return __builtin_memset(dst, c, n);
 }
 static __inline__ __attribute__((__always_inline__, __unused__, __no_instrument_function__)) void

@@ -8,7 +8,13 @@
  * when handed out again. Larger objects get a mapping of their own, granule-aligned. The shadow
  * byte's bits above HOST and SLOTS say which (the class's number, or ARENA_TAG_LARGE), so a
  * release finds its way back here from the address alone; the caller gives the size, which the
- * object's record kept. Chunks are never unmapped. */
+ * object's record kept. Chunks are never unmapped.
+ *
+ * The chunks come, in order, from one reservation of address space (CHUNK_RESERVE bytes, made on
+ * first use, committed a granule at a time), so the granules of host-created objects stay together
+ * whatever else the program maps: the HOST span (wb_abi.h, "spans") then covers them and little
+ * else, and a store stub sends a value outside it back without calling the hook. Past the
+ * reservation, chunks are mapped wherever the system puts them. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -65,6 +71,37 @@ static uintptr_t map_granules(size_t bytes)
   return base;
 }
 
+/* The reservation: [chunk_next, chunk_end) is what is left of it; both 0 until the first chunk,
+ * equal once it is used up or could not be made. Under wb_arena_lock. */
+#define CHUNK_RESERVE ((size_t)1 << 30)
+static uintptr_t chunk_next, chunk_end;
+static int chunk_reserved;
+
+/* One granule of zeroed memory for a class's chunk; 0 when the system refuses. wb_arena_lock held. */
+static uintptr_t chunk_granule(void)
+{
+  if (!chunk_reserved) {
+    chunk_reserved = 1;
+    void *m = mmap(NULL, CHUNK_RESERVE + GRANULE, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m != MAP_FAILED) {
+      uintptr_t a = (uintptr_t)m, base = (a + GRANULE - 1) & ~(GRANULE - 1);
+      if (base > a) munmap(m, base - a);
+      munmap((void *)(base + CHUNK_RESERVE), a + GRANULE - base);
+      chunk_next = base;
+      chunk_end = base + CHUNK_RESERVE;
+    }
+  }
+  if (chunk_next < chunk_end) {
+    uintptr_t g = chunk_next;
+    if (mprotect((void *)g, GRANULE, PROT_READ | PROT_WRITE) == 0) {
+      chunk_next += GRANULE;
+      return g;
+    }
+  }
+  return map_granules(GRANULE);
+}
+
 static size_t large_bytes(size_t size) { return (size + GRANULE - 1) & ~(GRANULE - 1); }
 
 /* The class for size bytes aligned to align (a power of two), or NCLASSES for a mapping. */
@@ -101,7 +138,7 @@ void *wb_arena_alloc(size_t size, size_t align)
     return p;
   }
   if (classes[k].end - classes[k].next < c) {
-    uintptr_t base = map_granules(GRANULE);
+    uintptr_t base = chunk_granule();
     if (base == 0) {
       wb_lock_release(&wb_arena_lock);
       return NULL;

@@ -46,7 +46,8 @@ static WB_NOINLINE void store_counted(void *slot, void *old_value, void *new_val
  * else (no load a compiler could call uninitialised, nothing that changes its inlining). */
 void __wb_store_before(__wb_word_t *slot, void *new_value)
 {
-  if (wb_likely(!wb_store_may_count(slot, new_value))) return;
+  if (wb_likely(!wb_spans_may_count(slot, new_value) || !wb_store_may_count(slot, new_value)))
+    return;
   void *old_value;
   memcpy(&old_value, (const void *)slot, sizeof old_value);
   store_counted((void *)slot, old_value, new_value);

@@ -42,6 +42,7 @@ static void fork_locks(int acquire)
   wb_lock *const after_records[] = {
     &wb_quar_lock, &wb_log_lock, &wb_large_lock, &wb_seg_lock, &wb_activate_lock,
     &wb_flags_lock, &wb_counts_lock, &wb_slot_leaf_lock, &wb_map_leaf_lock, &wb_arena_lock,
+    &wb_spans_lock,
   };
   if (acquire) {
     wb_lock_acquire(&wb_stress_lock);
@@ -117,17 +118,27 @@ void *wb_os_reserve(size_t bytes)
 
 wb_lock wb_activate_lock, wb_flags_lock;
 
-/* The active flags of the instrumented shared objects this runtime serves (wb_abi.h, "shared
- * objects"): a list through nodes the objects own, under wb_activate_lock. */
+/* The active flags and span copies of the instrumented shared objects this runtime serves
+ * (wb_abi.h, "shared objects"): a list through nodes the objects own, changed under
+ * wb_activate_lock and wb_spans_lock both, so that widening a span (shadow.c, under the latter
+ * alone) can walk it. */
 static struct __wb_dso *dso_list;
+
+void wb_dso_spans_update(void)
+{
+  for (struct __wb_dso *d = dso_list; d != NULL; d = d->next) wb_spans_copy(d->spans);
+}
 
 void __wb_dso_register(struct __wb_dso *dso)
 {
   wb_lock_acquire(&wb_activate_lock);
+  wb_lock_acquire(&wb_spans_lock);
   dso->prev = NULL;
   dso->next = dso_list;
   if (dso_list != NULL) dso_list->prev = dso;
   dso_list = dso;
+  wb_spans_copy(dso->spans);                /* before the flag: the stubs read them once it is set */
+  wb_lock_release(&wb_spans_lock);
   __atomic_store_n(dso->active, __atomic_load_n(&__wb_active, __ATOMIC_RELAXED), __ATOMIC_SEQ_CST);
   wb_lock_release(&wb_activate_lock);
 }
@@ -135,6 +146,7 @@ void __wb_dso_register(struct __wb_dso *dso)
 void __wb_dso_unregister(struct __wb_dso *dso)
 {
   wb_lock_acquire(&wb_activate_lock);
+  wb_lock_acquire(&wb_spans_lock);
   for (struct __wb_dso *d = dso_list; d != NULL; d = d->next) {
     if (d != dso) continue;
     if (d->prev != NULL) d->prev->next = d->next;
@@ -142,6 +154,7 @@ void __wb_dso_unregister(struct __wb_dso *dso)
     if (d->next != NULL) d->next->prev = d->prev;
     break;
   }
+  wb_lock_release(&wb_spans_lock);
   wb_lock_release(&wb_activate_lock);
 }
 
@@ -153,6 +166,7 @@ void wb_activate(void)
   if (!__wb_active) {
     wb_slots_init();
     wb_store_hook_init();
+    wb_spans_publish();
     __atomic_store_n(&__wb_active, 1, __ATOMIC_SEQ_CST);
     for (struct __wb_dso *d = dso_list; d != NULL; d = d->next)
       __atomic_store_n(d->active, 1, __ATOMIC_SEQ_CST);

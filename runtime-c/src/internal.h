@@ -61,7 +61,7 @@ static inline void wb_lock_release(wb_lock *l) { __atomic_store_n(&l->v, 0, __AT
  * finds each structure consistent) and code that nests them follows it. */
 extern WB_HIDDEN wb_lock wb_stress_lock, wb_quar_lock, wb_log_lock, wb_large_lock, wb_seg_lock,
     wb_activate_lock, wb_flags_lock, wb_counts_lock, wb_slot_leaf_lock, wb_map_leaf_lock,
-    wb_arena_lock;
+    wb_arena_lock, wb_spans_lock;
 WB_HIDDEN void wb_rec_fork(int acquire);    /* the record stripes: after the stress lock */
 
 /* ---- configuration (config.c) ----------------------------------------------------------- */
@@ -250,6 +250,13 @@ WB_HIDDEN void wb_shadow_adjust(uintptr_t base, size_t size, int delta);
 /* Adds delta to the counted-slot count of slot's granule and keeps its SLOTS bit equal to
  * "count != 0" (slots.c calls it wherever bitmap bits change). */
 WB_HIDDEN void wb_shadow_slots_adjust(uintptr_t slot, int32_t delta);
+/* Writes the runtime's spans (wb_abi.h, "spans") into __wb_spans, which start full for a stand-in
+ * runtime's sake: wb_activate calls it before __wb_active becomes 1. */
+WB_HIDDEN void wb_spans_publish(void);
+/* Writes them into a shared object's copy (config.c, when it registers); wb_spans_lock held. */
+WB_HIDDEN void wb_spans_copy(__wb_uintptr_t *to);
+/* Copies them into every registered shared object's copy (config.c); wb_spans_lock held. */
+WB_HIDDEN void wb_dso_spans_update(void);
 /* Whether a store of new_value into slot may change what the host counts: the slot's granule
  * holds counted slots, or the new value's granule may hold a HOST object (barrier.c's
  * store_note returns at once otherwise). */
@@ -257,6 +264,16 @@ static inline int wb_store_may_count(const void *slot, const void *new_value)
 {
   return (__wb_shadow[((uintptr_t)slot >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK] &
           WB_ABI_SHADOW_SLOTS) | __wb_shadow_hit(new_value);
+}
+
+/* The same question asked of the spans (wb_abi.h): a superset of wb_store_may_count's yes, in four
+ * words that stay in one cache line where the shadow bytes are two random ones. */
+static inline int wb_spans_may_count(const void *slot, const void *new_value)
+{
+  uintptr_t s = (uintptr_t)slot, v = (uintptr_t)new_value;
+  const __wb_uintptr_t *w = __wb_spans;
+  return (s >= wb_load_relaxed(&w[WB_ABI_SPAN_SLOT_LO / 8]) && s < wb_load_relaxed(&w[WB_ABI_SPAN_SLOT_HI / 8])) ||
+         (v >= wb_load_relaxed(&w[WB_ABI_SPAN_HOST_LO / 8]) && v < wb_load_relaxed(&w[WB_ABI_SPAN_HOST_HI / 8]));
 }
 
 /* ---- the host arena (arena.c) ----------------------------------------------------------- */

@@ -9,6 +9,10 @@
 #define wb_arena_alloc __wbrt_arena_alloc
 #define wb_arena_free __wbrt_arena_free
 #define wb_arena_lock __wbrt_arena_lock
+#define wb_spans_lock __wbrt_spans_lock
+#define wb_spans_publish __wbrt_spans_publish
+#define wb_spans_copy __wbrt_spans_copy
+#define wb_dso_spans_update __wbrt_dso_spans_update
 #define wb_arena_owns __wbrt_arena_owns
 #define wb_arena_realloc __wbrt_arena_realloc
 #define wb_heap_free __wbrt_heap_free

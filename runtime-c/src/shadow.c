@@ -7,6 +7,57 @@
 unsigned char __wb_shadow[1ul << WB_ABI_SHADOW_BITS];
 int __wb_active;
 
+/* The runtime's spans (wb_abi.h, "spans"): what it has marked, by real address; empty at first.
+ * Written under wb_spans_lock (a leaf: nothing else is taken while it is held), read without it. */
+static uintptr_t spans[WB_SPAN_WORDS] = { UINTPTR_MAX, 0, UINTPTR_MAX, 0,
+                                          UINTPTR_MAX - WB_ABI_RANGE_SPAN_MAX };
+#define SLOT_NEAR (WB_ABI_SPAN_SLOT_NEAR / 8)
+wb_lock wb_spans_lock;
+
+void wb_spans_copy(__wb_uintptr_t *to)
+{
+  for (int k = 0; k < WB_SPAN_WORDS; k++)
+    __atomic_store_n(&to[k], __atomic_load_n(&spans[k], __ATOMIC_RELAXED), __ATOMIC_SEQ_CST);
+}
+
+void wb_spans_publish(void)
+{
+  wb_lock_acquire(&wb_spans_lock);
+  if (wb_config.scan_all) {                     /* every copy scans its source: all to the hooks */
+    __atomic_store_n(&spans[WB_ABI_SPAN_SLOT_LO / 8], 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&spans[WB_ABI_SPAN_SLOT_HI / 8], UINTPTR_MAX, __ATOMIC_RELEASE);
+    __atomic_store_n(&spans[SLOT_NEAR], 0, __ATOMIC_RELEASE);
+  }
+  wb_spans_copy(__wb_spans);
+  wb_dso_spans_update();
+  wb_lock_release(&wb_spans_lock);
+}
+
+/* Widens span `lo` (SLOT_LO or HOST_LO, as a word index; hi follows it, and SLOT_NEAR SLOT_LO) to cover the granules of
+ * [first, last] (addresses), in __wb_spans and every shared object's copy, before the caller sets
+ * a bit there. A span never narrows, so a granule found inside needs nothing, and no lock. */
+static void span_widen(int lo, uintptr_t first, uintptr_t last)
+{
+  uintptr_t from = first >> WB_ABI_SHADOW_SHIFT << WB_ABI_SHADOW_SHIFT;
+  uintptr_t to = (last >> WB_ABI_SHADOW_SHIFT) + 1;
+  /* The granule after the last one, as an address; the top granule's end saturates. */
+  to = to >= (UINTPTR_MAX >> WB_ABI_SHADOW_SHIFT) + 1 ? UINTPTR_MAX : to << WB_ABI_SHADOW_SHIFT;
+  if (__atomic_load_n(&spans[lo], __ATOMIC_ACQUIRE) <= from &&
+      __atomic_load_n(&spans[lo + 1], __ATOMIC_ACQUIRE) >= to)
+    return;
+  wb_lock_acquire(&wb_spans_lock);
+  if (from < spans[lo]) {
+    __atomic_store_n(&spans[lo], from, __ATOMIC_RELEASE);
+    if (lo == WB_ABI_SPAN_SLOT_LO / 8)
+      __atomic_store_n(&spans[SLOT_NEAR], from > WB_ABI_RANGE_SPAN_MAX ? from - WB_ABI_RANGE_SPAN_MAX : 0,
+                       __ATOMIC_RELEASE);
+  }
+  if (to > spans[lo + 1]) __atomic_store_n(&spans[lo + 1], to, __ATOMIC_RELEASE);
+  wb_spans_copy(__wb_spans);
+  wb_dso_spans_update();
+  wb_lock_release(&wb_spans_lock);
+}
+
 /* 2^27 counters per bit, reserved on first use. */
 static uint32_t *host_counts, *slot_counts;
 wb_lock wb_counts_lock;
@@ -53,13 +104,16 @@ static void granule_adjust(uint32_t **table, uintptr_t i, int32_t delta, unsigne
 void wb_shadow_adjust(uintptr_t base, size_t size, int delta)
 {
   uintptr_t first = base >> WB_ABI_SHADOW_SHIFT;
-  uintptr_t last = (base + (size ? size - 1 : 0)) >> WB_ABI_SHADOW_SHIFT;
+  uintptr_t end = base + (size ? size - 1 : 0);
+  uintptr_t last = end >> WB_ABI_SHADOW_SHIFT;
+  if (delta > 0) span_widen(WB_ABI_SPAN_HOST_LO / 8, base, end);
   for (uintptr_t g = first; g <= last; g++)
     granule_adjust(&host_counts, g & WB_SHADOW_MASK, delta, WB_ABI_SHADOW_HOST);
 }
 
 void wb_shadow_slots_adjust(uintptr_t slot, int32_t delta)
 {
+  if (delta > 0) span_widen(WB_ABI_SPAN_SLOT_LO / 8, slot, slot);
   granule_adjust(&slot_counts, (slot >> WB_ABI_SHADOW_SHIFT) & WB_SHADOW_MASK, delta,
                  WB_ABI_SHADOW_SLOTS);
 }

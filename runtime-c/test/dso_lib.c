@@ -8,6 +8,8 @@ int dso_seen_at_load = -1;
 __attribute__((constructor)) static void at_load(void) { dso_seen_at_load = __wb_active; }
 
 int dso_active(void) { return __wb_active; }
+/* The library's copy of the spans its stubs test (wb_abi.h, "spans"). */
+const __wb_uintptr_t *dso_spans(void) { return __wb_spans; }
 
 void **dso_new_slot(void)
 {

@@ -13,6 +13,7 @@ typedef struct {
   void *handle;
   int *seen_at_load;
   int (*active)(void);
+  const uintptr_t *(*spans)(void);
   void **(*new_slot)(void);
   void (*store)(void **, void *);
   void (*free)(void *);
@@ -32,6 +33,7 @@ static dso open_dso(const char *name)
   }
   d.seen_at_load = dlsym(d.handle, "dso_seen_at_load");
   *(void **)&d.active = dlsym(d.handle, "dso_active");
+  *(void **)&d.spans = dlsym(d.handle, "dso_spans");
   *(void **)&d.new_slot = dlsym(d.handle, "dso_new_slot");
   *(void **)&d.store = dlsym(d.handle, "dso_store");
   *(void **)&d.free = dlsym(d.handle, "dso_free");
@@ -46,6 +48,13 @@ static uint64_t counted(void)
 }
 
 static void flush(void *ctx) { (void)ctx; }
+
+/* Whether p lies in a library's copy of the SLOTS span (k = 0) or the HOST span (k = 2). */
+static int in_span(const dso *d, int k, const void *p)
+{
+  const uintptr_t *w = d->spans();
+  return (uintptr_t)p >= w[k] && (uintptr_t)p < w[k + 1];
+}
 
 int main(int argc, char **argv)
 {
@@ -62,17 +71,23 @@ int main(int argc, char **argv)
   void *obj = wb_host_alloc(64, 16, 0);     /* the first HOST object activates the runtime */
   CHECK(obj != NULL);
   CHECK_EQ(a.active(), 1);
+  CHECK(in_span(&a, 2, obj));                 /* the runtime widened the library's copy too */
+  CHECK_EQ(a.spans()[0], UINTPTR_MAX);       /* no counted slot yet */
 
   /* A library loaded after activation finds its flag set before its own constructors run. */
   dso b = open_dso("dso_b.so");
   CHECK_EQ(*b.seen_at_load, 1);
   CHECK_EQ(b.active(), 1);
+  CHECK(in_span(&b, 2, obj));                 /* set when it registered */
 
   /* Stores in either library reach the one runtime through the forwarders: a slot one library
    * allocated, written by the other, counted once each. */
   uint64_t before = counted();
   a.store(slot_a, obj);
   CHECK_EQ(counted(), before + 1);
+  CHECK(in_span(&a, 0, slot_a));              /* slot_a is counted now: both copies widened */
+  CHECK(in_span(&b, 0, slot_a));
+  CHECK_EQ(memcmp(a.spans(), b.spans(), 5 * sizeof(uintptr_t)), 0);
   b.store(slot_a, NULL);
   CHECK_EQ(counted(), before + 2);
   wb_info info;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { barrierAbi, barrierAbiFrom, barrierAbiHeader, parseAbiDefines } from '../../instrument/barrier-abi.js';
 import { outputBytes } from '../../instrument/index.js';
-import { x86RangeAsm, x86StoreAsm } from '../../instrument/barrier-text.js';
+import { assignmentBarrier, x86RangeAsm, x86RangeBigAsm, x86StoreAsm } from '../../instrument/barrier-text.js';
 import { instrument } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -96,21 +96,35 @@ describe('barrier ABI header', () => {
   });
 
   it('spells the x86-64 asm templates exactly as the pass emits them', () => {
-    const hooks = [barrierAbi.storeHook, barrierAbi.storeHookAvx, barrierAbi.rangeHook, barrierAbi.rangeHookAvx];
-    const macros = ['STORE_HOOK', 'STORE_HOOK_AVX', 'RANGE_HOOK', 'RANGE_HOOK_AVX'];
+    const cases: [string, string, (hook: string) => string][] = [
+      ['STORE', 'STORE_HOOK', x86StoreAsm],
+      ['STORE', 'STORE_HOOK_AVX', x86StoreAsm],
+      ['RANGE', 'RANGE_HOOK', x86RangeAsm],
+      ['RANGE', 'RANGE_HOOK_AVX', x86RangeAsm],
+      ['RANGE_BIG', 'RANGE_HOOK', x86RangeBigAsm],
+      ['RANGE_BIG', 'RANGE_HOOK_AVX', x86RangeBigAsm],
+    ];
     const out = runC(
       'print-templates',
       [
         '#include <stdio.h>',
         '#include "wb_abi.h"',
         'int main(void) {',
-        ...macros.map((m) => `  fputs(WB_ABI_X86_${m.startsWith('STORE') ? 'STORE' : 'RANGE'}_ASM(WB_ABI_${m}), stdout); putchar(0);`),
+        ...cases.map(([t, m]) => `  fputs(WB_ABI_X86_${t}_ASM(WB_ABI_${m}), stdout); putchar(0);`),
         '  return 0;',
         '}',
       ].join('\n'),
     );
-    const fromC = out.split('\0').slice(0, 4);
-    expect(fromC).toEqual(hooks.map((h, k) => unescapeC(k < 2 ? x86StoreAsm(h) : x86RangeAsm(h))));
+    const fromC = out.split('\0').slice(0, cases.length);
+    const hookOf = (m: string): string => (m.endsWith('AVX') ? (m.startsWith('STORE') ? barrierAbi.storeHookAvx : barrierAbi.rangeHookAvx) : m.startsWith('STORE') ? barrierAbi.storeHook : barrierAbi.rangeHook);
+    expect(fromC).toEqual(cases.map(([, m, template]) => unescapeC(template(hookOf(m)))));
+  });
+
+  it('gives records beyond the span test\'s reach the plain record stub', () => {
+    const t = assignmentBarrier({ k: 1, lhs: '*p', rhs: '*q', fromLvalue: true, valueUsed: false, form: 'x86-64-asm' });
+    expect(t).toContain(`if (sizeof *__wb_s1 <= ${barrierAbi.rangeSpanMax}) __asm__`);
+    expect(t).toContain(x86RangeAsm(barrierAbi.rangeHook));
+    expect(t).toContain(`else __asm__ __inline__ __volatile__("${x86RangeBigAsm(barrierAbi.rangeHook)}"`);
   });
 
   it('is what the runtime benchmark times its stores with', () => {

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { barrierAbi } from '../../instrument/barrier-abi.js';
 import { instrumentPreprocessed, outputBytes } from '../../instrument/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wb-inline-'));
@@ -33,7 +34,8 @@ describe("a header's static inline functions", () => {
     const objs = ['a.o', 'b.o'].map((o) => join(dir, o));
     for (const o of objs) execFileSync('gcc', ['-fPIC', '-c', '-x', 'cpp-output', wbi, '-o', o]);
     const stub = join(dir, 'stub.c');
-    writeFileSync(stub, 'int __wb_active; const unsigned char __wb_abi_version_3 = 3, __wb_abi_version_2 = 2;\n');
+    // What libwbrt_dso.a defines for the barriers: the flag, the spans, the version symbol.
+    writeFileSync(stub, `int __wb_active; unsigned long ${barrierAbi.spans}[${barrierAbi.spanSlotNear / 8 + 1}]; const unsigned char ${barrierAbi.versionSymbol} = ${barrierAbi.version};\n`);
     const so = join(dir, 'lib.so');
     execFileSync('gcc', ['-shared', '-Wl,--allow-multiple-definition', ...objs, stub, '-o', so]);
     expect(execFileSync('nm', ['-D', '--defined-only', so], { encoding: 'utf8' })).toMatch(/ V __wb_inline_obj_incref$/m);
