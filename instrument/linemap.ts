@@ -3,6 +3,7 @@
 // pass leaves alone. Directive lines and comments are found by one scan (comments.ts): with `-C`
 // a comment may hold lines that look like markers.
 import { scanLayout } from './comments.js';
+import { lastAtOrBefore } from './sorted.js';
 
 export interface MappedPos {
   file: string;
@@ -69,25 +70,11 @@ export class LineMap {
   }
 
   private lineIndexOf(offset: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return lastAtOrBefore(this.lineStarts.length, (i) => this.lineStarts[i]!, offset);
   }
 
   private markerAt(offset: number): Marker {
-    let lo = 0;
-    let hi = this.markers.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.markers[mid]!.offset <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return this.markers[lo]!;
+    return this.markers[lastAtOrBefore(this.markers.length, (i) => this.markers[i]!.offset, offset)]!;
   }
 
   map(offset: number): MappedPos {

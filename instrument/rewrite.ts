@@ -14,6 +14,7 @@ import { RENAMED_FUNCTIONS, copyIntoScalar, isCallee, mayNameRenamed, mayRewrite
 import { implicitIntDefinition } from './rules/implicit-int.js';
 import { escapingLocals, type EscapeAnalysis } from './rules/address-taken.js';
 import type { TextMarks } from './text-marks.js';
+import { lastAtOrBefore } from './sorted.js';
 import { decideStore, type Decision, type StoreScope, type VarInfo } from './rules/store-decision.js';
 import { valueUnused } from './rules/value-use.js';
 import { isUpdateOf, ompAtomicPragma, type AtomicPragma } from './rules/omp-atomic.js';
@@ -58,14 +59,7 @@ export function nothingToRewrite(root: Node, text: string, lines: Pick<LineMap, 
 
 /** The node of `nodes` (in order, not overlapping) that holds offset `at`, or null. */
 function nodeAt(nodes: Node[], at: number): Node | null {
-  let lo = 0;
-  let hi = nodes.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (nodes[mid]!.startIndex <= at) lo = mid;
-    else hi = mid - 1;
-  }
-  const n = nodes[lo];
+  const n = nodes[lastAtOrBefore(nodes.length, (i) => nodes[i]!.startIndex, at)];
   return n && n.startIndex <= at && at < n.endIndex ? n : null;
 }
 

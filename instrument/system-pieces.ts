@@ -16,6 +16,7 @@ import type Parser from 'tree-sitter';
 import { parseC, problems, systemRegions, unnamedBitfields, type Node, type PreparedUnit } from './parse.js';
 import type { LineMap } from './linemap.js';
 import { nameUnnamedBitfields, skipQuoted } from './normalize.js';
+import { lastAtOrBefore } from './sorted.js';
 
 /** Own code larger than this is parsed whole: each round walks all of it again. */
 const MAX_OWN_BYTES = 32 * 1024;
@@ -128,14 +129,7 @@ class SystemPieces {
 
   /** The piece holding offset `at` (a system offset). */
   private pieceAt(at: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= at) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return lastAtOrBefore(this.starts.length, (i) => this.starts[i]!, at);
   }
 
   /** Adds the pieces that spell any of the names; true when some piece was added. */

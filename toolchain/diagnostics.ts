@@ -68,15 +68,12 @@ export const SILENT = '-w';
 const CONTEXT = /^(?:In file included from |\s+from |.*: (?:In (?:function|static function|member function)|At top level|In instantiation)\b.*:$)/;
 const MESSAGE = /^.*?:(?:\d+:\d+:)? (note|warning|error|fatal error|internal compiler error|remark): |^(?:cc1|cc1plus|clang(?:-\d+)?): (note|warning|error|fatal error): /;
 
-/** clang's closing count when a run had warnings only: the diagnostics compile printed its own. */
-const WARNINGS_TALLY = /^\d+ warnings? generated\.$/;
-
 /**
  * What the silenced compile prints that the user must see: errors (an internal compiler error, a
  * pass defect the fallback then handles), the assembler's and the linker's messages. Dropped:
  * notes gcc prints even under -w for a warning that -w suppressed (`'g' declared here` after
- * -Waddress), the empty JSON array each compiler run prints under -fdiagnostics-format=json and
- * clang's "N warnings generated." (the diagnostics compile printed the unit's own).
+ * -Waddress), and the empty JSON array each compiler run prints under -fdiagnostics-format=json
+ * (the diagnostics compile printed the unit's own).
  */
 export function remainingOutput(stderr: string): string {
   const out: string[] = [];
@@ -84,7 +81,6 @@ export function remainingOutput(stderr: string): string {
   let dropping = false;
   for (const line of stderr.split('\n')) {
     if (line.startsWith('[') && line.endsWith(']') && !/"kind": "(?:error|fatal error)"/.test(line)) continue;
-    if (WARNINGS_TALLY.test(line)) continue;
     const m = MESSAGE.exec(line);
     if (m !== null) {
       const kind = m[1] ?? m[2];
