@@ -75,6 +75,7 @@ export interface BarrierAbi {
   readonly spanHostLo: number;
   readonly spanHostHi: number;
   readonly spanSlotNear: number;
+  readonly spanSrcNear: number;
   /** The largest record the record stub's span test covers (larger ones take the plain stub). */
   readonly rangeSpanMax: number;
   /** The section the x86-64 cold stubs go to. */
@@ -121,6 +122,7 @@ export function barrierAbiFrom(text: string, file = 'wb_abi.h'): BarrierAbi {
     spanHostLo: num('SPAN_HOST_LO'),
     spanHostHi: num('SPAN_HOST_HI'),
     spanSlotNear: num('SPAN_SLOT_NEAR'),
+    spanSrcNear: num('SPAN_SRC_NEAR'),
     rangeSpanMax: num('RANGE_SPAN_MAX'),
     stubSection: str('STUB_SECTION'),
     shadowShift: num('SHADOW_SHIFT'),

@@ -20,8 +20,9 @@ const ACTIVE = `__builtin_expect(${abi.active} != 0, 0)`;
 /**
  * How a pointer store is reported before it happens.
  * - 'call': `if (__wb_active) __wb_store_before(slot, new)`, portable C.
- * - 'x86-64-asm', 'x86-64-avx-asm': one `asm inline` statement: the __wb_active test and a jump to a stub in
- *   .text.unlikely that hands the slot and the new value to __wb_store_hook
+ * - 'x86-64-asm', 'x86-64-avx-asm': one `asm inline` statement: two span tests that fall through
+ *   while nothing the store touches can matter to the host (runtime-c/include/wb_abi.h, "spans"),
+ *   else a jump to a stub in .text.unlikely that hands the slot and the new value to __wb_store_hook
  *   (runtime-c/src/store_hook.c), which saves every register it or the C runtime could touch
  *   (__wb_store_hook_avx for units built with AVX: it also keeps the upper vector state and
  *   opmasks, which code built without AVX never holds values in).
@@ -50,13 +51,26 @@ export type StoreForm = 'call' | 'x86-64-asm' | 'x86-64-avx-asm';
  * (conformance/regressions/store-in-cold-partition.c).
  */
 export const x86StoreAsm = (hook: string): string =>
-  x86HookStub(hook, [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue, true)], spanTest());
+  x86HookStub(hook, storeInline(), [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue, true)], spanTest());
+
+/**
+ * The store barrier's inline part: the new value against HOST_LO and the slot against SLOT_LO
+ * (runtime-c/include/wb_abi.h, WB_X86_STORE_INLINE). Both below their words, and it falls
+ * through: no taken branch while no host is active, nor for stores below the host's objects.
+ */
+const storeInline = (): string[] => [spanCmp('%1', abi.spanHostLo), 'jbe .Lwb_cold%=', spanCmp('%0', abi.spanSlotLo), 'jbe .Lwb_cold%='];
+
+/** The record barrier's: the destination against SLOT_NEAR, the source against SRC_NEAR. */
+const rangeInline = (): string[] => [spanCmp('%0', abi.spanSlotNear), 'jbe .Lwb_cold%=', spanCmp('%1', abi.spanSrcNear), 'jbe .Lwb_cold%='];
+
+/** A record of more than abi.rangeSpanMax bytes: __wb_active, and the hook decides. */
+const activeInline = (): string[] => [`{cmpl $0, ${abi.active}(%%rip)|cmp DWORD PTR ${abi.active}[rip], 0}`, 'jne .Lwb_cold%='];
 
 /**
  * The store stub's first test, before it touches the stack: the slot against the SLOTS span and
- * the new value against the HOST span (runtime-c/include/wb_abi.h, "spans"); outside both, straight
- * back. `cmpq op, word` computes word - op for a register and a sign-extended immediate alike, so
- * `ja` reads "op below the word".
+ * the new value against the HOST span, both bounds (runtime-c/include/wb_abi.h, "spans"); outside
+ * both, straight back. `cmpq op, word` computes word - op for a register and a sign-extended
+ * immediate alike, so `ja` reads "op below the word".
  */
 function spanTest(): string[] {
   const { spanSlotLo, spanSlotHi, spanHostLo, spanHostHi } = abi;
@@ -81,10 +95,10 @@ function spanTest(): string[] {
  * memory operands, order the asm after pending writes to either. The hook (__wb_range_hook)
  * finds the size at its stub-frame offset plus 8 on entry.
  */
-export const x86RangeAsm = (hook: string): string => x86HookStub(hook, rangeStores(), rangeSpanTest());
+export const x86RangeAsm = (hook: string): string => x86HookStub(hook, rangeInline(), rangeStores(), rangeSpanTest());
 
 /** The record-assignment template for records of more than abi.rangeSpanMax bytes: no span test. */
-export const x86RangeBigAsm = (hook: string): string => x86HookStub(hook, rangeStores());
+export const x86RangeBigAsm = (hook: string): string => x86HookStub(hook, activeInline(), rangeStores());
 
 const rangeStores = (): string[] => [stubStore('%0', abi.stubSlot), stubStore('%1', abi.stubValue), stubStore('%2', abi.stubSize, true)];
 
@@ -126,18 +140,17 @@ function stubStore(operand: string, off: number, sized = false): string {
 }
 
 /**
- * The shape both templates share: the __wb_active test, and the cold stub that runs `firstTest`
- * (which may jump back at once), makes the frame, saves %rax, stores the operands
- * (`operandStores`), calls the hook and jumps back. Every name and offset comes from
- * runtime-c/include/wb_abi.h (barrier-abi.ts), which the hooks also use.
+ * The shape every template shares: the inline test (`inline`, which jumps to .Lwb_cold or falls
+ * through), and the cold stub that runs `firstTest` (which may jump back at once), makes the frame,
+ * saves %rax, stores the operands (`operandStores`), calls the hook and jumps back. Every name and
+ * offset comes from runtime-c/include/wb_abi.h (barrier-abi.ts), which the hooks also use.
+ * {AT&T|Intel}: gcc and clang pick the dialect the unit is compiled for (-masm=intel).
  */
-function x86HookStub(hook: string, operandStores: string[], firstTest: string[] = []): string {
-  const { active, stubSection, stubFrame, stubScratch, stubBack } = abi;
+function x86HookStub(hook: string, inline: string[], operandStores: string[], firstTest: string[] = []): string {
+  const { stubSection, stubFrame, stubScratch, stubBack } = abi;
   if (stubBack !== 0) throw new Error('wb_abi.h: the stub templates spell the back slot as (%rsp)');
   return [
-    // {AT&T|Intel}: gcc and clang pick the dialect the unit is compiled for (-masm=intel).
-    `{cmpl $0, ${active}(%%rip)|cmp DWORD PTR ${active}[rip], 0}`,
-    'jne .Lwb_cold%=',
+    ...inline,
     '.Lwb_back%=:',
     `.pushsection ${stubSection},\\"ax\\",@progbits`,
     '.Lwb_cold%=:',

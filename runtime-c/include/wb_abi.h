@@ -22,12 +22,13 @@
  * together must resolve it): objects and a runtime of different versions fail to link with
  * "undefined reference to `__wb_abi_version_<N>'". Raise it with any change below or to the
  * prelude's entry points, and spell the new name in wb_prelude.h. */
-#define WB_ABI_VERSION 4
+#define WB_ABI_VERSION 5
 
 /* ---- entry points the pass emits calls or jumps to ---------------------------------------- */
 
-/* Non-zero once a host (or stress mode) is active; never goes back to 0. Every barrier tests it
- * first, inline. */
+/* Non-zero once a host (or stress mode) is active; never goes back to 0. The portable form and
+ * the x86-64 stub for records of more than RANGE_SPAN_MAX bytes test it inline; the other x86-64
+ * barriers test the spans (below) instead. */
 #define WB_ABI_ACTIVE "__wb_active"
 /* Portable form: `if (__wb_active) __wb_store_before(slot, new); *slot = new;`, and for a record
  * assignment `if (__wb_active) __wb_range_assign_slow(dst, src, size); *dst = *src;`. */
@@ -46,13 +47,13 @@
 /* ---- shared objects ----------------------------------------------------------------------- */
 
 /* A shared object cannot reach another object's data with one PC-relative load, and the inline
- * test above must stay one instruction. So each instrumented shared object has its own hidden
- * __wb_active and hidden hook entry points, defined by the small archive libwbrt_dso.a that cc-wb
- * links into it (runtime-c/src/dso/stub.c). A constructor there registers the flag with the process's
- * one runtime (libwbrt.so.<WB_ABI_VERSION>, or the runtime an instrumented executable carries,
- * which then exports the __wb_* names and so serves its libraries too); the runtime sets every
- * registered flag when it activates, and sets a flag registered after that at once. A destructor
- * unregisters it before the object is unmapped. The node lives in the shared object, so
+ * tests below must stay one instruction each. So each instrumented shared object has its own hidden
+ * __wb_active, __wb_spans and hook entry points, defined by the small archive libwbrt_dso.a that
+ * cc-wb links into it (runtime-c/src/dso/stub.c). A constructor there registers them with the
+ * process's one runtime (libwbrt.so.<WB_ABI_VERSION>, or the runtime an instrumented executable
+ * carries, which then exports the __wb_* names and so serves its libraries too); the runtime writes
+ * every registered copy whenever it changes its own, and a copy registered later at once. A
+ * destructor unregisters it before the object is unmapped. The node lives in the shared object, so
  * registering never allocates. */
 struct __wb_dso {
   int *active;
@@ -89,20 +90,25 @@ void __wb_dso_unregister(struct __wb_dso *dso);
 
 /* ---- spans -------------------------------------------------------------------------------- */
 
-/* Words that bound the shadow's two bits by address, for a first test that needs no register:
+/* Words that bound the shadow's two bits by address, for tests that need no register:
  * [SLOT_LO, SLOT_HI) covers every granule that holds or held counted slots, [HOST_LO, HOST_HI)
  * every granule that overlaps or overlapped a HOST object (each as [first granule << SHIFT,
  * (last granule + 1) << SHIFT), by the objects' real addresses; empty as lo = ~0, hi = 0). The
  * runtime widens a span before it sets a bit in a granule outside it (with the same ordering as
  * the bit itself: see __wb_shadow_hit) and never narrows one, so "slot outside the SLOTS span and
  * value outside the HOST span" implies that the hooks' shadow test would let the store go too.
- * The x86-64 store stub tests them first and calls the hook only inside either span.
+ *
+ * The x86-64 store barrier tests the lower bounds inline, where they cost two compares and two
+ * branches that fall through: "value below HOST_LO and slot below SLOT_LO" goes on at once, with
+ * no host (both spans empty) and, once a host is active, for everything the program maps below the
+ * host's objects (the host arena is reserved as high as the address space allows: arena.c). Only
+ * the rest jumps to the stub, which tests the upper bounds and calls the hook inside either span.
  *
  * Hidden, for the same reason as __wb_active: each instrumented shared object holds a copy
  * (libwbrt_dso.a; struct __wb_dso's spans) that the runtime writes whenever it widens its own, and
- * at registration. Until a runtime sets them, the words are full spans (0, ~0), which send every
- * store to the hook: what a stand-in runtime that never computes them needs. Values are offsets
- * in bytes into the array.
+ * at registration. The runtime's words and every copy start empty (WB_SPANS_EMPTY: no store leaves
+ * the inline test); a stand-in runtime that never computes them sets them full (WB_SPANS_FULL),
+ * which sends every store to its hook. Values are offsets in bytes into the array.
  *
  * The spans go by real addresses where the shadow folds them (its index is masked): a value with
  * bits above the user address space (non-canonical, kernel, or any integer that is no pointer)
@@ -111,25 +117,35 @@ void __wb_dso_unregister(struct __wb_dso *dso);
  * would find no reference to count. Likewise a slot the program can write lies at its real
  * address, inside the SLOTS span when counted.
  *
- * A fifth word serves the record-assignment stub, which cannot compute the end of a range without
- * a register: SLOT_NEAR is SLOT_LO - RANGE_SPAN_MAX (0 where that would wrap), so a record of at
- * most RANGE_SPAN_MAX bytes that starts below SLOT_NEAR ends before the SLOTS span. The pass emits
- * the span-testing record stub for records of at most that size, the plain one (RANGE_BIG) for
- * larger ones. Under WB_SCAN_ALL (every copy scans its source) the runtime keeps the SLOTS span
- * full, so every record assignment and every store reaches its hook. */
+ * Two more words serve the record-assignment barrier, which cannot compute the end of a range
+ * without a register. SLOT_NEAR is SLOT_LO - RANGE_SPAN_MAX (0 where that would wrap), so a record
+ * of at most RANGE_SPAN_MAX bytes that starts below SLOT_NEAR ends before the SLOTS span. SRC_NEAR
+ * bounds the source: SLOT_NEAR while no HOST object has existed, 0 (every source) once one has,
+ * because from then on a record on any thread's stack may hold a reference the host counts. The
+ * inline test is "destination below SLOT_NEAR and source below SRC_NEAR"; the stub then tests the
+ * rest (the SLOTS span's upper bound, whether the source can lie on the calling thread's stack).
+ * The pass emits that barrier for records of at most RANGE_SPAN_MAX bytes, and for larger ones
+ * (RANGE_BIG) one that tests __wb_active and leaves every decision to the hook. Under WB_SCAN_ALL
+ * (every copy scans its source) the runtime keeps the SLOTS span full, so every record assignment
+ * and every store reaches its hook. */
 #define WB_ABI_SPANS "__wb_spans"
 #define WB_ABI_SPAN_SLOT_LO 0
 #define WB_ABI_SPAN_SLOT_HI 8
 #define WB_ABI_SPAN_HOST_LO 16
 #define WB_ABI_SPAN_HOST_HI 24
 #define WB_ABI_SPAN_SLOT_NEAR 32
+#define WB_ABI_SPAN_SRC_NEAR 40
 #define WB_ABI_RANGE_SPAN_MAX 1048576
-#define WB_SPAN_WORDS 5
-_Static_assert(WB_ABI_SPAN_SLOT_NEAR == 8 * (WB_SPAN_WORDS - 1), "spans: five words");
+#define WB_SPAN_WORDS 6
+_Static_assert(WB_ABI_SPAN_SRC_NEAR == 8 * (WB_SPAN_WORDS - 1), "spans: six words");
 _Static_assert(WB_ABI_SPAN_SLOT_LO == 0 && WB_ABI_SPAN_SLOT_HI == 8 && WB_ABI_SPAN_HOST_HI == 24,
                "the prelude's copy tests spell the span words as indices 0, 1 and 3");
-/* The initial (full) value of the words. */
-#define WB_SPANS_FULL { 0, ~(__wb_uintptr_t)0, 0, ~(__wb_uintptr_t)0, 0 }
+/* The words with nothing marked: what the runtime and every shared object's copy start from. */
+#define WB_SPANS_EMPTY                                                                          \
+  { ~(__wb_uintptr_t)0, 0, ~(__wb_uintptr_t)0, 0, ~(__wb_uintptr_t)0 - WB_ABI_RANGE_SPAN_MAX,      \
+    ~(__wb_uintptr_t)0 - WB_ABI_RANGE_SPAN_MAX }
+/* Full spans: every barrier goes to its hook (a stand-in runtime's choice). */
+#define WB_SPANS_FULL { 0, ~(__wb_uintptr_t)0, 0, ~(__wb_uintptr_t)0, 0, 0 }
 
 /* Hidden: the runtime is linked as a static archive into the executable or shared object that
  * holds the code reading it, so -fPIC code reaches it without the GOT. */
@@ -193,19 +209,40 @@ _Static_assert(WB_ABI_STUB_BACK == 0, "the templates spell the back slot as (%rs
 #define WB_ABI_STR_(x) #x
 #define WB_ABI_STR(x) WB_ABI_STR_(x)
 #define WB_ABI_RSP_AT(off) WB_ABI_STR(off) "(%%rsp)"
-#define WB_X86_STUB_INLINE                                                                  \
-  "{cmpl $0, " WB_ABI_ACTIVE "(%%rip)|cmp DWORD PTR " WB_ABI_ACTIVE "[rip], 0}\n\t"              \
-  "jne .Lwb_cold%=\n\t"                                                                         \
-  ".Lwb_back%=:\n\t"                                                                            \
-  ".pushsection " WB_ABI_STUB_SECTION ",\"ax\",@progbits\n\t"                                  \
-  ".Lwb_cold%=:\n\t"
 /* `cmpq op, span word` computes word - op, for a register or (the new value) a sign-extended
- * 32-bit immediate alike: `ja` is op < word. */
+ * 32-bit immediate alike: `ja` is op < word, `jbe` op >= word. */
 #define WB_SPAN_AT(off) WB_ABI_SPANS "+" WB_ABI_STR(off) "(%%rip)"
 #define WB_X86_SPAN_CMP(op, off)                                                              \
   "{cmpq " op ", " WB_SPAN_AT(off) "|cmp QWORD PTR " WB_ABI_SPANS "[rip+" WB_ABI_STR(off) "], " op "}\n\t"
+/* Where the inline part ends and the stub, in its own section, begins. */
+#define WB_X86_STUB_OPEN                                                                    \
+  ".Lwb_back%=:\n\t"                                                                            \
+  ".pushsection " WB_ABI_STUB_SECTION ",\"ax\",@progbits\n\t"                                  \
+  ".Lwb_cold%=:\n\t"
+/* The store barrier's inline part: the value against HOST_LO and the slot against SLOT_LO (spans,
+ * above); both below, and it falls through. */
+#define WB_X86_STORE_INLINE                                                                 \
+  WB_X86_SPAN_CMP("%1", WB_ABI_SPAN_HOST_LO)                                                    \
+  "jbe .Lwb_cold%=\n\t"                                                                         \
+  WB_X86_SPAN_CMP("%0", WB_ABI_SPAN_SLOT_LO)                                                    \
+  "jbe .Lwb_cold%=\n\t"                                                                         \
+  WB_X86_STUB_OPEN
+/* The record barrier's: the destination against SLOT_NEAR, the source against SRC_NEAR. */
+#define WB_X86_RANGE_INLINE                                                                 \
+  WB_X86_SPAN_CMP("%0", WB_ABI_SPAN_SLOT_NEAR)                                                  \
+  "jbe .Lwb_cold%=\n\t"                                                                         \
+  WB_X86_SPAN_CMP("%1", WB_ABI_SPAN_SRC_NEAR)                                                   \
+  "jbe .Lwb_cold%=\n\t"                                                                         \
+  WB_X86_STUB_OPEN
+/* A record of more than RANGE_SPAN_MAX bytes: __wb_active, and the hook decides. */
+#define WB_X86_ACTIVE_INLINE                                                                \
+  "{cmpl $0, " WB_ABI_ACTIVE "(%%rip)|cmp DWORD PTR " WB_ABI_ACTIVE "[rip], 0}\n\t"              \
+  "jne .Lwb_cold%=\n\t"                                                                         \
+  WB_X86_STUB_OPEN
 /* The store stub's first test (spans, above): slot below SLOT_LO or at or above SLOT_HI, and
- * value below HOST_LO or at or above HOST_HI, go straight back. No register, no stack. */
+ * value below HOST_LO or at or above HOST_HI, go straight back. No register, no stack. (The inline
+ * part sent only stores with the value or the slot at or above its lower bound; the stub tests both
+ * bounds of both, which keeps it right for any inline part.) */
 #define WB_X86_SPAN_TEST                                                                    \
   WB_X86_SPAN_CMP("%0", WB_ABI_SPAN_SLOT_LO)                                                    \
   "ja .Lwb_val%=\n\t"                                                                           \
@@ -253,18 +290,18 @@ _Static_assert(WB_ABI_STUB_BACK == 0, "the templates spell the back slot as (%rs
   "jmp .Lwb_back%=\n\t"                                                                         \
   ".popsection"
 #define WB_ABI_X86_STORE_ASM(hook)                                                              \
-  WB_X86_STUB_INLINE                                                                        \
+  WB_X86_STORE_INLINE                                                                        \
   WB_X86_SPAN_TEST                                                                          \
   WB_X86_STUB_FRAME                                                                         \
   "{movq %1, " WB_ABI_RSP_AT(WB_ABI_STUB_VALUE) "|mov QWORD PTR [rsp+" WB_ABI_STR(WB_ABI_STUB_VALUE) "], %1}\n\t" \
   WB_X86_STUB_TAIL(hook)
 #define WB_ABI_X86_RANGE_ASM(hook)                                                              \
-  WB_X86_STUB_INLINE                                                                        \
+  WB_X86_RANGE_INLINE                                                                        \
   WB_X86_RANGE_SPAN_TEST                                                                    \
   WB_X86_RANGE_STUB_REST(hook)
 /* A record of more than RANGE_SPAN_MAX bytes: no span test, the hook decides. */
 #define WB_ABI_X86_RANGE_BIG_ASM(hook)                                                          \
-  WB_X86_STUB_INLINE                                                                        \
+  WB_X86_ACTIVE_INLINE                                                                        \
   WB_X86_RANGE_STUB_REST(hook)
 #define WB_X86_RANGE_STUB_REST(hook)                                                        \
   WB_X86_STUB_FRAME                                                                         \

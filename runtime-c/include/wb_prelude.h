@@ -11,17 +11,18 @@
  * A pointer store `L = R` becomes: evaluate &L and R once; if a host is active, report the slot
  * and the new value to the runtime; then the store. The portable form is
  * `if (__builtin_expect(__wb_active != 0, 0)) __wb_store_before(slot, new)`; on x86-64 the pass
- * emits one asm statement instead, whose cold stub calls __wb_store_hook (wb_abi.h). A record
- * assignment takes the same shapes with __wb_range_assign_slow and __wb_range_hook. The
- * __wb_active test is the whole cost a program pays when no host is attached.
+ * emits one asm statement instead: two span tests inline, and a cold stub that calls
+ * __wb_store_hook (wb_abi.h). A record assignment takes the same shapes with
+ * __wb_range_assign_slow and __wb_range_hook. The inline test is the whole cost a program pays
+ * when no host is attached.
  */
 
 /* The ABI version (WB_ABI_VERSION in wb_abi.h): the runtime defines this symbol, and every unit
  * refers to it from data, never from code (no instruction in the unit uses the pointer). Hidden, so
  * the link that joins the unit with the runtime must resolve it, shared objects included: a
  * runtime of another version fails that link with this name. */
-extern const unsigned char __wb_abi_version_4 __attribute__((__visibility__("hidden")));
-static const unsigned char *const __wb_abi_version_ref __attribute__((__used__)) = &__wb_abi_version_4;
+extern const unsigned char __wb_abi_version_5 __attribute__((__visibility__("hidden")));
+static const unsigned char *const __wb_abi_version_ref __attribute__((__used__)) = &__wb_abi_version_5;
 
 /* Slots are read and written through this type so a barrier on a `struct foo *` field does not
  * break strict-aliasing assumptions of the surrounding code. */
@@ -35,9 +36,9 @@ typedef __wb_size_t __wb_uintptr_t; /* size_t is pointer-wide on every target we
  * linked as a static archive into the same executable or shared object as the code that reads
  * it, so -fPIC code reaches it directly instead of through the GOT (one load less per barrier). */
 extern int __wb_active __attribute__((__visibility__("hidden")));
-/* Once a host is active, the x86-64 store stub first tests the slot and the new value against
- * these address spans (wb_abi.h, "spans"), hidden like __wb_active. */
-extern __wb_uintptr_t __wb_spans[5] __attribute__((__visibility__("hidden")));
+/* The address spans the x86-64 barriers test inline (wb_abi.h, "spans"), hidden like
+ * __wb_active; empty while no host is active. */
+extern __wb_uintptr_t __wb_spans[6] __attribute__((__visibility__("hidden")));
 
 /* A pointer store, called just before it once __wb_active is set (the portable form): the runtime
  * reads the old value itself and tests two shadow bytes before doing anything else. */

@@ -13,11 +13,15 @@
  * The chunks come, in order, from one reservation of address space (CHUNK_RESERVE bytes, made on
  * first use, committed a granule at a time), so the granules of host-created objects stay together
  * whatever else the program maps: the HOST span (wb_abi.h, "spans") then covers them and little
- * else, and a store stub sends a value outside it back without calling the hook. Past the
- * reservation, chunks are mapped wherever the system puts them. */
+ * else. The reservation goes as high as it can, between the main thread's stack (and the room
+ * the stack may grow into) and everything else the system maps, which it places lower: the
+ * barrier's inline test sends on at once every store of a value below the span, so the program's
+ * heap, its libraries' data and its own then never reach the stub. Past the reservation, chunks
+ * are mapped wherever the system puts them. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include "internal.h"
 
 #define GRANULE ((uintptr_t)1 << WB_ABI_SHADOW_SHIFT)
@@ -77,17 +81,56 @@ static uintptr_t map_granules(size_t bytes)
 static uintptr_t chunk_next, chunk_end;
 static int chunk_reserved;
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+/* The main thread's stack: glibc's (ld.so exports it), else this thread's. */
+extern void *__libc_stack_end __attribute__((weak));
+
+/* Where the reservation (bytes, granule-aligned) should start: below the main thread's stack by
+ * the most the stack may grow (its limit, at least the 128 MiB below it the kernel keeps free of
+ * mappings) and a margin; 0 where that does not fit. Linux maps libraries and everything else
+ * downwards from below that gap, ASLR leaving on average hundreds of GiB free above them. */
+static uintptr_t high_start(size_t bytes)
+{
+  int local;
+  uintptr_t stack = (uintptr_t)(&__libc_stack_end != NULL && __libc_stack_end != NULL ? __libc_stack_end : (void *)&local);
+  struct rlimit rl;
+  uintptr_t grow = (uintptr_t)1 << 27;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0) {
+    if (rl.rlim_cur == RLIM_INFINITY) grow = (uintptr_t)64 << 30;
+    else if (rl.rlim_cur > grow) grow = rl.rlim_cur;
+  }
+  uintptr_t below = grow + ((uintptr_t)1 << 28) + bytes;
+  if (stack < below + ((uintptr_t)1 << 32)) return 0;
+  return (stack - below) & ~(GRANULE - 1);
+}
+
+/* PROT_NONE address space for the reservation, granule-aligned; 0 if the system refuses. */
+static uintptr_t reserve(size_t bytes)
+{
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  uintptr_t want = high_start(bytes);
+  if (want != 0) {
+    void *m = mmap((void *)want, bytes, PROT_NONE, flags | MAP_FIXED_NOREPLACE, -1, 0);
+    if (m == (void *)want) return want;
+    if (m != MAP_FAILED) munmap(m, bytes);       /* a kernel that took the flag for a hint */
+  }
+  void *m = mmap(NULL, bytes + GRANULE, PROT_NONE, flags, -1, 0);
+  if (m == MAP_FAILED) return 0;
+  uintptr_t a = (uintptr_t)m, base = (a + GRANULE - 1) & ~(GRANULE - 1);
+  if (base > a) munmap(m, base - a);
+  munmap((void *)(base + bytes), a + GRANULE - base);
+  return base;
+}
+
 /* One granule of zeroed memory for a class's chunk; 0 when the system refuses. wb_arena_lock held. */
 static uintptr_t chunk_granule(void)
 {
   if (!chunk_reserved) {
     chunk_reserved = 1;
-    void *m = mmap(NULL, CHUNK_RESERVE + GRANULE, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m != MAP_FAILED) {
-      uintptr_t a = (uintptr_t)m, base = (a + GRANULE - 1) & ~(GRANULE - 1);
-      if (base > a) munmap(m, base - a);
-      munmap((void *)(base + CHUNK_RESERVE), a + GRANULE - base);
+    uintptr_t base = reserve(CHUNK_RESERVE);
+    if (base != 0) {
       chunk_next = base;
       chunk_end = base + CHUNK_RESERVE;
     }

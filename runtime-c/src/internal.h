@@ -250,8 +250,8 @@ WB_HIDDEN void wb_shadow_adjust(uintptr_t base, size_t size, int delta);
 /* Adds delta to the counted-slot count of slot's granule and keeps its SLOTS bit equal to
  * "count != 0" (slots.c calls it wherever bitmap bits change). */
 WB_HIDDEN void wb_shadow_slots_adjust(uintptr_t slot, int32_t delta);
-/* Writes the runtime's spans (wb_abi.h, "spans") into __wb_spans, which start full for a stand-in
- * runtime's sake: wb_activate calls it before __wb_active becomes 1. */
+/* Writes the runtime's spans (wb_abi.h, "spans") into __wb_spans and every shared object's copy:
+ * wb_activate calls it before __wb_active becomes 1. */
 WB_HIDDEN void wb_spans_publish(void);
 /* Writes them into a shared object's copy (config.c, when it registers); wb_spans_lock held. */
 WB_HIDDEN void wb_spans_copy(__wb_uintptr_t *to);

@@ -9,9 +9,9 @@ int __wb_active;
 
 /* The runtime's spans (wb_abi.h, "spans"): what it has marked, by real address; empty at first.
  * Written under wb_spans_lock (a leaf: nothing else is taken while it is held), read without it. */
-static uintptr_t spans[WB_SPAN_WORDS] = { UINTPTR_MAX, 0, UINTPTR_MAX, 0,
-                                          UINTPTR_MAX - WB_ABI_RANGE_SPAN_MAX };
+static uintptr_t spans[WB_SPAN_WORDS] = WB_SPANS_EMPTY;
 #define SLOT_NEAR (WB_ABI_SPAN_SLOT_NEAR / 8)
+#define SRC_NEAR (WB_ABI_SPAN_SRC_NEAR / 8)
 wb_lock wb_spans_lock;
 
 void wb_spans_copy(__wb_uintptr_t *to)
@@ -27,15 +27,17 @@ void wb_spans_publish(void)
     __atomic_store_n(&spans[WB_ABI_SPAN_SLOT_LO / 8], 0, __ATOMIC_RELEASE);
     __atomic_store_n(&spans[WB_ABI_SPAN_SLOT_HI / 8], UINTPTR_MAX, __ATOMIC_RELEASE);
     __atomic_store_n(&spans[SLOT_NEAR], 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&spans[SRC_NEAR], 0, __ATOMIC_RELEASE);
   }
   wb_spans_copy(__wb_spans);
   wb_dso_spans_update();
   wb_lock_release(&wb_spans_lock);
 }
 
-/* Widens span `lo` (SLOT_LO or HOST_LO, as a word index; hi follows it, and SLOT_NEAR SLOT_LO) to cover the granules of
+/* Widens span `lo` (SLOT_LO or HOST_LO, as a word index; hi follows it) to cover the granules of
  * [first, last] (addresses), in __wb_spans and every shared object's copy, before the caller sets
- * a bit there. A span never narrows, so a granule found inside needs nothing, and no lock. */
+ * a bit there; SLOT_NEAR follows SLOT_LO, and SRC_NEAR goes to 0 with the first HOST object
+ * (wb_abi.h). A span never narrows, so a granule found inside needs nothing, and no lock. */
 static void span_widen(int lo, uintptr_t first, uintptr_t last)
 {
   uintptr_t from = first >> WB_ABI_SHADOW_SHIFT << WB_ABI_SHADOW_SHIFT;
@@ -48,9 +50,13 @@ static void span_widen(int lo, uintptr_t first, uintptr_t last)
   wb_lock_acquire(&wb_spans_lock);
   if (from < spans[lo]) {
     __atomic_store_n(&spans[lo], from, __ATOMIC_RELEASE);
-    if (lo == WB_ABI_SPAN_SLOT_LO / 8)
-      __atomic_store_n(&spans[SLOT_NEAR], from > WB_ABI_RANGE_SPAN_MAX ? from - WB_ABI_RANGE_SPAN_MAX : 0,
-                       __ATOMIC_RELEASE);
+    uintptr_t near = from > WB_ABI_RANGE_SPAN_MAX ? from - WB_ABI_RANGE_SPAN_MAX : 0;
+    if (lo == WB_ABI_SPAN_SLOT_LO / 8) {
+      __atomic_store_n(&spans[SLOT_NEAR], near, __ATOMIC_RELEASE);
+      if (spans[SRC_NEAR] != 0) __atomic_store_n(&spans[SRC_NEAR], near, __ATOMIC_RELEASE);
+    } else {
+      __atomic_store_n(&spans[SRC_NEAR], 0, __ATOMIC_RELEASE);
+    }
   }
   if (to > spans[lo + 1]) __atomic_store_n(&spans[lo + 1], to, __ATOMIC_RELEASE);
   wb_spans_copy(__wb_spans);

@@ -24,9 +24,9 @@
 /* wb_range_gate (internal.h): 1 until the runtime computes it, so that a runtime that never does
  * (the pass's stand-in) sends every record assignment to its filter. */
 __attribute__((visibility("hidden"))) int __wbrt_range_gate = 1;
-/* The spans the store stubs test first (wb_abi.h): full, so every store reaches the hook, until
- * the runtime publishes its own (shadow.c, before it activates); a stand-in runtime never does. */
-__attribute__((visibility("hidden"))) __wb_uintptr_t __wb_spans[WB_SPAN_WORDS] = WB_SPANS_FULL;
+/* The spans the barriers test (wb_abi.h): empty, so no store leaves the inline test, until the
+ * runtime publishes its own (shadow.c); a stand-in runtime sets them full itself. */
+__attribute__((visibility("hidden"))) __wb_uintptr_t __wb_spans[WB_SPAN_WORDS] = WB_SPANS_EMPTY;
 
 #if defined(__x86_64__) && !defined(__ILP32__)
 #include <cpuid.h>

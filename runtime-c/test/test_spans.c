@@ -119,9 +119,33 @@ static int range_slots(uintptr_t p, uintptr_t n)
   return 0;
 }
 
+/* The arena's reservation (1 GiB from the first HOST granule) lies above every mapping of the
+ * program but the main stack's and the kernel's, whenever the room the system left below the stack
+ * allows it: then the store barrier's inline test sends on every value the program maps. */
+static void check_arena_high(uintptr_t arena_lo)
+{
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (!f) { CHECK(!"/proc/self/maps"); return; }
+  char line[512];
+  uintptr_t top_other = 0, stack_lo = 0, arena_hi = arena_lo + ((uintptr_t)1 << 30);
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx", &lo, &hi) != 2) continue;
+    if (strstr(line, "[stack]")) { stack_lo = lo; continue; }
+    if (strstr(line, "[vsyscall]") || (lo >= arena_lo && hi <= arena_hi)) continue;
+    if (stack_lo == 0 && hi > top_other) top_other = hi;     /* the lines come in address order */
+  }
+  fclose(f);
+  CHECK(stack_lo != 0);
+  if (stack_lo - top_other >= ((uintptr_t)2 << 30)) CHECK(arena_lo > top_other);
+  else fprintf(stderr, "test_spans: only %lu MiB below the stack; arena at %#lx\n",
+               (unsigned long)((stack_lo - top_other) >> 20), (unsigned long)arena_lo);
+}
+
 /* Record assignments: whenever the hook's filter could find work (a counted slot in either range,
- * or a source reaching into the live stack, red zone included), the stub calls it; and its answer
- * is the spans' and the stack margin's. */
+ * or, once a HOST object has existed, a source reaching into the live stack, red zone included),
+ * the barrier calls it; and its answer is the inline test's, then the spans' and the stack
+ * margin's. */
 static void check_ranges(const uintptr_t *slots, int ns, int rounds)
 {
   uintptr_t local = 0, *here = &local;
@@ -136,11 +160,14 @@ static void check_ranges(const uintptr_t *slots, int ns, int rounds)
     }
     if (d + n < d || s + n < s) continue;          /* wraps: no record lies there */
     int called = range_stubs[k](d, s, &rsp);
-    int stack = s + n > rsp - WB_ABI_RED_ZONE && s < (uintptr_t)here + 65536;
+    /* A record on the stack may hold a reference only once a HOST object has existed. */
+    int stack = s + n > rsp - WB_ABI_RED_ZONE && s < (uintptr_t)here + 65536 && __wb_copy_may_count();
     if (range_slots(d, n) || range_slots(s, n) || stack) CHECK(called);
     const __wb_uintptr_t *w = __wb_spans;
-    int model = (d >= w[4] && d < w[1]) || (s >= w[4] && s < w[1]) ||
-                (intptr_t)(s - rsp) >= -(intptr_t)(WB_ABI_RED_ZONE + WB_ABI_RANGE_SPAN_MAX);
+    int inline_cold = d >= w[WB_ABI_SPAN_SLOT_NEAR / 8] || s >= w[WB_ABI_SPAN_SRC_NEAR / 8];
+    int model = inline_cold &&
+                ((d >= w[4] && d < w[1]) || (s >= w[4] && s < w[1]) ||
+                 (intptr_t)(s - rsp) >= -(intptr_t)(WB_ABI_RED_ZONE + WB_ABI_RANGE_SPAN_MAX));
     CHECK_EQ(called, model);
     if (t_failures > failures_before) {
       fprintf(stderr, "dst %#lx src %#lx n %lu rsp %#lx\n", (unsigned long)d, (unsigned long)s,
@@ -186,13 +213,34 @@ static void check_pairs(const uintptr_t *slots, int ns, const uintptr_t *hosts, 
 
 int main(void)
 {
-  /* Until the runtime publishes its spans they are full: a stand-in runtime's copies and stores
-   * all reach it. */
-  CHECK(__wb_copy_may_count());
-  CHECK(__wb_clear_may_count((void *)&rng, 8));
+  /* With no host the spans are empty: no barrier leaves its inline test, whatever it stores, and
+   * no copy or clear calls the runtime. */
+  CHECK(!__wb_copy_may_count());
+  CHECK(!__wb_clear_may_count((void *)&rng, 8));
+  for (int i = 0; i < 10000; i++) CHECK(!stub_calls(pick(NULL, 0), pick(NULL, 0)));
+  CHECK(!stub_calls_null((uintptr_t)&rng));
+  CHECK(!stub_calls_minus8((uintptr_t)&rng));
+#ifdef HAVE_RANGE_STUB
+  {
+    uintptr_t rsp, local = 0;
+    CHECK(!range_24(0x100000000000u, (uintptr_t)&local, &rsp));  /* from the stack: no host object */
+    failures_before = t_failures;
+    check_ranges(NULL, 0, 20000);
+  }
+#endif
+  /* Active, no HOST object yet: still nothing. */
   wb_host_register(flush, NULL);
+  CHECK(!stub_calls(0x100000000000u, (uintptr_t)&rng));
+#ifdef HAVE_RANGE_STUB
+  {
+    uintptr_t rsp, local = 0;
+    CHECK(!range_24(0x100000000000u, (uintptr_t)&local, &rsp));
+  }
+#endif
   void *obj = wb_host_alloc(64, 16, 0);           /* activates; a HOST object in the arena */
   CHECK(obj != NULL);
+  CHECK_EQ(__wb_spans[WB_ABI_SPAN_SRC_NEAR / 8], 0);  /* from now on every record source may count */
+  check_arena_high(__wb_spans[2]);
   CHECK_EQ(__wb_spans[0], UINTPTR_MAX);           /* no counted slot yet */
   CHECK_EQ(__wb_spans[1], 0);
   CHECK(in_span((uintptr_t)obj, 2));

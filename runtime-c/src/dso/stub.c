@@ -12,9 +12,9 @@ int __wb_active;
  * libwbrt.so.<WB_ABI_VERSION>, the soname the link records. */
 const unsigned char WB_STUB_PASTE(__wb_abi_version_, WB_ABI_VERSION) = WB_ABI_VERSION;
 
-/* This object's copy of the spans its store stubs test (wb_abi.h, "spans"): the runtime writes it
- * when the object registers and whenever it widens a span; full until then. */
-__wb_uintptr_t __wb_spans[WB_SPAN_WORDS] = WB_SPANS_FULL;
+/* This object's copy of the spans its barriers test (wb_abi.h, "spans"): the runtime writes it
+ * when the object registers and whenever it widens a span; empty until then, as the flag is 0. */
+__wb_uintptr_t __wb_spans[WB_SPAN_WORDS] = WB_SPANS_EMPTY;
 
 static struct __wb_dso self = { &__wb_active, __wb_spans, 0, 0 };
 
