@@ -243,9 +243,14 @@ export function assignmentBarrier({ k, prefix = DEFAULT_PREFIX, lhs, rhs, fromLv
   // folded; for a variably modified record, a test at run time), the plain one for larger ones.
   const rangeHook = avx ? abi.rangeHookAvx : abi.rangeHook;
   const rangeOperands = `: : "r"(${untyped(s)}), "r"(${untyped(vAddr)}), "re"(sizeof *${s}), "m"(*${s}), "m"(*${vAddr}) : "cc"`;
+  // A record of one pointer-aligned word (a union of a pointer and a number, such as Lua's
+  // Value) is reported as a pointer store of that word: the store barrier tests the value itself
+  // inline, where the record barrier would have to ask out of line whether the source lies on a
+  // stack (whose words the host does not count) once the host has made any object.
+  const wordRecord = `sizeof *${s} == sizeof (void *) && __alignof__ (*${s}) >= __alignof__ (void *)`;
   const recStore =
     form !== 'call'
-      ? `({ if (sizeof *${s} <= ${abi.rangeSpanMax}) __asm__ __inline__ __volatile__("${memo(x86RangeAsm, rangeHook)}" ${rangeOperands}); ` +
+      ? `({ if (${wordRecord}) ${pointerStoreReport(s, vAddr, form)} else if (sizeof *${s} <= ${abi.rangeSpanMax}) __asm__ __inline__ __volatile__("${memo(x86RangeAsm, rangeHook)}" ${rangeOperands}); ` +
         `else __asm__ __inline__ __volatile__("${memo(x86RangeBigAsm, rangeHook)}" ${rangeOperands}); *${s} = ${v}; (void)0; })`
       : `({ if (${ACTIVE}) ${abi.rangeAssign}(${untyped(s)}, ${untyped(vAddr)}, sizeof *${s}); *${s} = ${v}; (void)0; })`;
   const cls = `__builtin_classify_type(*${s})`;
