@@ -8,7 +8,7 @@ import type { CType, RecordMeta } from './meta.js';
 import { recordName, typeName } from './meta.js';
 import { bytesAt, intReader, intWriter, readCString, readPointer, windowOf, windowOffset, writePointerRaw } from './memory.js';
 import type { NativeRuntime } from './native.js';
-import type { ResultOwnership } from './ownership.js';
+import type { Ownership } from './ownership.js';
 import type { FieldCodec, FieldEntry, Proxies } from './proxies.js';
 import { ArgumentError, integerConverter, toFloat, toInteger } from './scalars.js';
 import { describeValue, isReleased, NativeArray, NativeObject, NativeStruct, releasedError, type Accessor } from './values.js';
@@ -175,7 +175,7 @@ export class Conversions implements FieldCodec {
    * string is copied and released at once); a borrowed one is left to C; with no declaration, a
    * record whose type has a destructor (destroyWith) is the caller's to free, so the host's.
    */
-  pointerResult(t: PtrType, own?: ResultOwnership): (addr: number) => unknown {
+  pointerResult(t: PtrType, own?: Ownership): (addr: number) => unknown {
     const fromC = this.pointerFromC(t);
     const hooks = this.hooks;
     if (t.to.k === 'int' && t.to.char) {
