@@ -153,7 +153,7 @@ export class MemoryManager implements MemoryHooks {
     const objs = this.objs;
     if ((objs.flags[h.id]! & C_OWNED) === 0 || objs.destructors.has(h.id)) return;
     objs.flags[h.id]! &= ~C_OWNED;
-    objs.destructors.set(h.id, [C.$destroy as (p: bigint) => unknown]);
+    objs.destructors.set(h.id, [this.releaser(h.id, proxy as NativeObject, C.$destroy as (p: bigint) => unknown)]);
   }
 
   /**
@@ -168,9 +168,22 @@ export class MemoryManager implements MemoryHooks {
     const objs = this.objs;
     if (objs.gen[h.id] !== h.gen || (objs.flags[h.id]! & C_FREED) !== 0) return;
     objs.flags[h.id]! &= ~C_OWNED;
+    const call = this.releaser(h.id, proxy as NativeObject, fn);
     const owed = objs.destructors.get(h.id);
-    if (owed) owed.push(fn);
-    else objs.destructors.set(h.id, [fn]);
+    if (owed) owed.push(call);
+    else objs.destructors.set(h.id, [call]);
+  }
+
+  /**
+   * fn as destroy() calls it (with the object's base): given the address the owned value had.
+   * Allocators with a header (sqlite's, most pools) hand out pointers past the start of the
+   * block the runtime knows, and an object may live inside a larger one (sqlite's lookaside):
+   * the release function wants that pointer, not the block's start. The offset is kept, so a
+   * block C moves (realloc) is released at its new place.
+   */
+  private releaser(id: number, proxy: NativeObject, fn: (p: bigint) => unknown): (base: bigint) => unknown {
+    const offset = proxy.$addr - this.objs.base[id]!;
+    return offset === 0 ? fn : (base) => fn(base + BigInt(offset));
   }
 
   // ---- proxies --------------------------------------------------------------------------------

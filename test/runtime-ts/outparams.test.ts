@@ -178,6 +178,29 @@ describe('out-parameters declared owned, borrowed or not at all', () => {
     lib.make_thing.param(2, null);
   });
 
+  it('releases an owned object at the address C handed out, past its allocator\'s header', () => {
+    lib.make_boxed.param('out', { owned: lib.hdr_free });
+    lib.new_boxed.returns({ owned: 'hdr_free' });
+    const live0 = lib.op_live();
+    const bad0 = lib.hdr_bad_frees();
+    const s0 = stats(lib);
+    scope(() => {
+      for (let i = 0; i < N; i++) {
+        const out: Any[] = [null];
+        lib.make_boxed(i, out);
+        expect(out[0].id).toBe(i);
+        expect(out[0].$borrowed).toBe(false); // a heap object of the runtime, reached past its start
+        expect(lib.new_boxed(i).id).toBe(i);
+      }
+    });
+    lib.op_live();
+    expect(stats(lib).destroyed - s0.destroyed).toBe(2 * N);
+    expect(lib.hdr_bad_frees() - bad0).toBe(0);
+    expect(lib.op_live()).toBe(live0);
+    lib.make_boxed.param(1, null);
+    lib.new_boxed.returns(null);
+  });
+
   it('owns other pointer kinds too: unsigned char ** as a byte array', () => {
     lib.make_bytes.param('out', { owned: 'op_free' });
     const live0 = lib.op_live();
