@@ -240,7 +240,7 @@ export class Conversions implements FieldCodec {
       }
       if (Array.isArray(v)) {
         if (to.k === 'void' || to.k === 'func' || to.k === 'opaque' || (to.k === 'record' && !to.rec.complete)) fail(v);
-        return this.ownedArray(to, v, where).$addr;
+        return this.ownedArray(to, v, where);
       }
       if (typeof v === 'object' && to.k === 'record' && to.rec.complete) {
         return new (this.proxies.recordClass(to.rec))(v as Record<string, unknown>).$addr;
@@ -268,12 +268,16 @@ export class Conversions implements FieldCodec {
     return p;
   }
 
-  /** A host-owned array of elem holding values. */
-  ownedArray(elem: CType, values: ArrayLike<unknown>, where: () => string): NativeArray {
+  /**
+   * A host-owned array of elem holding values, by address. No proxy is made for it: an argument's
+   * temporary is kept only if C stores its address during the call, and is released at the safe
+   * point that ends the call otherwise (a proxy would keep it until the garbage collector runs
+   * the proxy's finalizer, which a long synchronous loop of calls never lets happen).
+   */
+  ownedArray(elem: CType, values: ArrayLike<unknown>, where: () => string): number {
     const size = this.types.sizeOf(elem);
     const p = this.runtime.alloc(size * Math.max(values.length, 1), this.types.alignOf(elem), elem.k === 'record' ? elem.rec.id : 0);
     this.hooks.created(p, null, size * Math.max(values.length, 1));
-    const arr = this.proxies.arrayView(elem, p, values.length);
     const acc = this.accessor(elem);
     for (let i = 0; i < values.length; i++) {
       const a = p + i * size;
@@ -284,7 +288,17 @@ export class Conversions implements FieldCodec {
         throw e;
       }
     }
-    return arr;
+    return p;
+  }
+
+  /** Reads element i of an array of elem at base, as a field of that type reads (copy-back of array arguments). */
+  elementReader(elem: CType): (base: number, i: number) => unknown {
+    const size = this.types.sizeOf(elem);
+    const acc = this.accessor(elem);
+    return (base, i) => {
+      const a = base + i * size;
+      return acc.get(windowOf(a), windowOffset(a), a);
+    };
   }
 
   // ---- records and arrays as a whole --------------------------------------------------------

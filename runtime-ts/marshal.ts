@@ -20,7 +20,7 @@ import { describeValue, NativeObject } from './values.js';
 /** What call wrappers need of their library: types by name, value conversions, records by value. */
 export interface CallSupport {
   readonly types: Pick<CTypes, 'byName'>;
-  readonly values: Pick<Conversions, 'pointerFromC' | 'pointerResult' | 'pointerToC' | 'ownedArray' | 'ownedString' | 'ownedBytes'>;
+  readonly values: Pick<Conversions, 'pointerFromC' | 'pointerResult' | 'pointerToC' | 'ownedArray' | 'elementReader' | 'ownedString' | 'ownedBytes'>;
   readonly byValue: Pick<RecordsByValue, 'koffiType' | 'toKoffi' | 'fromKoffi'>;
 }
 
@@ -135,6 +135,7 @@ function pointerArgument(cx: CallSupport, t: PtrType, where: () => string, own?:
   const to = t.to;
   const scalar = to.k === 'int' || to.k === 'float' || to.k === 'enum' || to.k === 'ptr';
   const receiveOwned = own && to.k === 'ptr' ? ownedOutArgument(cx, to, own, where) : null;
+  let readBack: ((base: number, i: number) => unknown) | undefined;
   return (v) => {
     if (v === null || v === undefined) return 0;
     if (receiveOwned && own!.owner) {
@@ -146,11 +147,12 @@ function pointerArgument(cx: CallSupport, t: PtrType, where: () => string, own?:
     if (isBufferLike(v)) return bufferArgument(cx, v as ArrayBufferView | ArrayBuffer, !t.constTo);
     if (Array.isArray(v) && scalar && !t.constTo) {
       // Copied in, and back out after the call (the C function may write through the pointer).
-      const arr = cx.values.ownedArray(to, v, where);
+      const base = cx.values.ownedArray(to, v, where);
+      const read = (readBack ??= cx.values.elementReader(to));
       post.push(() => {
-        for (let i = 0; i < v.length; i++) v[i] = arr.get(i);
+        for (let i = 0; i < v.length; i++) v[i] = read(base, i);
       });
-      return arr.$addr;
+      return base;
     }
     return toC(v);
   };
@@ -176,8 +178,7 @@ function ownedOutArgument(cx: CallSupport, elem: PtrType, own: Ownership, where:
         throw new ArgumentError(`${where()}: element ${i} is ${describeValue(x)}: an owned out-parameter (param()) goes in as null (or a proxy of C's memory); what a previous call received was released already, so reset the array (and any size that goes with it) before calling again`);
       }
     }
-    const arr = cx.values.ownedArray(elem, v, where);
-    const base = arr.$addr;
+    const base = cx.values.ownedArray(elem, v, where);
     const n = Math.max(v.length, 1);
     const given = new Array<number>(n);
     for (let i = 0; i < n; i++) given[i] = readPointerAt(base + i * POINTER_SIZE);

@@ -245,6 +245,20 @@ describe('out-parameters declared owned, borrowed or not at all', () => {
     lib.read_line.param(1, null);
   });
 
+  it('releases the host arrays that carry out-parameters when the call ends, in a synchronous loop', () => {
+    lib.run.param('errmsg', { owned: 'op_free' });
+    const live0 = stats(lib).live;
+    for (let i = 0; i < N; i++) {
+      const err: Array<string | null> = [null];
+      lib.run('bad', err); // declared: the owned path
+      const name: Array<string | null> = [null];
+      lib.kind_name(i % 3, name); // undeclared: the copy-back path
+    }
+    // One job, no garbage collection in between: nothing but the safe points released them.
+    expect(stats(lib).live - live0).toBe(0);
+    lib.run.param(1, null);
+  });
+
   it('keeps borrowed out-parameters C\'s, as undeclared ones are', () => {
     lib.kind_name.param('name', { borrowed: true });
     expect(lib.kind_name.$params).toEqual([null, { borrowed: true }]);
