@@ -193,7 +193,7 @@ export class Conversions implements FieldCodec {
     return (addr) => {
       const p = fromC(addr);
       if (p === null || typeof p !== 'object') return p;
-      if (own?.owner) hooks.owned?.(p, own.owner);
+      if (own?.owner) hooks.owned?.(p, own.owner, own.handle);
       else if (!own?.borrowed && rec && hooks.returned && (C ??= this.proxies.recordClass(rec)).$destroy) hooks.returned(p);
       return p;
     };

@@ -8,24 +8,30 @@
 //   lib.cJSON_CreateObject.returns({ owned: lib.cJSON_Delete });
 //   lib.cJSON_GetObjectItem.returns({ borrowed: true });      // even if cJSON has a destroyWith
 //   lib.sqlite3_exec.param('errmsg', { owned: lib.sqlite3_free });  // or param(4, ...)
+//   lib.sqlite3_prepare_v2.param('ppStmt', { handle: lib.sqlite3_finalize });
 //   load(path, { results: { cJSON_Print: { owned: 'cJSON_free' } },
 //                params: { sqlite3_exec: { errmsg: { owned: 'sqlite3_free' } } } });   // by name
 //
 // An owned proxy is the host's from then on: it is released with the given function once
 // neither TypeScript nor C reaches it (like a type's destroyWith, but per function and per value:
-// a reference-counted object returned owned twice is released twice). An owned `char *` is
-// copied to a string and released right away. An out-parameter is received in a JS array (marshal.ts);
+// a reference-counted object returned owned twice is released twice). A handle is released as
+// soon as TypeScript lets go of its proxy, whatever C refers to it (C may keep it in a registry
+// of its own, as sqlite keeps a connection's statements). An owned `char *` is copied to a string
+// and released right away. An out-parameter is received in a JS array (marshal.ts);
 // only the pointers C stored there during the call (not those the caller passed in) are owned.
 // cc-wb-dts writes the declarations given to it into the .d.ts (dts.ts); `fn.$returns` and
 // `fn.$params` say what is declared.
 import type { CType } from './meta.js';
 import { typeName } from './meta.js';
 
-/** A declaration by value: `{ owned: lib.x_free }`, `{ owned: 'free' }`, `{ borrowed: true }`, or null (the default). */
-export type ResultDeclaration = { owned: Function | string } | { borrowed: true } | null;
+/**
+ * A declaration by value: `{ owned: lib.x_free }`, `{ owned: 'free' }`, `{ handle: lib.x_close }`,
+ * `{ borrowed: true }`, or null (the default).
+ */
+export type ResultDeclaration = { owned: Function | string } | { handle: Function | string } | { borrowed: true } | null;
 
 /** A declaration by name, as load()'s `results` option and the .d.ts writer take it. */
-export type ResultSpec = { owned: string } | { borrowed: true };
+export type ResultSpec = { owned: string } | { handle: string } | { borrowed: true };
 
 /** A declaration by value, as param() takes it: the same forms as returns(). */
 export type ParamDeclaration = ResultDeclaration;
@@ -34,6 +40,8 @@ export type ParamDeclaration = ResultDeclaration;
 export class Ownership {
   /** Called with the pointer's address once the host lets go of an owned value; null when not owned. */
   owner: ((p: bigint) => unknown) | null = null;
+  /** A handle: owner is called once TypeScript lets go of the proxy, whatever C still refers to it. */
+  handle = false;
   borrowed = false;
   /** The declaration as given (for `fn.$returns`, `fn.$params`). */
   declared: ResultDeclaration = null;
@@ -98,36 +106,44 @@ export function paramIndex(which: unknown, ft: FuncType, paramNames: readonly st
 export function declareOwnership(own: Ownership, decl: unknown, where: string, what: string, names: OwnerResolver): void {
   if (decl === null || decl === undefined) {
     own.owner = null;
+    own.handle = false;
     own.borrowed = false;
     own.declared = null;
     return;
   }
-  if (typeof decl !== 'object') throw new TypeError(`${where}: expected { owned: fn }, { owned: 'name' }, { borrowed: true } or null, got ${typeof decl}`);
-  const d = decl as { owned?: unknown; borrowed?: unknown };
-  if ('owned' in d && 'borrowed' in d) throw new TypeError(`${where}: a pointer is either owned or borrowed, not both`);
+  if (typeof decl !== 'object') throw new TypeError(`${where}: expected { owned: fn }, { handle: fn }, { borrowed: true } or null, got ${typeof decl}`);
+  const d = decl as { owned?: unknown; handle?: unknown; borrowed?: unknown };
+  const forms = (['owned', 'handle', 'borrowed'] as const).filter((k) => k in d);
+  if (forms.length > 1) throw new TypeError(`${where}: a pointer is either owned, a handle or borrowed, not ${forms.join(' and ')}`);
   if ('borrowed' in d) {
     if (d.borrowed !== true) throw new TypeError(`${where}: borrowed must be true (use null for the default)`);
     own.owner = null;
+    own.handle = false;
     own.borrowed = true;
     own.declared = { borrowed: true };
     return;
   }
-  if (!('owned' in d)) throw new TypeError(`${where}: expected { owned: fn } or { borrowed: true }`);
-  const o = d.owned;
+  if (forms.length === 0) throw new TypeError(`${where}: expected { owned: fn }, { handle: fn } or { borrowed: true }`);
+  const key = forms[0] as 'owned' | 'handle';
+  const o = d[key];
   let fn: ((p: bigint) => unknown) | null;
   if (typeof o === 'function') fn = o as (p: bigint) => unknown;
   else if (typeof o === 'string') {
     fn = o === 'free' ? names.free() : (names.functionNamed(o) as ((p: bigint) => unknown) | null);
     if (!fn) throw new TypeError(`${where}: the library has no function named '${o}' to release ${what} with`);
-  } else throw new TypeError(`${where}: owned must be a function (lib.x_free), a function's name, or 'free', got ${o === null ? 'null' : typeof o}`);
+  } else throw new TypeError(`${where}: ${key} must be a function (lib.x_free), a function's name, or 'free', got ${o === null ? 'null' : typeof o}`);
   own.owner = fn;
+  own.handle = key === 'handle';
   own.borrowed = false;
-  own.declared = { owned: o as Function | string };
+  own.declared = (key === 'handle' ? { handle: o } : { owned: o }) as ResultDeclaration;
 }
 
 /** A declaration by name as the .d.ts says it. */
 export function describeSpec(spec: ResultSpec): string {
-  return 'owned' in spec ? `owned: the caller's, released with ${spec.owned === 'free' ? "C's free" : `${spec.owned}()`} once unreachable` : "borrowed: C's, never released by the host";
+  const by = (name: string) => (name === 'free' ? "C's free" : `${name}()`);
+  if ('owned' in spec) return `owned: the caller's, released with ${by(spec.owned)} once unreachable`;
+  if ('handle' in spec) return `handle: the caller's, released with ${by(spec.handle)} once TypeScript lets go of it`;
+  return "borrowed: C's, never released by the host";
 }
 
 /** What every function of a library has besides being callable; Self is the function's own type (for chaining). */
@@ -139,8 +155,9 @@ export interface FunctionInfo<Self> {
    * Declares, for every later call, what C stores through an out-parameter (`T **`, received in
    * a JS array: `const err = [null]`), named by position from 0 or by name:
    * `{ owned: lib.x_free }` (the caller's: a string is copied and released at once, a proxy is
-   * released with that function, or `'free'`, once neither side reaches it), `{ borrowed: true }`
-   * (C's), or null (the default: C's). Returns the function.
+   * released with that function, or `'free'`, once neither side reaches it), `{ handle: lib.x_close }`
+   * (released once TypeScript lets go of the proxy), `{ borrowed: true }` (C's), or null (the
+   * default: C's). Returns the function.
    */
   param(which: number | string, decl: ParamDeclaration): Self;
   /** The declarations in force, by parameter position (null: none). */
@@ -156,8 +173,9 @@ export type PointerFunction<F extends (...args: never[]) => unknown> = F &
     /**
      * Declares, for every later call, what the result is: `{ owned: lib.x_free }` (the caller's:
      * released with that function, or `'free'`, once neither side reaches it; a string result is
-     * copied and released at once), `{ borrowed: true }` (C's, even if its type has a destroyWith),
-     * or null (the default). Returns the function.
+     * copied and released at once), `{ handle: lib.x_close }` (released once TypeScript lets go of
+     * the proxy, whatever C refers to it), `{ borrowed: true }` (C's, even if its type has a
+     * destroyWith), or null (the default). Returns the function.
      */
     returns(decl: ResultDeclaration): PointerFunction<F>;
     /** The declaration in force. */

@@ -201,6 +201,69 @@ describe('out-parameters declared owned, borrowed or not at all', () => {
     lib.new_boxed.returns(null);
   });
 
+  it('releases a handle C keeps in a registry once TypeScript lets go of it ({ handle }), not when C does', () => {
+    const live0 = lib.op_live();
+    const m0 = misuse();
+    const prepareAll = (c: Any, n: number) =>
+      scope(() => {
+        for (let i = 0; i < n; i++) {
+          const st: Any[] = [null];
+          lib.conn_prepare(c, i, st);
+          expect(lib.stmt_id(st[0])).toBe(i);
+        }
+      });
+    // Owned: the connection's list reaches every statement, so most are never finalized and the
+    // connection cannot close.
+    lib.conn_prepare.param('out', { owned: lib.stmt_finalize });
+    const c1 = lib.conn_open();
+    prepareAll(c1, 50);
+    collect(lib);
+    expect(lib.conn_count(c1)).toBeGreaterThan(0);
+    expect(lib.conn_close(c1)).toBe(5);
+    // A handle: released when its proxy goes, whatever C refers to it.
+    lib.conn_prepare.param('out', { handle: lib.stmt_finalize });
+    expect(lib.conn_prepare.$params[2]).toEqual({ handle: lib.stmt_finalize });
+    const c2 = lib.conn_open();
+    const s0 = stats(lib);
+    prepareAll(c2, N);
+    expect(stats(lib).destroyed - s0.destroyed).toBe(N);
+    expect(lib.conn_count(c2)).toBe(0);
+    // One finalized by hand first is not finalized again when its proxy goes.
+    {
+      const st: Any[] = [null];
+      lib.conn_prepare(c2, 7, st);
+      lib.stmt_finalize(st[0]);
+      st[0].release();
+      lib.op_live();
+    }
+    // One kept past its scope lives until it is released.
+    const kept = scope(() => {
+      const st: Any[] = [null];
+      lib.conn_prepare(c2, 8, st);
+      return st[0];
+    });
+    lib.op_live();
+    expect(lib.conn_count(c2)).toBe(1);
+    expect(lib.stmt_id(kept)).toBe(8);
+    kept.release();
+    expect(lib.conn_count(c2)).toBe(0);
+    // The same for a result.
+    lib.conn_new_stmt.returns({ handle: 'stmt_finalize' });
+    scope(() => {
+      for (let i = 0; i < 100; i++) expect(lib.stmt_id(lib.conn_new_stmt(c2, i))).toBe(i);
+    });
+    expect(lib.conn_count(c2)).toBe(0);
+    lib.conn_new_stmt.returns(null);
+    expect(lib.conn_close(c2)).toBe(0);
+    // c1's statements, by hand, so that the fixture's count comes back.
+    lib.conn_prepare.param(2, null);
+    for (let n = lib.conn_count(c1); n > 0; n--) lib.stmt_finalize(lib.$cast(c1.stmts, 'struct stmt'));
+    expect(lib.conn_close(c1)).toBe(0);
+    lib.op_live();
+    expect(lib.op_live()).toBe(live0);
+    expect(misuse()).toEqual(m0);
+  });
+
   it('owns other pointer kinds too: unsigned char ** as a byte array', () => {
     lib.make_bytes.param('out', { owned: 'op_free' });
     const live0 = lib.op_live();
@@ -283,7 +346,9 @@ describe('out-parameters declared owned, borrowed or not at all', () => {
     expect(() => lib.set_handler.param('slot', { owned: 'op_free' })).toThrow(/receives a function pointer: there is nothing to own or borrow/);
     expect(() => lib.run.param(1, { owned: 42 })).toThrow(/run\.param\(1\): owned must be a function \(lib\.x_free\), a function's name, or 'free', got number/);
     expect(() => lib.run.param(1, { owned: 'no_such_free' })).toThrow(/run\.param\(1\): the library has no function named 'no_such_free' to release what errmsg receives with/);
-    expect(() => lib.run.param(1, { owned: lib.op_free, borrowed: true })).toThrow(/either owned or borrowed/);
+    expect(() => lib.run.param(1, { owned: lib.op_free, borrowed: true })).toThrow(/either owned, a handle or borrowed, not owned and borrowed/);
+    expect(() => lib.run.param(1, { owned: lib.op_free, handle: lib.op_free })).toThrow(/not owned and handle/);
+    expect(() => lib.run.param(1, { handle: 7 })).toThrow(/handle must be a function \(lib\.x_free\), a function's name, or 'free', got number/);
     expect(() => lib.run.param(1, { borrowed: false })).toThrow(/borrowed must be true/);
     expect(() => lib.run.param(1, 'op_free')).toThrow(/expected \{ owned: fn \}/);
     expect(() => lib.run.param(1.5, { owned: 'op_free' })).toThrow(/expected a parameter's position \(from 0\) or its name/);
