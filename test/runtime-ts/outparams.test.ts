@@ -79,7 +79,20 @@ describe('out-parameters declared owned, borrowed or not at all', () => {
     expect(misuse()).toEqual(m0);
   });
 
-  it('takes only what C stored: several out-parameters in one call, and a pointer C left in place', () => {
+  it('takes an owned out-parameter of a variadic function (asprintf)', () => {
+    lib.op_asprintf.param('strp', { owned: 'op_free' });
+    const live0 = lib.op_live();
+    for (let i = 0; i < N; i++) {
+      const s: Array<string | null> = [null];
+      expect(lib.op_asprintf(s, '%s-%d', 'x', i)).toBe(`x-${i}`.length);
+      expect(s[0]).toBe(`x-${i}`);
+    }
+    expect(lib.op_live()).toBe(live0);
+    expect(() => lib.op_asprintf.param(2, { owned: 'op_free' })).toThrow(/no parameter 2 .*variadic arguments cannot be declared/);
+    lib.op_asprintf.param(0, null);
+  });
+
+    it('takes only what C stored: several out-parameters in one call, and a pointer C left in place', () => {
     lib.pair.param('first', { owned: 'op_free' }).param(3, { owned: 'op_free' });
     lib.maybe_set.param('s', { owned: 'op_free' });
     const live0 = lib.op_live();
