@@ -8,7 +8,7 @@ import type { CType, RecordMeta } from './meta.js';
 import { recordName, typeName } from './meta.js';
 import { bytesAt, intReader, intWriter, readCString, readPointer, windowOf, windowOffset, writePointerRaw } from './memory.js';
 import type { NativeRuntime } from './native.js';
-import type { ResultOwnership } from './ownership.js';
+import type { Ownership } from './ownership.js';
 import type { FieldCodec, FieldEntry, Proxies } from './proxies.js';
 import { ArgumentError, integerConverter, toFloat, toInteger } from './scalars.js';
 import { describeValue, isReleased, NativeArray, NativeObject, NativeStruct, releasedError, type Accessor } from './values.js';
@@ -175,7 +175,7 @@ export class Conversions implements FieldCodec {
    * string is copied and released at once); a borrowed one is left to C; with no declaration, a
    * record whose type has a destructor (destroyWith) is the caller's to free, so the host's.
    */
-  pointerResult(t: PtrType, own?: ResultOwnership): (addr: number) => unknown {
+  pointerResult(t: PtrType, own?: Ownership): (addr: number) => unknown {
     const fromC = this.pointerFromC(t);
     const hooks = this.hooks;
     if (t.to.k === 'int' && t.to.char) {
@@ -193,7 +193,7 @@ export class Conversions implements FieldCodec {
     return (addr) => {
       const p = fromC(addr);
       if (p === null || typeof p !== 'object') return p;
-      if (own?.owner) hooks.owned?.(p, own.owner);
+      if (own?.owner) hooks.owned?.(p, own.owner, own.handle);
       else if (!own?.borrowed && rec && hooks.returned && (C ??= this.proxies.recordClass(rec)).$destroy) hooks.returned(p);
       return p;
     };
@@ -240,7 +240,7 @@ export class Conversions implements FieldCodec {
       }
       if (Array.isArray(v)) {
         if (to.k === 'void' || to.k === 'func' || to.k === 'opaque' || (to.k === 'record' && !to.rec.complete)) fail(v);
-        return this.ownedArray(to, v, where).$addr;
+        return this.ownedArray(to, v, where);
       }
       if (typeof v === 'object' && to.k === 'record' && to.rec.complete) {
         return new (this.proxies.recordClass(to.rec))(v as Record<string, unknown>).$addr;
@@ -268,12 +268,16 @@ export class Conversions implements FieldCodec {
     return p;
   }
 
-  /** A host-owned array of elem holding values. */
-  ownedArray(elem: CType, values: ArrayLike<unknown>, where: () => string): NativeArray {
+  /**
+   * A host-owned array of elem holding values, by address. No proxy is made for it: an argument's
+   * temporary is kept only if C stores its address during the call, and is released at the safe
+   * point that ends the call otherwise (a proxy would keep it until the garbage collector runs
+   * the proxy's finalizer, which a long synchronous loop of calls never lets happen).
+   */
+  ownedArray(elem: CType, values: ArrayLike<unknown>, where: () => string): number {
     const size = this.types.sizeOf(elem);
     const p = this.runtime.alloc(size * Math.max(values.length, 1), this.types.alignOf(elem), elem.k === 'record' ? elem.rec.id : 0);
     this.hooks.created(p, null, size * Math.max(values.length, 1));
-    const arr = this.proxies.arrayView(elem, p, values.length);
     const acc = this.accessor(elem);
     for (let i = 0; i < values.length; i++) {
       const a = p + i * size;
@@ -284,7 +288,17 @@ export class Conversions implements FieldCodec {
         throw e;
       }
     }
-    return arr;
+    return p;
+  }
+
+  /** Reads element i of an array of elem at base, as a field of that type reads (copy-back of array arguments). */
+  elementReader(elem: CType): (base: number, i: number) => unknown {
+    const size = this.types.sizeOf(elem);
+    const acc = this.accessor(elem);
+    return (base, i) => {
+      const a = base + i * size;
+      return acc.get(windowOf(a), windowOffset(a), a);
+    };
   }
 
   // ---- records and arrays as a whole --------------------------------------------------------

@@ -17,8 +17,12 @@ export interface MemoryHooks {
   storePointer?(slot: number, value: number): void;
   /** A record-pointer result of a function whose record type has a destructor (destroyWith). */
   returned?(proxy: object): void;
-  /** A result its function declares owned (returns({ owned: fn })): call fn once nothing reaches it. */
-  owned?(proxy: object, fn: (p: bigint) => unknown): void;
+  /**
+   * A result or out-parameter its function declares owned (`{ owned: fn }`): call fn once nothing
+   * reaches it; or a handle (`{ handle: fn }`, handle true): call fn once this proxy is let go of,
+   * whatever C still refers to it.
+   */
+  owned?(proxy: object, fn: (p: bigint) => unknown, handle?: boolean): void;
   /** The proxy's `release()` / `[Symbol.dispose]()` (the proxy then ends); false if it held nothing. */
   release?(proxy: object): boolean;
 }

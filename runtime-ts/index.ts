@@ -1,6 +1,6 @@
 // runtime-ts: use a C library built by cc-wb from TypeScript, with no declarations.
 export { load, LoadError, type Address, type LibraryModule, type LoadOptions } from './load.js';
-export type { CFunction, PointerFunction, ResultDeclaration, ResultSpec } from './ownership.js';
+export type { CFunction, FunctionInfo, ParamDeclaration, PointerFunction, ResultDeclaration, ResultSpec } from './ownership.js';
 export { Lib } from './library.js';
 export type { MemoryHooks } from './hooks.js';
 export { NativeObject, NativeStruct, NativeArray, NativePointer } from './values.js';

@@ -19,7 +19,7 @@ import { bindFunction, signatureOf, type CallSupport } from './marshal.js';
 import { symbolOf, typeName, type CType, type FunctionMeta, type LibraryMeta } from './meta.js';
 import { readPointerAt } from './memory.js';
 import type { NativeRuntime } from './native.js';
-import { declareResult, ResultOwnership, type ResultDeclaration } from './ownership.js';
+import { declareOwnership, declareResult, Ownership, outParamProblem, paramIndex, type FunctionOwnership, type OwnerResolver, type ParamDeclaration, type ResultDeclaration } from './ownership.js';
 import { Proxies } from './proxies.js';
 
 export type { MemoryHooks } from './hooks.js';
@@ -37,8 +37,8 @@ export class Lib {
   readonly functions = new Map<string, (...args: unknown[]) => unknown>();
   private readonly calls: CallSupport;
   private byAddress: Map<number, FunctionMeta> | null = null;
-  /** Each function's result declaration (returns()), shared by its wrapper and its $raw variant. */
-  private readonly results = new Map<string, ResultOwnership>();
+  /** Each function's declarations (returns(), param()), shared by its wrapper and its $raw variant. */
+  private readonly owners = new Map<string, FunctionOwnership>();
   private freeFn: ((p: bigint) => unknown) | null = null;
 
   constructor(
@@ -70,7 +70,7 @@ export class Lib {
     } catch {
       throw new ReferenceError(`${f.name}: declared at ${f.loc} but not found in ${this.path} (C: ${signatureOf(f.name, f.type, f.paramNames)})`);
     }
-    const own = this.resultOf(f);
+    const own = this.ownershipOf(f);
     const bound = bindFunction(this.calls, this.handle, f, f.inline ? addr : undefined, own);
     Object.defineProperty(bound, '$addr', { value: addr });
     Object.defineProperty(bound, 'returns', {
@@ -79,28 +79,52 @@ export class Lib {
         return bound;
       },
     });
-    Object.defineProperty(bound, '$returns', { get: () => own.declared });
+    Object.defineProperty(bound, '$returns', { get: () => own.result.declared });
+    Object.defineProperty(bound, 'param', {
+      value: (which: number | string, decl: ParamDeclaration) => {
+        this.declareParam(f, which, decl);
+        return bound;
+      },
+    });
+    Object.defineProperty(bound, '$params', { get: () => own.params.map((p) => p?.declared ?? null) });
     this.functions.set(f.name, bound);
     return bound;
   }
 
-  private resultOf(f: FunctionMeta): ResultOwnership {
-    let own = this.results.get(f.name);
-    if (!own) this.results.set(f.name, (own = new ResultOwnership()));
+  /** f's declarations: one for its result, one for each parameter that can be declared (outParamProblem). */
+  private ownershipOf(f: FunctionMeta): FunctionOwnership {
+    let own = this.owners.get(f.name);
+    if (!own) {
+      const params = f.type.params.map((_, i) => (outParamProblem(f.type, i, '') === null ? new Ownership() : undefined));
+      this.owners.set(f.name, (own = { result: new Ownership(), params }));
+    }
     return own;
   }
+
+  /** Where declarations find the functions they name. */
+  private readonly resolver: OwnerResolver = {
+    functionNamed: (name) => {
+      const g = this.meta.functions.get(name);
+      return g ? this.bind(g) : null;
+    },
+    free: () => this.cFree(),
+  };
 
   /** What f's pointer result is, from now on (ownership.ts). */
   declareResult(f: FunctionMeta, decl: unknown): void {
     const ret = f.type.ret;
     const described = ret.k === 'ptr' && ret.to.k !== 'func' ? typeName(ret) : null;
-    declareResult(this.resultOf(f), decl, f.name, described, {
-      functionNamed: (name) => {
-        const g = this.meta.functions.get(name);
-        return g ? this.bind(g) : null;
-      },
-      free: () => this.cFree(),
-    });
+    declareResult(this.ownershipOf(f).result, decl, f.name, described, this.resolver);
+  }
+
+  /** What C stores through f's out-parameter `which` (a position from 0 or a name) is, from now on (ownership.ts). */
+  declareParam(f: FunctionMeta, which: unknown, decl: unknown): void {
+    const where = `${f.name}.param(${typeof which === 'string' ? `'${which}'` : String(which)})`;
+    const i = paramIndex(which, f.type, f.paramNames, where);
+    const name = f.paramNames[i] ?? '';
+    const why = outParamProblem(f.type, i, name);
+    if (why !== null) throw new TypeError(`${where}: ${why} (C: ${signatureOf(f.name, f.type, f.paramNames)})`);
+    declareOwnership(this.ownershipOf(f).params[i]!, decl, where, `what ${name || `parameter ${i}`} receives`, this.resolver);
   }
 
   /** C's free as the library's code calls it: the runtime's (cc-wb renames free), else libc's. */
@@ -127,7 +151,7 @@ export class Lib {
     const addr = (this.bind(f) as { $addr?: number }).$addr;
     const to = { ...ret.to, char: false, alias: undefined };
     const ft: FuncType = { ...f.type, ret: { k: 'ptr', to, constTo: ret.constTo } };
-    return bindFunction(this.calls, this.handle, { ...f, type: ft, name: f.name }, addr, this.resultOf(f));
+    return bindFunction(this.calls, this.handle, { ...f, type: ft, name: f.name }, addr, this.ownershipOf(f));
   }
 
   /** The address of f: its symbol's, or for a header's inline function the instance its pointer holds. */

@@ -31,6 +31,12 @@ export interface LoadOptions {
    */
   results?: Record<string, ResultSpec>;
   /**
+   * What functions' out-parameters receive, by function name and then parameter name (or
+   * position from 0): `{ sqlite3_exec: { errmsg: { owned: 'sqlite3_free' } } }` (the same as
+   * `lib.sqlite3_exec.param('errmsg', ...)`; ownership.ts).
+   */
+  params?: Record<string, Record<string, ResultSpec>>;
+  /**
    * Byte buffers with an integer length in callbacks, by function-pointer typedef name: the
    * indices of the parameters that are buffers, each followed by its length
    * (`{ XML_CharacterDataHandler: [1] }`; the same as `lib.$byteSpans(...)`, bytes.ts).
@@ -132,7 +138,7 @@ function extentOf(lib: Lib, addr: number): number | null {
 export function load<T extends LibraryModule = LibraryModule>(path: string, options: LoadOptions = {}): T {
   const known = cache.get(path);
   const plain = !options.hooks && options.memory !== false;
-  if (known && plain) return declareSpans(declareResults(known, options.results), options) as T;
+  if (known && plain) return declareSpans(declareResults(known, options), options) as T;
   const meta = readLibraryMeta(path);
   if (!meta) throw new LoadError(`${path}: no cc-wb metadata (section wb_meta): build the library with cc-wb`);
   if (meta.units.length === 0) throw new LoadError(`${path}: empty cc-wb metadata`);
@@ -150,7 +156,7 @@ export function load<T extends LibraryModule = LibraryModule>(path: string, opti
   const lib = new Lib(path, handle, meta, runtime, hooks);
   const mod = moduleOf(lib);
   if (plain) cache.set(path, mod);
-  return declareSpans(declareResults(mod, options.results), options) as T;
+  return declareSpans(declareResults(mod, options), options) as T;
 }
 
 function declareSpans(mod: LibraryModule, options: LoadOptions): LibraryModule {
@@ -159,11 +165,17 @@ function declareSpans(mod: LibraryModule, options: LoadOptions): LibraryModule {
   return mod;
 }
 
-function declareResults(mod: LibraryModule, results: LoadOptions['results']): LibraryModule {
-  for (const [name, spec] of Object.entries(results ?? {})) {
+/** load()'s `results` and `params` declarations, made on the library's functions. */
+function declareResults(mod: LibraryModule, options: LoadOptions): LibraryModule {
+  const named = (option: string, name: string) => {
     const f = mod.$meta.functions.get(name);
-    if (!f) throw new LoadError(`${mod.$path}: results: the library has no function named '${name}'`);
-    mod.$lib.declareResult(f, spec);
+    if (!f) throw new LoadError(`${mod.$path}: ${option}: the library has no function named '${name}'`);
+    return f;
+  };
+  for (const [name, spec] of Object.entries(options.results ?? {})) mod.$lib.declareResult(named('results', name), spec);
+  for (const [name, specs] of Object.entries(options.params ?? {})) {
+    const f = named('params', name);
+    for (const [which, spec] of Object.entries(specs)) mod.$lib.declareParam(f, /^[0-9]+$/.test(which) ? Number(which) : which, spec);
   }
   return mod;
 }

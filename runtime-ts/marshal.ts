@@ -12,14 +12,15 @@ import { calls, takePendingError } from './callstate.js';
 import type { Conversions } from './conversions.js';
 import type { CTypes } from './ctypes.js';
 import type { RecordsByValue } from './byvalue.js';
-import { bytesAt } from './memory.js';
-import type { ResultOwnership } from './ownership.js';
+import { bytesAt, readPointerAt } from './memory.js';
+import type { FunctionOwnership, Ownership } from './ownership.js';
 import { ArgumentError, toFloat, toInteger } from './scalars.js';
+import { describeValue, NativeObject } from './values.js';
 
 /** What call wrappers need of their library: types by name, value conversions, records by value. */
 export interface CallSupport {
   readonly types: Pick<CTypes, 'byName'>;
-  readonly values: Pick<Conversions, 'pointerFromC' | 'pointerResult' | 'pointerToC' | 'ownedArray' | 'ownedString' | 'ownedBytes'>;
+  readonly values: Pick<Conversions, 'pointerFromC' | 'pointerResult' | 'pointerToC' | 'ownedArray' | 'elementReader' | 'ownedString' | 'ownedBytes'>;
   readonly byValue: Pick<RecordsByValue, 'koffiType' | 'toKoffi' | 'fromKoffi'>;
 }
 
@@ -40,7 +41,12 @@ export function va(type: string, value: unknown): VarArg {
   return new VarArg(type, value);
 }
 
-/** After-call actions (copying arrays back into JS arrays) registered by argument conversions. */
+/**
+ * After-call actions (copying arrays back into JS arrays, taking what C stored in owned
+ * out-parameters) registered by argument conversions. A call runs those past its mark once C
+ * returns, even when a callback's exception is rethrown (C may have stored an owned pointer
+ * before it failed); a call whose arguments fail to convert drops them (C never ran).
+ */
 const post: Array<() => void> = [];
 
 function runPost(mark: number): void {
@@ -82,8 +88,8 @@ interface ParamPlan {
   convert: (v: unknown) => unknown;
 }
 
-/** How to check and convert one argument; `where` names it for messages. */
-function paramPlan(cx: CallSupport, t: CType, where: () => string): ParamPlan {
+/** How to check and convert one argument; `where` names it for messages, `own` is its out-parameter declaration. */
+function paramPlan(cx: CallSupport, t: CType, where: () => string, own?: Ownership): ParamPlan {
   switch (t.k) {
     case 'int':
     case 'enum': {
@@ -96,7 +102,7 @@ function paramPlan(cx: CallSupport, t: CType, where: () => string): ParamPlan {
     case 'float':
       return { fast: 'typeof A === "number"', convert: (v) => toFloat(t, v, where) };
     case 'ptr':
-      return { fast: null, convert: pointerArgument(cx, t, where) };
+      return { fast: null, convert: pointerArgument(cx, t, where, own) };
     case 'record': {
       const toKoffi = cx.byValue.toKoffi(t.rec, where);
       return { fast: null, convert: toKoffi };
@@ -121,27 +127,82 @@ function bufferArgument(cx: CallSupport, v: ArrayBufferView | ArrayBuffer, copyB
   return p;
 }
 
+type PtrType = Extract<CType, { k: 'ptr' }>;
+
 /** Pointer arguments: proxies, null, strings (owned copies), callbacks, arrays, buffers... */
-function pointerArgument(cx: CallSupport, t: Extract<CType, { k: 'ptr' }>, where: () => string): (v: unknown) => unknown {
+function pointerArgument(cx: CallSupport, t: PtrType, where: () => string, own?: Ownership): (v: unknown) => unknown {
   const toC = cx.values.pointerToC(t, where);
   const to = t.to;
   const scalar = to.k === 'int' || to.k === 'float' || to.k === 'enum' || to.k === 'ptr';
+  const receiveOwned = own && to.k === 'ptr' ? ownedOutArgument(cx, to, own, where) : null;
+  let readBack: ((base: number, i: number) => unknown) | undefined;
   return (v) => {
     if (v === null || v === undefined) return 0;
+    if (receiveOwned && own!.owner) {
+      // What C stores is released by the host: only a JS array can receive it (a native array or
+      // an address would keep the pointer where the host cannot see it being used).
+      if (!Array.isArray(v)) throw new ArgumentError(`${where()}: an owned out-parameter (param()) is received in a JS array ([null]) or not at all (null), got ${describeValue(v)}`);
+      return receiveOwned(v);
+    }
     if (isBufferLike(v)) return bufferArgument(cx, v as ArrayBufferView | ArrayBuffer, !t.constTo);
     if (Array.isArray(v) && scalar && !t.constTo) {
       // Copied in, and back out after the call (the C function may write through the pointer).
-      const arr = cx.values.ownedArray(to, v, where);
+      const base = cx.values.ownedArray(to, v, where);
+      const read = (readBack ??= cx.values.elementReader(to));
       post.push(() => {
-        for (let i = 0; i < v.length; i++) v[i] = arr.get(i);
+        for (let i = 0; i < v.length; i++) v[i] = read(base, i);
       });
-      return arr.$addr;
+      return base;
     }
     return toC(v);
   };
 }
 
-function resultConverter(cx: CallSupport, t: CType, own?: ResultOwnership): ((r: unknown) => unknown) | null {
+/**
+ * An out-parameter declared owned, given a JS array: a host array of its pointers (at least one,
+ * so `[]` receives too) goes to C; after the call each element C changed is taken as an owned
+ * result would be (a string copied and its buffer released at once, a proxy the host releases
+ * once unreachable), and every other element is read back as for any array argument. A pointer
+ * the caller passed in and C left in place is not C's to give away. What goes in is null or a
+ * proxy: a host copy of a string or an object is not memory of the allocator C would grow or
+ * free it with (getline reallocates `*lineptr`), and the string a previous call received was
+ * released already.
+ */
+function ownedOutArgument(cx: CallSupport, elem: PtrType, own: Ownership, where: () => string): (v: unknown[]) => number {
+  const take = cx.values.pointerResult(elem, own);
+  const read = cx.values.pointerFromC(elem);
+  return (v) => {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x !== null && x !== undefined && !(x instanceof NativeObject)) {
+        throw new ArgumentError(`${where()}: element ${i} is ${describeValue(x)}: an owned out-parameter (param()) goes in as null (or a proxy of C's memory); what a previous call received was released already, so reset the array (and any size that goes with it) before calling again`);
+      }
+    }
+    const base = cx.values.ownedArray(elem, v, where);
+    const n = Math.max(v.length, 1);
+    const given = new Array<number>(n);
+    for (let i = 0; i < n; i++) given[i] = readPointerAt(base + i * POINTER_SIZE);
+    post.push(() => {
+      // Releasing calls C: no safe point until the call has copied back its other arguments and
+      // wrapped its result (the call-out's own safe point follows).
+      const d = ++calls.depth;
+      try {
+        for (let i = 0; i < n; i++) {
+          const p = readPointerAt(base + i * POINTER_SIZE);
+          v[i] = p !== 0 && p !== given[i] ? take(p) : read(p);
+        }
+      } finally {
+        calls.depth = d - 1;
+      }
+    });
+    return base;
+  };
+}
+
+/** Every target the metadata reader accepts has 8-byte pointers (meta.ts). */
+const POINTER_SIZE = 8;
+
+function resultConverter(cx: CallSupport, t: CType, own?: Ownership): ((r: unknown) => unknown) | null {
   switch (t.k) {
     case 'ptr': {
       const fromC = cx.values.pointerResult(t, own);
@@ -182,7 +243,7 @@ export function isCharPointer(t: CType): boolean {
  * each argument, counts the native frame, rethrows an exception a callback threw during the
  * call, and converts the result.
  */
-export function makeCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown, own?: ResultOwnership): (...args: unknown[]) => unknown {
+export function makeCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown, own?: FunctionOwnership): (...args: unknown[]) => unknown {
   const signature = signatureOf(name, ft, paramNames);
   const reason = unsupportedReason(cx, ft);
   if (reason !== null) {
@@ -194,23 +255,25 @@ export function makeCallOut(cx: CallSupport, name: string, ft: FuncType, paramNa
   }
   if (ft.variadic || ft.unproto) return makeVariadicCallOut(cx, name, ft, paramNames, native, signature, own);
   const n = ft.params.length;
-  const plans = ft.params.map((p, i) => paramPlan(cx, p, () => `${name}(): argument ${i + 1}${paramNames[i] ? ` '${paramNames[i]}'` : ''} (C: ${signature})`));
-  const rc = resultConverter(cx, ft.ret, own);
+  const plans = ft.params.map((p, i) => paramPlan(cx, p, () => `${name}(): argument ${i + 1}${paramNames[i] ? ` '${paramNames[i]}'` : ''} (C: ${signature})`, own?.params[i]));
+  const rc = resultConverter(cx, ft.ret, own?.result);
   const usesPost = ft.params.some((p) => p.k === 'ptr');
   const args = Array.from({ length: n }, (_, i) => `a${i}`);
   const body: string[] = [];
   body.push(`if (arguments.length !== ${n}) arity(arguments.length);`);
-  if (usesPost) body.push('const mark = post.length;');
-  plans.forEach((p, i) => {
-    if (p.fast) body.push(`if (!(${p.fast.replace(/A/g, `a${i}`)})) a${i} = c${i}(a${i});`);
-    else body.push(`a${i} = c${i}(a${i});`);
-  });
+  const conversions = plans.map((p, i) => (p.fast ? `if (!(${p.fast.replace(/A/g, `a${i}`)})) a${i} = c${i}(a${i});` : `a${i} = c${i}(a${i});`));
+  if (usesPost) {
+    body.push('const mark = post.length;');
+    body.push(`try { ${conversions.join(' ')} } catch (e) { post.length = mark; throw e; }`);
+  } else body.push(...conversions);
   body.push('const d = ++H.depth;');
   body.push('let r;');
   body.push(`try { r = f(${args.join(', ')}); } finally { H.depth = d - 1; }`);
   // The safe point comes after the copy-back of arguments and the wrapping of the result: both
   // may read memory that only the argument's temporary or the result's new proxy keeps alive.
-  body.push('if (H.errDepth === d) { if (d === 1 && H.safePointDue) H.safePoint(); throw take(); }');
+  // A callback's exception is rethrown after the after-call actions (which may release what C stored).
+  if (usesPost) body.push('if (H.errDepth === d) { const e = take(); try { if (post.length !== mark) runPost(mark); } finally { if (d === 1 && H.safePointDue) H.safePoint(); throw e; } }');
+  else body.push('if (H.errDepth === d) { if (d === 1 && H.safePointDue) H.safePoint(); throw take(); }');
   if (usesPost) body.push('if (post.length !== mark) runPost(mark);');
   if (rc) body.push('r = rc(r);');
   body.push('if (d === 1 && H.safePointDue) H.safePoint();');
@@ -256,17 +319,22 @@ function varArg(cx: CallSupport, v: unknown, where: () => string): [TypeSpec, un
   }
 }
 
-function makeVariadicCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown, signature: string, own?: ResultOwnership): (...args: unknown[]) => unknown {
+function makeVariadicCallOut(cx: CallSupport, name: string, ft: FuncType, paramNames: readonly string[], native: (...args: unknown[]) => unknown, signature: string, own?: FunctionOwnership): (...args: unknown[]) => unknown {
   const n = ft.params.length;
   const where = (i: number) => () => `${name}(): argument ${i + 1}${paramNames[i] ? ` '${paramNames[i]}'` : ''} (C: ${signature})`;
-  const plans = ft.params.map((p, i) => paramPlan(cx, p, where(i)));
-  const rc = resultConverter(cx, ft.ret, own);
+  const plans = ft.params.map((p, i) => paramPlan(cx, p, where(i), own?.params[i]));
+  const rc = resultConverter(cx, ft.ret, own?.result);
   const fn = function (...args: unknown[]): unknown {
     if (args.length < n) throw new ArgumentError(`${name}(): expected at least ${n} argument${n === 1 ? '' : 's'}, got ${args.length} (C: ${signature})`);
     const mark = post.length;
     const out: unknown[] = [];
-    for (let i = 0; i < n; i++) out.push(plans[i]!.convert(args[i]));
-    for (let i = n; i < args.length; i++) out.push(...varArg(cx, args[i], where(i)));
+    try {
+      for (let i = 0; i < n; i++) out.push(plans[i]!.convert(args[i]));
+      for (let i = n; i < args.length; i++) out.push(...varArg(cx, args[i], where(i)));
+    } catch (e) {
+      post.length = mark;
+      throw e;
+    }
     const d = ++calls.depth;
     let r: unknown;
     try {
@@ -275,8 +343,13 @@ function makeVariadicCallOut(cx: CallSupport, name: string, ft: FuncType, paramN
       calls.depth = d - 1;
     }
     if (calls.errDepth === d) {
-      if (d === 1 && calls.safePointDue) calls.safePoint();
-      throw takePendingError();
+      const e = takePendingError();
+      try {
+        if (post.length !== mark) runPost(mark);
+      } finally {
+        if (d === 1 && calls.safePointDue) calls.safePoint();
+        throw e;
+      }
     }
     if (post.length !== mark) runPost(mark);
     if (rc) r = rc(r);
@@ -288,8 +361,8 @@ function makeVariadicCallOut(cx: CallSupport, name: string, ft: FuncType, paramN
   return fn;
 }
 
-/** A native function of the library (by name in handle, or at addr), wrapped; own: its result's declaration. */
-export function bindFunction(cx: CallSupport, handle: KoffiLib, f: FunctionMeta, addr?: number, own?: ResultOwnership): (...args: unknown[]) => unknown {
+/** A native function of the library (by name in handle, or at addr), wrapped; own: its declarations (returns(), param()). */
+export function bindFunction(cx: CallSupport, handle: KoffiLib, f: FunctionMeta, addr?: number, own?: FunctionOwnership): (...args: unknown[]) => unknown {
   const ft = f.type;
   const reason = unsupportedReason(cx, ft);
   let native: (...args: unknown[]) => unknown;

@@ -33,6 +33,8 @@ interface Hold {
   /** The scope that will release the proxy (null: the finalizer backstop, through a WeakRef). */
   scope: Scope | null;
   manager: MemoryManager;
+  /** Releases owed when this proxy is let go of (handles: returns({ handle })), called with the object's base. */
+  owes?: Array<(base: bigint) => unknown>;
 }
 
 /** Memory-management figures of one runtime (see stats()). */
@@ -94,6 +96,8 @@ export class MemoryManager implements MemoryHooks {
   private readonly scratchBases = new Float64Array(64);
   private readonly scratchResults = new Int32Array(64);
   private inSafePoint = false;
+  /** Proxies of handles let go of since the last safe point (payHandles). */
+  private handleDebts: Hold[] = [];
   private collectDue = false;
   private sinceCollect = 0;
   private threshold = MIN_THRESHOLD;
@@ -153,24 +157,45 @@ export class MemoryManager implements MemoryHooks {
     const objs = this.objs;
     if ((objs.flags[h.id]! & C_OWNED) === 0 || objs.destructors.has(h.id)) return;
     objs.flags[h.id]! &= ~C_OWNED;
-    objs.destructors.set(h.id, [C.$destroy as (p: bigint) => unknown]);
+    objs.destructors.set(h.id, [this.releaser(h.id, proxy as NativeObject, C.$destroy as (p: bigint) => unknown)]);
   }
 
   /**
    * A result its function declares owned (returns({ owned: fn })): the host owes one call of fn
    * for it, made once neither side reaches the object (one per owned result: a reference-counted
    * object returned twice with a new reference each time gets two). Nothing is owed for an object
-   * C has already freed, nor for memory outside the runtime's heap.
+   * C has already freed, nor for memory outside the runtime's heap. A handle ({ handle: fn }) is
+   * owed by the proxy instead: fn is called at the safe point after the proxy is let go of
+   * (release, scope, finalizer), unless C freed the object first.
    */
-  owned(proxy: object, fn: (p: bigint) => unknown): void {
+  owned(proxy: object, fn: (p: bigint) => unknown, handle = false): void {
     const h = holdOf(proxy);
     if (!h || !h.live) return;
     const objs = this.objs;
     if (objs.gen[h.id] !== h.gen || (objs.flags[h.id]! & C_FREED) !== 0) return;
+    if (handle) {
+      // Owed by this proxy, not by the object: C may keep the handle in a registry of its own
+      // (sqlite's list of a connection's statements) that would keep it reachable for ever.
+      (h.owes ??= []).push(this.releaser(h.id, proxy as NativeObject, fn));
+      return;
+    }
     objs.flags[h.id]! &= ~C_OWNED;
+    const call = this.releaser(h.id, proxy as NativeObject, fn);
     const owed = objs.destructors.get(h.id);
-    if (owed) owed.push(fn);
-    else objs.destructors.set(h.id, [fn]);
+    if (owed) owed.push(call);
+    else objs.destructors.set(h.id, [call]);
+  }
+
+  /**
+   * fn as destroy() calls it (with the object's base): given the address the owned value had.
+   * Allocators with a header (sqlite's, most pools) hand out pointers past the start of the
+   * block the runtime knows, and an object may live inside a larger one (sqlite's lookaside):
+   * the release function wants that pointer, not the block's start. The offset is kept, so a
+   * block C moves (realloc) is released at its new place.
+   */
+  private releaser(id: number, proxy: NativeObject, fn: (p: bigint) => unknown): (base: bigint) => unknown {
+    const offset = proxy.$addr - this.objs.base[id]!;
+    return offset === 0 ? fn : (base) => fn(base + BigInt(offset));
   }
 
   // ---- proxies --------------------------------------------------------------------------------
@@ -232,6 +257,7 @@ export class MemoryManager implements MemoryHooks {
     h.live = false;
     const objs = this.objs;
     if (objs.gen[h.id] !== h.gen) return;
+    if (h.owes) this.handleDebts.push(h); // paid at the safe point below
     const list = this.holdsOf[h.id];
     if (list) {
       const i = list.indexOf(h);
@@ -326,11 +352,16 @@ export class MemoryManager implements MemoryHooks {
   atSafePoint(): void {
     calls.safePointDue = true;
     if (this.inSafePoint || calls.depth !== 0) return;
-    if (this.zct.length === 0 && !this.collectDue && !this.log.pending()) return;
+    if (this.zct.length === 0 && !this.collectDue && !this.log.pending() && this.handleDebts.length === 0) return;
     this.inSafePoint = true;
     try {
       for (;;) {
         this.drain();
+        // Handles first: their objects are still in the tables (a release would forget them).
+        if (this.handleDebts.length !== 0) {
+          this.payHandles();
+          continue;
+        }
         if (this.collectDue) {
           this.collectDue = false;
           this.collectNow();
@@ -370,6 +401,28 @@ export class MemoryManager implements MemoryHooks {
     this.destroy(ids);
     this.detach(ids.filter((id) => objs.rc[id] === 0 && objs.proxies[id] === 0));
     this.counters.releaseNs += clock.now() - t0;
+  }
+
+  /** Calls what the handles let go of since the last safe point owe, for objects C has not freed meanwhile. */
+  private payHandles(): void {
+    const holds = this.handleDebts;
+    this.handleDebts = [];
+    const objs = this.objs;
+    let failure: { error: unknown } | null = null;
+    for (const h of holds) {
+      const owes = h.owes!;
+      h.owes = undefined;
+      if (objs.gen[h.id] !== h.gen || (objs.flags[h.id]! & (ALIVE | C_FREED)) !== ALIVE) continue;
+      for (const fn of owes) {
+        this.counters.destroyed++;
+        try {
+          fn(BigInt(objs.base[h.id]!));
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    }
+    if (failure) process.emitWarning(`a release function (returns/param { handle }) threw: ${String((failure.error as Error)?.stack ?? failure.error)}`, 'CcWbMemoryWarning');
   }
 
   /** Calls the destructors of those that have one (C frees them; the detach then releases the memory). */

@@ -19,10 +19,12 @@ beforeAll(async () => {
     ['callbacks', ['callbacks.c']],
     ['shapes', ['shapes.c']],
     ['structures', ['list.c', 'tree.c']],
+    ['outparams', ['outparams.c']],
   ] as const) {
     const so = await buildLibrary(name, sources.map((s) => join(fixtures, s)));
     const results = name === 'shapes' ? { make_words: { owned: 'free' } } : name === 'hw' ? { hw_p_zero: { borrowed: true as const } } : undefined;
-    writeLibraryDts(so, join(dir, `lib${name}.d.ts`), { runtimeImport, results });
+    const params = name === 'outparams' ? { run: { errmsg: { owned: 'op_free' } } } : undefined;
+    writeLibraryDts(so, join(dir, `lib${name}.d.ts`), { runtimeImport, results, params });
   }
 });
 
@@ -32,6 +34,7 @@ import type { Library as Hw, hw } from './libhw.js';
 import type { Library as Callbacks } from './libcallbacks.js';
 import type { Library as Shapes, Polygon, Shape } from './libshapes.js';
 import type { Library as Structures, node } from './libstructures.js';
+import type { Library as OutParams, thing } from './liboutparams.js';
 
 const hwLib = load<Hw>('./libhw.so');
 const p: hw | null = hwLib.hw_p_zero();
@@ -93,6 +96,17 @@ sh.shape_area.returns({ owned: 'free' });
 // @ts-expect-error: a Point is not a Shape
 sh.shape_area(new sh.Point({ x: 1 }));
 
+const outLib = load<OutParams>('./liboutparams.so');
+const err: (string | null)[] = [null];
+const rc: number = outLib.run.param('errmsg', { owned: outLib.op_free }).param(1, null)('x', err);
+const made: (thing | null)[] = [null];
+outLib.make_thing.param('out', { owned: 'thing_free' })(1, 'one', made);
+const boxed: thing | null = outLib.new_boxed.returns({ owned: 'hdr_free' })(1);
+const outDecls = outLib.run.$params;
+void rc, boxed, outDecls;
+// @ts-expect-error: param() takes a declaration, not a name alone
+outLib.run.param(1, 'op_free');
+
 const st = load<Structures>('./libstructures.so');
 let head: node | null = null;
 for (let i = 0; i < 3; i++) head = st.list_push(head, i);
@@ -116,7 +130,7 @@ describe('.d.ts from metadata', () => {
     expect(dts).toContain('  hw_names: NativeArray<string | null>;');
   });
 
-  it('type-checks a program using four libraries and rejects wrong calls', async () => {
+  it('type-checks a program using five libraries and rejects wrong calls', async () => {
     writeFileSync(join(dir, 'program.ts'), program);
     writeFileSync(
       join(dir, 'tsconfig.json'),

@@ -143,7 +143,7 @@ describe('result ownership, declared per function (cJSON from Debian)', () => {
     expect(lib.cJSON_GetArrayItem.$returns).toEqual({ borrowed: true });
     expect(() => lib.cJSON_GetArraySize.returns({ owned: 'free' })).toThrow(/cJSON_GetArraySize\.returns\(\): its result is not a pointer/);
     expect(() => lib.cJSON_Print.returns({ owned: 'no_such_free' })).toThrow(/no function named 'no_such_free'/);
-    expect(() => lib.cJSON_Print.returns({ owned: lib.cJSON_free, borrowed: true })).toThrow(/either owned or borrowed/);
+    expect(() => lib.cJSON_Print.returns({ owned: lib.cJSON_free, borrowed: true })).toThrow(/either owned, a handle or borrowed, not owned and borrowed/);
     expect(() => load(path, { results: { nope: { borrowed: true } } })).toThrow(/no function named 'nope'/);
     lib.cJSON_Print.returns(null);
     lib.cJSON_GetArrayItem.returns(null);
