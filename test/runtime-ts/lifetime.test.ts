@@ -324,6 +324,43 @@ describe('lifetimes across the boundary', () => {
     expect(d.hostObjects).toBe(0);
   });
 
+  it('counts pointers copied by one-word union assignment, from the stack, static and heap memory', () => {
+    const s0 = snap();
+    scope(() => {
+      lib.word_set_box(0, new lib.box({ magic: MAGIC, value: 7 }));
+    });
+    let d = delta(s0);
+    expect(d.live).toBe(1);
+    expect(d.references).toBe(1);
+    lib.word_copy(1, 0);
+    const hw = lib.word_new();
+    lib.word_assign(hw, lib.words[1]);
+    expect(delta(s0).references).toBe(3);
+    lib.word_set_number(0, 12345);                // the pointer overwritten by a number
+    lib.word_set_number(1, 0);
+    d = delta(s0);
+    expect(d.references).toBe(1);
+    expect(d.freed).toBe(0);
+    lib.safe_point();
+    collect(lib);
+    expect(delta(s0).freed).toBe(0);              // the heap union still refers to the box
+    lib.word_copy(2, 0);                          // a number copied: nothing counted
+    expect(delta(s0).references).toBe(1);
+    expect(scope(() => hw.box.value)).toBe(7);
+    lib.word_assign(lib.words[3], hw);
+    expect(lib.word_box_value(3)).toBe(7);
+    lib.word_set_number(3, 1);
+    lib.word_free(hw); // deferred: its proxy is alive, and so is the reference in it
+    d = delta(s0);
+    expect(d.deferred).toBe(1);
+    expect(d.references).toBe(1);
+    hw.release();
+    d = delta(s0);
+    expect(d.references).toBe(0);
+    expect(d.freed).toBe(2);
+    expect(d.live).toBe(0);
+  });
+
   it('keeps an object a callback creates and C stores', () => {
     const s0 = snap();
     scope(() => lib.keep_made(3, (v: number) => new lib.box({ value: v }), 9));
