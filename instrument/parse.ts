@@ -5,15 +5,17 @@ import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import { LineMap } from './linemap.js';
 import { normalize, nameUnnamedBitfields, type Normalized } from './normalize.js';
+import { copyTree, type SyntaxNode, type SyntaxTree } from './syntax-tree.js';
 
-export type Node = Parser.SyntaxNode;
+export type Node = SyntaxNode;
+export type { SyntaxTree };
 
 export interface ParsedUnit {
   /** The unit's text as given (Latin-1: one char per byte). */
   text: string;
   lines: LineMap;
   normalized: Normalized;
-  tree: Parser.Tree;
+  tree: SyntaxTree;
 }
 
 let parser: Parser | null = null;
@@ -22,12 +24,12 @@ let parser: Parser | null = null;
  * Parses C text, or only the given ranges of it (in order, not overlapping) as if they were one
  * text, at their own offsets. The default buffer is too small for real units; it is sized to the text.
  */
-export function parseC(text: string, ranges?: Parser.Range[]): Parser.Tree {
+export function parseC(text: string, ranges?: Parser.Range[]): SyntaxTree {
   if (!parser) {
     parser = new Parser();
     parser.setLanguage(C as unknown as Parser.Language);
   }
-  return parser.parse(text, undefined, { bufferSize: text.length * 2 + 1024, ...(ranges ? { includedRanges: ranges } : {}) });
+  return copyTree(parser.parse(text, undefined, { bufferSize: text.length * 2 + 1024, ...(ranges ? { includedRanges: ranges } : {}) }), text);
 }
 
 /** Nodes the grammar could not parse (ERROR nodes and missing tokens), in source order. */

@@ -13,7 +13,7 @@
 // names they asked for are added, and they run again on the new parse until they ask for nothing
 // more.
 import type Parser from 'tree-sitter';
-import { parseC, problems, systemRegions, unnamedBitfields, type Node, type PreparedUnit } from './parse.js';
+import { parseC, problems, systemRegions, unnamedBitfields, type Node, type PreparedUnit, type SyntaxTree } from './parse.js';
 import type { LineMap } from './linemap.js';
 import { nameUnnamedBitfields, skipQuoted } from './normalize.js';
 import { lastAtOrBefore } from './sorted.js';
@@ -160,7 +160,7 @@ class SystemPieces {
    * rest is not even read), or null where it cannot stand for the whole parse: an error (unnamed
    * bit-fields are named, as parsePrepared does), or a node reaching over a stretch left out.
    */
-  parse(): Parser.Tree | null {
+  parse(): SyntaxTree | null {
     const order = [...this.included].sort((a, b) => a - b);
     // The stretches left out: the system text outside the included pieces.
     const gaps: Array<[number, number]> = [];
