@@ -1,4 +1,7 @@
 // Builds the C fixtures of the runtime-ts tests with cc-wb (metadata included) into shared libraries.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { collect, type LibraryModule } from '../../runtime-ts/index.js';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,3 +37,19 @@ export async function buildLibrary(name: string, sources: string[], extra: strin
   if (r.exitCode !== 0) throw new Error(`cc-wb failed (${r.exitCode}):\n${r.stderr}`);
   return out;
 }
+
+/**
+ * Lets proxies an earlier test left to the FinalizationRegistry backstop go before the next test
+ * takes its snapshot: collect garbage, let the finalizers run, then pass a safe point (a call into
+ * the library, `safePoint`) and collect, so nothing from before is on its way out.
+ */
+export async function settleHost(lib: LibraryModule, safePoint: () => unknown): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    fullGc();
+    await new Promise((r) => setImmediate(r));
+  }
+  safePoint();
+  collect(lib);
+}
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;

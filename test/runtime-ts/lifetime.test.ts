@@ -5,7 +5,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { buildLibrary, fixtures, requireBuilt } from './helpers.js';
+import { buildLibrary, settleHost, fixtures, requireBuilt } from './helpers.js';
 import { adopt, calls, collect, load, scope, stats, type LibraryModule } from '../../runtime-ts/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,21 +17,8 @@ beforeAll(async () => {
   lib = load(await buildLibrary('lifetime', [join(fixtures, 'lifetime.c')])) as typeof lib;
 });
 
-// Each test measures differences from its own start. Proxies an earlier test left to the
-// FinalizationRegistry backstop are released at the first safe point after the garbage collector
-// found them, which could happen inside the next test: collect garbage now, let the finalizers run,
-// then pass a safe point and collect, so nothing from before is on its way out once a test takes
-// its snapshot.
-setFlagsFromString('--expose-gc');
-const fullGc = runInNewContext('gc') as () => void;
-beforeEach(async () => {
-  for (let i = 0; i < 2; i++) {
-    fullGc();
-    await new Promise((r) => setImmediate(r));
-  }
-  lib.safe_point();
-  collect(lib);
-});
+// Each test measures differences from its own start, after what earlier tests left has gone.
+beforeEach(() => settleHost(lib, () => lib.safe_point()));
 
 /** Figures now, and their change since `from`. */
 function snap() {

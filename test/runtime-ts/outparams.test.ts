@@ -5,9 +5,7 @@
 // without a declaration it does not (the measure can fail).
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { buildLibrary, fixtures, requireBuilt } from './helpers.js';
+import { buildLibrary, settleHost, fixtures, requireBuilt } from './helpers.js';
 import { collect, load, scope, stats, type LibraryModule } from '../../runtime-ts/index.js';
 import { libraryDts } from '../../runtime-ts/dts.js';
 
@@ -22,16 +20,7 @@ beforeAll(async () => {
   lib = load(path) as typeof lib;
 }, 600_000);
 
-setFlagsFromString('--expose-gc');
-const fullGc = runInNewContext('gc') as () => void;
-beforeEach(async () => {
-  for (let i = 0; i < 2; i++) {
-    fullGc();
-    await new Promise((r) => setImmediate(r));
-  }
-  lib.op_live();
-  collect(lib);
-});
+beforeEach(() => settleHost(lib, () => lib.op_live()));
 
 /** The runtime's misuse counters: a double free or a free of a released object shows here. */
 function misuse(): number[] {
